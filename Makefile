@@ -1,0 +1,134 @@
+# xai: the one build entry point.  See README.md.
+#
+#   make            libxai.a, libxai.so and the xai binary (in build/)
+#   make deps       install missing Debian packages (apt-get, only if needed)
+#   make check      deps, build, run every test
+#   make asan       the tests built with -fsanitize=address,undefined
+#   make install    PREFIX=/usr/local DESTDIR=   (make uninstall undoes it)
+#   make bench      build and run the benchmarks under bench/
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+
+# Debian packages needed to build and test (see DESIGN.md).
+DEB_PACKAGES = gcc make pkg-config libopenblas-dev liblapacke-dev libcsv-dev \
+  libhpdf-dev libprotobuf-c-dev protobuf-c-compiler libpng-dev libssl-dev \
+  libcmocka-dev qpdf poppler-utils fonts-dejavu-core
+
+# pkg-config modules; libcsv and libharu ship no .pc file.
+PC_MODULES = openblas lapacke libpng libprotobuf-c libcrypto
+PC_CFLAGS := $(shell pkg-config --cflags $(PC_MODULES) 2>/dev/null)
+PC_LIBS := $(shell pkg-config --libs $(PC_MODULES) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+OPT ?= -O2
+SANITIZE ?=
+CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g \
+  -Wall -Wextra -fPIC -fopenmp $(SANITIZE)
+CPPFLAGS_ALL = -Iinclude -I. -I$(BUILD)/gen $(PC_CFLAGS)
+LDLIBS_ALL = $(PC_LIBS) -lcsv -lhpdf -lm -ldl -fopenmp $(SANITIZE)
+
+PROTOS := $(wildcard core/*.proto)
+GEN_C := $(patsubst core/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+GEN_H := $(GEN_C:.c=.h)
+LIB_SRC := $(wildcard core/*.c explainers/*.c audit/*.c reports/*.c)
+LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \
+  $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C))
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+EXAMPLE_PLUGINS := $(patsubst examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard examples/plugin/*.c))
+
+.PHONY: all deps check test asan install uninstall bench clean
+.SECONDARY: $(GEN_C) $(GEN_H)
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/libxai.a $(BUILD)/libxai.so $(BUILD)/xai $(EXAMPLE_PLUGINS)
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: core/%.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=core --c_out=$(BUILD)/gen $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_BASE) -w -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_BASE) -MMD -MP -c $< -o $@
+
+$(BUILD)/libxai.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libxai.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libxai.so.$(shell sed -n 's/^#define XAI_VERSION_MAJOR //p' include/xai/base.h) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/xai: $(CLI_OBJ) $(BUILD)/libxai.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libxai.a $(LDLIBS_ALL)
+
+$(BUILD)/examples/%.so: examples/plugin/%.c include/xai/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_BASE) -shared -o $@ $< -lm
+
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(BUILD)/libxai.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CMOCKA_CFLAGS) $(CFLAGS_BASE) -Itests -o $@ $< \
+	  $(TEST_SUPPORT) $(BUILD)/libxai.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libxai.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_BASE) -o $@ $< $(BUILD)/libxai.a $(LDLIBS_ALL)
+
+# Installs only what is missing; a machine that has everything runs no apt-get.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "deps: all packages present"; fi
+
+# Each test binary runs from the repository root so fixture paths are stable.
+test: all $(TEST_BIN)
+	@bash tests/run_tests.sh $(BUILD)/tests
+
+check: deps
+	$(MAKE) test
+
+asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 \
+	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" test
+
+bench: all $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/xai \
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(BUILD)/libxai.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libxai.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/xai/*.h $(DESTDIR)$(PREFIX)/include/xai/
+	install -m 755 $(BUILD)/xai $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define XAI_VERSION_STRING "\(.*\)"/\1/p' include/xai/base.h)|' \
+	  xai.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xai.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libxai.a $(DESTDIR)$(PREFIX)/lib/libxai.so \
+	  $(DESTDIR)$(PREFIX)/bin/xai $(DESTDIR)$(PREFIX)/lib/pkgconfig/xai.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/xai
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,29 @@
+/* cli/cli.h: the subcommand table and helpers shared by subcommands.
+ *
+ * Exit codes: 0 success, 1 runtime error (message on stderr), 2 usage error
+ * (one-line hint on stderr). */
+#ifndef XAI_CLI_H
+#define XAI_CLI_H
+
+#include <xai/xai.h>
+
+enum { CLI_OK = 0, CLI_RUNTIME_ERROR = 1, CLI_USAGE_ERROR = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary; /* one line for `xai --help` */
+    const char *help;    /* full text for `xai help NAME` */
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+} cli_command;
+
+/* NULL-terminated registry, in cli/commands.c. */
+extern const cli_command *const cli_commands[];
+
+/* Prints "xai NAME: message" and a hint, returns CLI_USAGE_ERROR. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints "xai NAME: <last libxai error>", returns CLI_RUNTIME_ERROR. */
+int cli_runtime_error(const char *cmd, xai_status s);
+
+#endif

@@ -1,0 +1,6 @@
+/* cli/commands.c: the registry of subcommands, one line each. */
+#include "cli.h"
+
+const cli_command *const cli_commands[] = {
+    NULL,
+};

@@ -1,0 +1,82 @@
+/* cli/main.c: `xai` entry point: global options and subcommand dispatch. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void print_help(FILE *f)
+{
+    fprintf(f,
+            "xai %s: explain and audit machine-learning models\n\n"
+            "usage: xai [--help | --version] COMMAND [OPTIONS]\n"
+            "       xai help COMMAND\n\n"
+            "commands:\n",
+            xai_version());
+    for (const cli_command *const *c = cli_commands; *c; c++)
+        fprintf(f, "  %-10s %s\n", (*c)->name, (*c)->summary);
+    fprintf(f, "  %-10s %s\n", "help", "show the help of a command");
+}
+
+static const cli_command *find_command(const char *name)
+{
+    for (const cli_command *const *c = cli_commands; *c; c++)
+        if (strcmp((*c)->name, name) == 0)
+            return *c;
+    return NULL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "xai%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "\n(try 'xai help %s')\n", cmd);
+    else
+        fprintf(stderr, "\n(try 'xai --help')\n");
+    return CLI_USAGE_ERROR;
+}
+
+int cli_runtime_error(const char *cmd, xai_status s)
+{
+    const char *msg = xai_last_error();
+    fprintf(stderr, "xai %s: error: %s\n", cmd, msg[0] ? msg : xai_strerror(s));
+    return CLI_RUNTIME_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return CLI_USAGE_ERROR;
+    }
+    const char *a = argv[1];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        print_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+        printf("xai %s\n", xai_version());
+        return CLI_OK;
+    }
+    if (strcmp(a, "help") == 0) {
+        if (argc < 3) {
+            print_help(stdout);
+            return CLI_OK;
+        }
+        const cli_command *c = find_command(argv[2]);
+        if (!c)
+            return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
+        fputs(c->help, stdout);
+        return CLI_OK;
+    }
+    if (a[0] == '-')
+        return cli_usage_error(NULL, "unknown option '%s'", a);
+    const cli_command *c = find_command(a);
+    if (!c)
+        return cli_usage_error(NULL, "unknown command '%s'", a);
+    return c->run(argc - 1, argv + 1);
+}

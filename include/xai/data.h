@@ -1,0 +1,85 @@
+/* xai/data.h: tabular and image data sets.
+ *
+ * A dataset is a dense row-major float matrix (rows x features) with feature
+ * names, an optional label column, feature groups (one-hot columns that act
+ * as one interpretable feature) and per-column summaries.  Images are stored
+ * the same way, one image per row in CHW order, with feature names "c_y_x".
+ * A dataset is immutable after loading and may be shared between threads. */
+#ifndef XAI_DATA_H
+#define XAI_DATA_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xai_dataset xai_dataset;
+
+typedef struct xai_csv_options {
+    const char *label;       /* name of the label column, or NULL for none */
+    int groups_auto;         /* nonzero: columns "prefix_k" form group "prefix" */
+    const char *schema_path; /* optional groups file (see README), or NULL */
+    uint32_t image_c, image_h, image_w; /* nonzero: rows are CHW pixel images */
+    float scale;             /* nonzero: every feature value is divided by it */
+} xai_csv_options;
+
+/* Default options: no label, no groups, tabular, no scaling. */
+xai_csv_options xai_csv_options_default(void);
+
+/* Loads a CSV file with a header row.  Every non-label cell must be a finite
+ * number.  On failure *out is NULL and xai_last_error() names the file, line
+ * and column and quotes the offending text.  Free with xai_dataset_free. */
+xai_status xai_dataset_load_csv(const char *path, const xai_csv_options *opt,
+                                xai_dataset **out);
+
+/* Loads one PNG file, or every *.png file of a directory (sorted by name) as a
+ * batch; all images must share one size and channel count.  Grey, grey+alpha,
+ * RGB and RGBA, 8 or 16 bit; values become floats in [0, 1] in CHW order
+ * (alpha is kept as a channel).  Free with xai_dataset_free. */
+xai_status xai_dataset_load_png(const char *path, xai_dataset **out);
+
+/* Frees a dataset; NULL is accepted. */
+void xai_dataset_free(xai_dataset *ds);
+
+/* The path the dataset was loaded from (for messages and provenance). */
+const char *xai_dataset_source(const xai_dataset *ds);
+
+size_t xai_dataset_rows(const xai_dataset *ds);
+size_t xai_dataset_features(const xai_dataset *ds);
+
+/* rows x features values, row-major; valid until xai_dataset_free. */
+const float *xai_dataset_values(const xai_dataset *ds);
+const float *xai_dataset_row(const xai_dataset *ds, size_t row);
+
+const char *xai_dataset_feature_name(const xai_dataset *ds, size_t feature);
+
+/* Index of the feature called name, or -1. */
+int64_t xai_dataset_feature_index(const xai_dataset *ds, const char *name);
+
+/* Labels (one per row) or NULL when the dataset has no label column. */
+const float *xai_dataset_labels(const xai_dataset *ds);
+const char *xai_dataset_label_name(const xai_dataset *ds);
+
+/* Feature groups.  Every feature belongs to exactly one group; without
+ * grouping, group g is feature g.  Groups are numbered in order of their
+ * first feature. */
+size_t xai_dataset_group_count(const xai_dataset *ds);
+const char *xai_dataset_group_name(const xai_dataset *ds, size_t group);
+/* features-long array mapping each feature to its group. */
+const uint32_t *xai_dataset_feature_groups(const xai_dataset *ds);
+
+/* Per-feature summaries over all rows (population std). */
+typedef struct xai_column_stats {
+    double mean, std, min, max;
+} xai_column_stats;
+const xai_column_stats *xai_dataset_stats(const xai_dataset *ds, size_t feature);
+
+/* Image shape: returns 1 and fills c, h, w for image data, else returns 0. */
+int xai_dataset_image_shape(const xai_dataset *ds, uint32_t *c, uint32_t *h,
+                            uint32_t *w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,101 @@
+/* xai/model.h: models and batched execution.
+ *
+ * An xai_model is immutable after loading and may be shared between threads.
+ * Execution state (buffers planned for a batch size) lives in an xai_runner;
+ * use one runner per thread.  Inputs are row-major batches of n rows of
+ * xai_model_input_size() floats (CHW order for images); outputs are n rows of
+ * xai_model_output_size() floats.
+ *
+ * Output kinds: a graph that ends in Softmax or Sigmoid produces
+ * probabilities; XAI_OUTPUT_SCORE then evaluates the graph up to the input of
+ * that final activation (logits).  For a graph without a final activation
+ * both kinds give the same values.  A model with a single sigmoid output is a
+ * binary classifier: its output is P(class 1) and explanations explain it
+ * (target 0). */
+#ifndef XAI_MODEL_H
+#define XAI_MODEL_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xai_model xai_model;
+typedef struct xai_runner xai_runner;
+
+typedef enum xai_output_kind {
+    XAI_OUTPUT_PROB = 0,  /* the graph's output */
+    XAI_OUTPUT_SCORE = 1  /* the pre-activation of a final Softmax/Sigmoid */
+} xai_output_kind;
+
+/* Loads "PATH.onnx", or "plugin:PATH.so" (see xai/plugin.h).  On failure *out
+ * is NULL and xai_last_error() names the file, node, op and opset. */
+xai_status xai_model_load(const char *path, xai_model **out);
+
+/* A model backed by C callbacks (for embedding and tests).  predict writes
+ * n x n_outputs values; vjp (may be NULL) writes dx = J^T dy for every row.
+ * Both return 0 on success.  When vjp is NULL, gradients are computed by
+ * central finite differences and xai_model_has_gradient() returns 0. */
+typedef int (*xai_predict_fn)(void *user, const float *x, size_t n, float *y);
+typedef int (*xai_vjp_fn)(void *user, const float *x, size_t n,
+                          const float *dy, float *dx);
+xai_status xai_model_from_callbacks(size_t n_inputs, size_t n_outputs,
+                                    int outputs_probabilities,
+                                    xai_predict_fn predict, xai_vjp_fn vjp,
+                                    void *user, xai_model **out);
+
+/* Frees a model; NULL is accepted.  Free every runner of it first. */
+void xai_model_free(xai_model *m);
+
+size_t xai_model_input_size(const xai_model *m);
+size_t xai_model_output_size(const xai_model *m);
+
+/* Per-sample input shape without the batch dimension (e.g. 1,8,8 or 60):
+ * writes up to 4 dims, returns the rank. */
+int xai_model_input_shape(const xai_model *m, int64_t dims[4]);
+
+/* 1 if the graph ends in Softmax or Sigmoid (outputs are probabilities). */
+int xai_model_outputs_probabilities(const xai_model *m);
+
+/* 1 if input gradients are exact (reverse mode), 0 if finite differences. */
+int xai_model_has_gradient(const xai_model *m);
+
+/* Convolutional layers (node output names), in graph order. */
+size_t xai_model_conv_layer_count(const xai_model *m);
+const char *xai_model_conv_layer_name(const xai_model *m, size_t i);
+
+/* Per-sample shape of a named tensor (any node output); returns the rank, or
+ * -1 if the name is unknown. */
+int xai_model_tensor_shape(const xai_model *m, const char *name,
+                           int64_t dims[4]);
+
+xai_status xai_runner_new(const xai_model *m, xai_runner **out);
+void xai_runner_free(xai_runner *r);
+
+/* y (n x outputs) = f(x). */
+xai_status xai_runner_forward(xai_runner *r, xai_output_kind kind,
+                              const float *x, size_t n, float *y);
+
+/* Vector-Jacobian product: dx (n x inputs) = J(x)^T dy for each row, where dy
+ * is n x outputs.  y (n x outputs) receives f(x) when not NULL. */
+xai_status xai_runner_vjp(xai_runner *r, xai_output_kind kind, const float *x,
+                          size_t n, const float *dy, float *dx, float *y);
+
+/* Gradient of output target[i] of row i with respect to row i's input:
+ * grad is n x inputs; y (n x outputs) receives f(x) when not NULL. */
+xai_status xai_runner_grad(xai_runner *r, xai_output_kind kind, const float *x,
+                           size_t n, const int32_t *target, float *grad,
+                           float *y);
+
+/* Layer tap: the activation of tensor `name` (n x its per-sample size) and the
+ * gradient of output target[i] with respect to it, in one pass.  Either of
+ * act / grad_act may be NULL. */
+xai_status xai_runner_tap(xai_runner *r, xai_output_kind kind, const char *name,
+                          const float *x, size_t n, const int32_t *target,
+                          float *act, float *grad_act, float *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
