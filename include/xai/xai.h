@@ -27,5 +27,6 @@
 #include "data.h"
 #include "model.h"
 #include "image.h"
+#include "hash.h"
 
 #endif
