@@ -77,6 +77,7 @@ void xai_pdf_free(xai_pdf *d)
     if (!d)
         return;
     xai_canvas_free(d->canvas);
+    free(d->pending);
     free(d->title);
     free(d->subject);
     free(d);
@@ -118,10 +119,12 @@ xai_status xai_pdf_force_page(xai_pdf *d)
 
 xai_status xai_pdf_reserve(xai_pdf *d, double height)
 {
+    double hh;
+    XAI_TRY(xai_pdf_heading_height(d, &hh));
     if (xai_canvas_page_count(d->canvas) == 0 ||
-        (!d->page_empty && d->y - height < PDF_BOTTOM))
-        return xai_pdf_force_page(d);
-    return XAI_OK;
+        (!d->page_empty && d->y - hh - height < PDF_BOTTOM))
+        XAI_TRY(xai_pdf_force_page(d));
+    return xai_pdf_flush_heading(d);
 }
 
 void xai_pdf_advance(xai_pdf *d, double pt)
@@ -143,6 +146,8 @@ xai_status xai_pdf_add_space(xai_pdf *d, double pt)
     XAI_TRY(xai_pdf_check_open(d, "adding space"));
     if (!(pt >= 0) || pt > PDF_PAGE_H)
         return xai_fail(XAI_ERR_INVALID, "PDF: space of %g pt", pt);
+    if (d->pending)
+        XAI_TRY(xai_pdf_reserve(d, 0));
     if (xai_canvas_page_count(d->canvas) == 0 || d->page_empty)
         return XAI_OK;
     if (d->y - pt < PDF_BOTTOM)

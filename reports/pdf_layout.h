@@ -26,6 +26,8 @@ struct xai_pdf {
     double y;       /* top of the next block on the current page */
     int page_empty; /* nothing drawn below the header yet */
     int closed;     /* a save was attempted: footers drawn, no more content */
+    char *pending;  /* a heading waiting to be placed with the next block */
+    int pending_level;
 };
 
 /* Palette. */
@@ -39,9 +41,14 @@ double xai_pdf_width(void);
 xai_status xai_pdf_check_open(const xai_pdf *doc, const char *what);
 
 /* Makes room for a block of height pt: starts the first page, or a new one
- * when the block does not fit below the cursor (a block taller than a page
- * just starts on a fresh page). */
+ * when the block (with a pending heading above it) does not fit below the
+ * cursor; a block taller than a page just starts on a fresh page.  Then
+ * draws the pending heading, so headings stay with what follows. */
 xai_status xai_pdf_reserve(xai_pdf *doc, double height);
+
+/* Height of the pending heading (0 if none) / draws it at the cursor. */
+xai_status xai_pdf_heading_height(xai_pdf *doc, double *height);
+xai_status xai_pdf_flush_heading(xai_pdf *doc);
 
 /* Moves the cursor down by pt and marks the page used. */
 void xai_pdf_advance(xai_pdf *doc, double pt);

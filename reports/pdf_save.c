@@ -112,8 +112,8 @@ xai_status xai_pdf_save(xai_pdf *d, const char *path)
                         "failed to finish the document", path);
     if (!d->closed) {
         d->closed = 1;
-        if (xai_canvas_page_count(d->canvas) == 0)
-            s = xai_pdf_force_page(d);
+        if (xai_canvas_page_count(d->canvas) == 0 || d->pending)
+            s = xai_pdf_reserve(d, 0); /* a first page; a last heading */
         if (s == XAI_OK)
             s = xai_pdf_draw_footers(d);
         if (s != XAI_OK)

@@ -12,6 +12,7 @@
 #define T_LEAD 11.0
 #define T_PAD_X 5.0
 #define T_PAD_Y 3.0
+#define T_KEEP_ROWS 12 /* tables up to this many rows do not split */
 
 static const xai_pdf_rgb zebra = {0.965f, 0.970f, 0.978f};
 
@@ -203,6 +204,16 @@ static xai_status draw_table(xai_pdf *d, const xai_pdf_table *t, double *w,
     hr->height = 0;
     if (t->header)
         XAI_TRY(row_wrap(d, XAI_FONT_BOLD, t->header, t->cols, w, hr));
+    /* keep a short table whole, and a long one from leaving fewer than
+     * three rows at the bottom of a page */
+    double keep = hr->height + 2;
+    for (size_t r = 0; r < t->rows && r < (t->rows <= T_KEEP_ROWS ? t->rows : 3); r++) {
+        XAI_TRY(row_wrap(d, XAI_FONT_REGULAR, t->cells + r * t->cols, t->cols, w, br));
+        keep += br->height;
+        row_free(br, t->cols);
+    }
+    if (keep < PDF_TOP - PDF_BOTTOM)
+        XAI_TRY(xai_pdf_reserve(d, keep));
     for (size_t r = 0; r < t->rows; r++) {
         xai_status s = row_wrap(d, XAI_FONT_REGULAR, t->cells + r * t->cols, t->cols, w, br);
         if (s == XAI_OK && (r == 0 || d->y - br->height - 1 < PDF_BOTTOM)) {

@@ -277,30 +277,68 @@ static xai_status draw_lines(xai_pdf *d, xai_font f, double size, double lead,
     return XAI_OK;
 }
 
+#define H_AFTER(level) ((level) == 1 ? 8.0 : 3.0)
+#define H_BEFORE(level) ((level) == 1 ? 14.0 : 8.0)
+#define H_SIZE(level) ((level) == 1 ? 15.0 : 11.5)
+
+xai_status xai_pdf_heading_height(xai_pdf *d, double *height)
+{
+    *height = 0;
+    if (!d->pending)
+        return XAI_OK;
+    int level = d->pending_level;
+    xai_pdf_lines l;
+    XAI_TRY(xai_pdf_wrap(d, XAI_FONT_BOLD, H_SIZE(level), d->pending, xai_pdf_width(), &l));
+    *height = H_BEFORE(level) + (double)l.n * H_SIZE(level) * 1.3 + H_AFTER(level);
+    xai_pdf_lines_free(&l);
+    return XAI_OK;
+}
+
+xai_status xai_pdf_flush_heading(xai_pdf *d)
+{
+    if (!d->pending)
+        return XAI_OK;
+    char *text = d->pending;
+    int level = d->pending_level;
+    d->pending = NULL; /* drawing below reserves space without it */
+    double size = H_SIZE(level);
+    xai_pdf_lines l;
+    xai_status s = xai_pdf_wrap(d, XAI_FONT_BOLD, size, text, xai_pdf_width(), &l);
+    if (s == XAI_OK) {
+        if (!d->page_empty)
+            xai_pdf_advance(d, H_BEFORE(level));
+        s = draw_lines(d, XAI_FONT_BOLD, size, size * 1.3,
+                       level == 1 ? xai_pdf_accent : xai_pdf_ink, text, 0, &l);
+        xai_pdf_lines_free(&l);
+    }
+    free(text);
+    XAI_TRY(s);
+    if (level == 1)
+        XAI_TRY(xai_canvas_rect(d->canvas, xai_pdf_left(), d->y - 2, xai_pdf_width(), 0.8,
+                                &xai_pdf_accent, NULL, 0));
+    xai_pdf_advance(d, H_AFTER(level));
+    return XAI_OK;
+}
+
+/* A heading is held back and drawn by the next block's xai_pdf_reserve, so
+ * that it never ends a page alone. */
 xai_status xai_pdf_add_heading(xai_pdf *d, int level, const char *text)
 {
     XAI_TRY(xai_pdf_check_open(d, "adding a heading"));
     if (!text || (level != 1 && level != 2))
         return xai_fail(XAI_ERR_INVALID, "PDF: heading level %d (must be 1 or 2)", level);
-    double size = level == 1 ? 15.0 : 11.5, lead = size * 1.3;
-    double before = level == 1 ? 14.0 : 8.0;
-    xai_pdf_lines l;
-    XAI_TRY(xai_pdf_wrap(d, XAI_FONT_BOLD, size, text, xai_pdf_width(), &l));
-    double h = before + l.n * lead + 6;
-    /* keep the heading with a few lines of what follows */
-    xai_status s = xai_pdf_reserve(d, h + 4 * PDF_BODY_LEAD);
-    if (s == XAI_OK) {
-        if (!d->page_empty)
-            xai_pdf_advance(d, before);
-        s = draw_lines(d, XAI_FONT_BOLD, size, lead,
-                       level == 1 ? xai_pdf_accent : xai_pdf_ink, text, 0, &l);
+    if (d->pending) { /* two headings in a row: keep the first with the second */
+        xai_pdf_lines l;
+        XAI_TRY(xai_pdf_wrap(d, XAI_FONT_BOLD, H_SIZE(level), text, xai_pdf_width(), &l));
+        double h = H_BEFORE(level) + (double)l.n * H_SIZE(level) * 1.3 + H_AFTER(level);
+        xai_pdf_lines_free(&l);
+        XAI_TRY(xai_pdf_reserve(d, h + 2 * PDF_BODY_LEAD));
     }
-    xai_pdf_lines_free(&l);
-    XAI_TRY(s);
-    if (level == 1)
-        XAI_TRY(xai_canvas_rect(d->canvas, xai_pdf_left(), d->y - 2, xai_pdf_width(), 0.8,
-                                &xai_pdf_accent, NULL, 0));
-    xai_pdf_advance(d, level == 1 ? 8 : 3);
+    size_t n = strlen(text) + 1;
+    if (!(d->pending = malloc(n)))
+        return xai_fail(XAI_ERR_NOMEM, "PDF: out of memory for a heading");
+    memcpy(d->pending, text, n);
+    d->pending_level = level;
     return XAI_OK;
 }
 
