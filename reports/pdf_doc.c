@@ -78,6 +78,7 @@ void xai_pdf_free(xai_pdf *d)
         return;
     xai_canvas_free(d->canvas);
     free(d->pending);
+    free(d->bytes);
     free(d->title);
     free(d->subject);
     free(d);

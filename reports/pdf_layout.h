@@ -26,6 +26,8 @@ struct xai_pdf {
     double y;       /* top of the next block on the current page */
     int page_empty; /* nothing drawn below the header yet */
     int closed;     /* a save was attempted: footers drawn, no more content */
+    unsigned char *bytes; /* the serialised file, kept after the first save */
+    size_t n_bytes;
     char *pending;  /* a heading waiting to be placed with the next block */
     int pending_level;
 };

@@ -119,13 +119,10 @@ xai_status xai_pdf_save(xai_pdf *d, const char *path)
         if (s != XAI_OK)
             d->closed = 2;
     }
-    unsigned char *data = NULL;
-    size_t len = 0;
-    if (s == XAI_OK)
-        s = xai_canvas_serialize(d->canvas, &data, &len);
+    /* serialise once: libharu cannot write the same document twice */
+    if (s == XAI_OK && !d->bytes)
+        s = xai_canvas_serialize(d->canvas, &d->bytes, &d->n_bytes);
     if (s != XAI_OK)
         return fail_with_path(s, path);
-    s = write_atomically(path, data, len);
-    free(data);
-    return s;
+    return write_atomically(path, d->bytes, d->n_bytes);
 }
