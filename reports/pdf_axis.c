@@ -5,8 +5,8 @@
 
 size_t xai_pdf_nice_ticks(double *lo, double *hi, size_t max, double *ticks)
 {
-    if (max < 2)
-        max = 2;
+    if (max < 3) /* 3 ticks always suffice: a step >= the range spans it in 2 */
+        max = 3;
     if (!(*hi > *lo)) { /* a flat range: open it around the value */
         double pad = *lo != 0 ? fabs(*lo) * 0.1 : 1.0;
         *lo -= pad;

@@ -95,7 +95,8 @@ xai_status xai_pdf_block_title(xai_pdf *doc, const char *title);
 void xai_pdf_format_number(double v, char *buf, size_t size);
 
 /* "Nice" axis ticks (1, 2 or 5 times a power of ten) covering [lo, hi]:
- * widens [lo, hi] to whole steps, writes at most max ticks; returns count. */
+ * widens [lo, hi] to whole steps, writes at most max (>= 3) ticks; returns
+ * the count. */
 size_t xai_pdf_nice_ticks(double *lo, double *hi, size_t max, double *ticks);
 
 /* Resolves AUTO to a concrete map and, unless lo < hi already, the colour

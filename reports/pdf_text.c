@@ -155,9 +155,11 @@ xai_status xai_pdf_wrap(xai_pdf *d, xai_font f, double size, const char *text,
             s = xai_pdf_span_width(d, f, size, text + ws, pos - ws, &ww);
             if (s != XAI_OK)
                 break;
-            if (open && line_w + space + ww <= width) {
+            /* the gap keeps its spaces (tabs were made spaces too) */
+            double gap = (double)(ws - line_end) * space;
+            if (open && line_w + gap + ww <= width) {
                 line_end = pos;
-                line_w += space + ww;
+                line_w += gap + ww;
                 continue;
             }
             if (open && (s = push_line(l, line_start, line_end - line_start)) != XAI_OK)
