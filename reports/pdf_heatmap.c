@@ -66,9 +66,12 @@ xai_status xai_pdf_colorbar(xai_pdf *d, xai_pdf_cmap cmap, double lo, double hi,
         XAI_TRY(xai_canvas_text(d->canvas, XAI_FONT_REGULAR, 6.5, xai_pdf_grey,
                                 x + HM_BAR_W + 5, y - 2.2, num));
     }
-    if (label)
+    if (label) { /* turned, centred along the bar */
+        double lw;
+        XAI_TRY(xai_canvas_text_width(d->canvas, XAI_FONT_REGULAR, 7, label, &lw));
         XAI_TRY(xai_canvas_text_up(d->canvas, XAI_FONT_REGULAR, 7, xai_pdf_grey,
-                                   x + HM_BAR_W + 40, top - h, label));
+                                   x + HM_BAR_W + 40, top - h + fmax(0, (h - lw) / 2), label));
+    }
     return XAI_OK;
 }
 

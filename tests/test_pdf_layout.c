@@ -77,13 +77,14 @@ static void remove_tree(const char *dir)
 
 
 /* Reads a binary PGM (P5, maxval 255) into *px; returns width * height. */
-static size_t read_pgm(const char *path, unsigned char **px)
+static size_t read_pgm(const char *path, unsigned char **px, size_t *width)
 {
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     int w, h, maxval;
     assert_int_equal(fscanf(f, "P5 %d %d %d", &w, &h, &maxval), 3);
     assert_int_equal(maxval, 255);
+    *width = (size_t)w;
     fgetc(f);
     size_t n = (size_t)w * (size_t)h;
     *px = malloc(n);
@@ -223,6 +224,8 @@ static void add_everything(xai_pdf *doc)
                         "Local loss (lower is better) of each method on each neighbourhood."};
     assert_int_equal(xai_pdf_add_table(doc, &lt), XAI_OK);
 
+    assert_int_equal(xai_pdf_new_page(doc), XAI_OK);
+    assert_int_equal(xai_pdf_new_page(doc), XAI_OK); /* no-op: the page is empty */
     assert_int_equal(xai_pdf_add_heading(doc, 1, "Faithfulness"), XAI_OK);
     double k[11], del[3][11];
     for (int i = 0; i <= 10; i++) {
@@ -442,6 +445,26 @@ static void table_alignment(void **state)
     free(html);
 }
 
+/* An explicit page break: "Faithfulness" opens a page (right under the
+ * header), and the table before it ends the previous one. */
+static void page_break_honoured(void **state)
+{
+    (void)state;
+    char *html;
+    assert_int_equal(runf(&html, "pdftotext -bbox -enc UTF-8 '%s' - 2>/dev/null", g_pdf), 0);
+    word *w;
+    size_t n = parse_bbox(html, &w);
+    const word *f = find_word(w, n, "Faithfulness"), *l = find_word(w, n, "Local");
+    assert_non_null(f);
+    assert_non_null(l);
+    assert_int_equal(f->page, l->page + 1);
+    for (size_t i = 0; i < n; i++) /* nothing between header and heading */
+        if (w[i].page == f->page && w[i].y0 > 60)
+            assert_true(w[i].y0 >= f->y0 - 0.5);
+    free(w);
+    free(html);
+}
+
 /* Bars are ordered by |value|, largest on top, as an independent sort says. */
 static void bars_sorted_by_magnitude(void **state)
 {
@@ -487,11 +510,13 @@ static void pages_render_not_blank(void **state)
         /* pdftoppm zero-pads the page number to the width of the last one */
         snprintf(path, sizeof path, "%s/pg-%0*zu.pgm", g_dir, g_pages >= 10 ? 2 : 1, p);
         unsigned char *px;
-        size_t n = read_pgm(path, &px), dark = 0;
-        for (size_t i = 0; i < n; i++)
+        size_t w, n = read_pgm(path, &px, &w), dark = 0;
+        assert_true(n > 64 * w);
+        /* count only the body: header and footer alone do not make a page */
+        for (size_t i = 32 * w; i < n - 32 * w; i++)
             dark += px[i] < 200;
         free(px);
-        assert_true(dark > 100);
+        assert_true(dark > 200);
     }
     char extra[256];
     snprintf(extra, sizeof extra, "%s/pg-%zu.pgm", g_dir, g_pages + 1);
@@ -542,6 +567,7 @@ int main(void)
         cmocka_unit_test(table_header_repeats),
         cmocka_unit_test(table_alignment),
         cmocka_unit_test(bars_sorted_by_magnitude),
+        cmocka_unit_test(page_break_honoured),
         cmocka_unit_test(pages_render_not_blank),
         cmocka_unit_test(charts_have_colour),
         cmocka_unit_test(deterministic_output),
