@@ -87,7 +87,7 @@ xai_status xai_pdf_text_fit(xai_pdf *doc, xai_font font, double size,
                             xai_pdf_rgb color, double x, double y, double w,
                             xai_pdf_align align, const char *text);
 
-/* A block title (bold, small) at the cursor; height is returned via *h. */
+/* A block title (bold, body size) at the cursor; moves it down PDF_TITLE_H. */
 xai_status xai_pdf_block_title(xai_pdf *doc, const char *title);
 #define PDF_TITLE_H 16.0
 
