@@ -26,5 +26,7 @@
 #include "rng.h"
 #include "data.h"
 #include "model.h"
+#include "image.h"
+#include "hash.h"
 
 #endif
