@@ -55,6 +55,7 @@ typedef struct g_params {
     int trans_a, trans_b, axis, group, ceil_mode, count_include_pad;
     int64_t kernel[2], pads[4], strides[2], dilations[2]; /* pads: t l b r */
     int perm[G_MAX_RANK];
+    int64_t pad_all[2 * G_MAX_RANK]; /* Pad: begins then ends per axis */
 } g_params;
 
 typedef struct g_node {
@@ -102,7 +103,7 @@ typedef enum g_op_id {
     OP_SIGMOID, OP_TANH, OP_SOFTMAX, OP_LOGSOFTMAX, OP_EXP, OP_CLIP, OP_CONV,
     OP_MAXPOOL, OP_AVGPOOL, OP_GLOBALAVGPOOL, OP_BATCHNORM, OP_FLATTEN,
     OP_RESHAPE, OP_TRANSPOSE, OP_CONCAT, OP_IDENTITY, OP_DROPOUT, OP_CONSTANT,
-    OP_SHAPE, OP_GATHER, OP_UNSQUEEZE, OP_CAST, OP_SLICE,
+    OP_SHAPE, OP_GATHER, OP_UNSQUEEZE, OP_CAST, OP_SLICE, OP_PAD,
     OP_COUNT
 } g_op_id;
 

@@ -68,9 +68,11 @@ const g_op g_ops[OP_COUNT] = {
     [OP_CAST] = {"Cast", cast_infer, copy_fwd, copy_bwd},
     /* Y = X[starts:ends:steps] on a 1-D constant (folded) */
     [OP_SLICE] = {"Slice", slice_infer, NULL, NULL},
+    /* Y = X surrounded by pads of a constant value (mode "constant") */
+    [OP_PAD] = {"Pad", pad_infer, pad_fwd, pad_bwd},
 };
 /* Adding an op: a new g_op_id, an entry above, a gradient test; then bump. */
-_Static_assert(OP_COUNT == 31, "g_ops has one entry per g_op_id");
+_Static_assert(OP_COUNT == 32, "g_ops has one entry per g_op_id");
 
 int g_op_find(const char *name)
 {

@@ -27,6 +27,7 @@ G_BWD(avgpool); G_DECL(gap); G_DECL(batchnorm);
 G_INFER(flatten); G_INFER(reshape); G_INFER(identity); G_INFER(dropout);
 G_INFER(unsqueeze); G_INFER(cast); G_FWD(copy); G_BWD(copy);
 G_DECL(transpose); G_DECL(concat);
+G_DECL(pad);
 G_INFER(constant); G_INFER(shape); G_INFER(gather); G_INFER(slice);
 
 /* Reads pads / strides / dilations (and SAME / VALID auto_pad) of a 2-D
