@@ -26,5 +26,6 @@
 #include "rng.h"
 #include "data.h"
 #include "model.h"
+#include "explain.h"
 
 #endif
