@@ -24,6 +24,9 @@ PC_LIBS := $(shell pkg-config --libs $(PC_MODULES) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
+VERSION := $(shell sed -n 's/^#define XAI_VERSION_STRING "\(.*\)"/\1/p' include/xai/base.h)
+SOMAJOR := $(shell sed -n 's/^#define XAI_VERSION_MAJOR //p' include/xai/base.h)
+
 OPT ?= -O2
 SANITIZE ?=
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g \
@@ -69,7 +72,7 @@ $(BUILD)/libxai.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/libxai.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libxai.so.$(shell sed -n 's/^#define XAI_VERSION_MAJOR //p' include/xai/base.h) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -shared -Wl,-soname,libxai.so.$(SOMAJOR) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/xai: $(CLI_OBJ) $(BUILD)/libxai.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libxai.a $(LDLIBS_ALL)
@@ -117,14 +120,16 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/xai \
 	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 $(BUILD)/libxai.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/libxai.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libxai.so $(DESTDIR)$(PREFIX)/lib/libxai.so.$(VERSION)
+	ln -sf libxai.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libxai.so.$(SOMAJOR)
+	ln -sf libxai.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libxai.so
 	install -m 644 include/xai/*.h $(DESTDIR)$(PREFIX)/include/xai/
 	install -m 755 $(BUILD)/xai $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define XAI_VERSION_STRING "\(.*\)"/\1/p' include/xai/base.h)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	  xai.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xai.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libxai.a $(DESTDIR)$(PREFIX)/lib/libxai.so \
+	rm -f $(DESTDIR)$(PREFIX)/lib/libxai.a $(DESTDIR)$(PREFIX)/lib/libxai.so* \
 	  $(DESTDIR)$(PREFIX)/bin/xai $(DESTDIR)$(PREFIX)/lib/pkgconfig/xai.pc
 	rm -rf $(DESTDIR)$(PREFIX)/include/xai
 

@@ -26,6 +26,8 @@
 #include "rng.h"
 #include "data.h"
 #include "model.h"
+#include "image.h"
+#include "hash.h"
 #include "explain.h"
 
 #endif

@@ -1,0 +1,53 @@
+/* cli/data_args.h: the data options shared by every subcommand that reads
+ * data: --data PATH, --label NAME, --groups auto|SCHEMA, --image-shape C,H,W,
+ * --scale S.  PATH is a CSV file, a PNG file or a directory of PNGs. */
+#ifndef XAI_CLI_DATA_ARGS_H
+#define XAI_CLI_DATA_ARGS_H
+
+#include <getopt.h>
+
+#include <xai/xai.h>
+
+typedef struct data_args {
+    const char *path;
+    const char *label;
+    const char *groups; /* NULL, "auto" or a schema file */
+    uint32_t c, h, w;
+    float scale;
+} data_args;
+
+/* getopt_long entries for the options above (values >= DATA_OPT_BASE);
+ * append DATA_ARGS_LONG_OPTIONS to a command's option table. */
+enum {
+    DATA_OPT_BASE = 0x1000,
+    DATA_OPT_DATA = DATA_OPT_BASE,
+    DATA_OPT_LABEL,
+    DATA_OPT_GROUPS,
+    DATA_OPT_IMAGE_SHAPE,
+    DATA_OPT_SCALE,
+};
+#define DATA_ARGS_LONG_OPTIONS                                                 \
+    {"data", required_argument, NULL, DATA_OPT_DATA},                          \
+    {"label", required_argument, NULL, DATA_OPT_LABEL},                        \
+    {"groups", required_argument, NULL, DATA_OPT_GROUPS},                      \
+    {"image-shape", required_argument, NULL, DATA_OPT_IMAGE_SHAPE},            \
+    {"scale", required_argument, NULL, DATA_OPT_SCALE}
+
+/* The help lines for these options. */
+#define DATA_ARGS_HELP                                                         \
+    "  --data PATH          CSV file (header row), PNG file or directory of PNGs\n" \
+    "  --label NAME         the label column (excluded from the features)\n"   \
+    "  --groups auto|FILE   feature groups: one-hot columns PREFIX_K form group\n" \
+    "                       PREFIX (auto), or a schema file 'GROUP: col, col'\n" \
+    "  --image-shape C,H,W  CSV rows are CHW images of this shape\n"           \
+    "  --scale S            divide every feature value by S (e.g. 16 for digits)\n"
+
+/* Handles option `opt` with argument `arg` if it is a data option: returns 1
+ * (consumed), 0 (not a data option) or -1 (usage error already printed). */
+int data_args_parse(data_args *a, const char *cmd, int opt, const char *arg);
+
+/* Loads the dataset into *out.  Returns CLI_OK, or prints the error and
+ * returns CLI_USAGE_ERROR (no --data) or CLI_RUNTIME_ERROR. */
+int data_args_load(const data_args *a, const char *cmd, xai_dataset **out);
+
+#endif
