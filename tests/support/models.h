@@ -5,7 +5,7 @@
 
 #include <xai/xai.h>
 
-enum { TM_MAX_IN = 64, TM_MAX_HID = 32, TM_MAX_OUT = 4 };
+enum { TM_MAX_IN = 128, TM_MAX_HID = 32, TM_MAX_OUT = 4 };
 
 typedef enum tm_kind {
     TM_LINEAR,   /* y_k = w_k . x + c_k */
