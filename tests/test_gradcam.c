@@ -1,6 +1,7 @@
 /* tests/test_gradcam.c: Smooth Grad-CAM++ maps against the PyTorch references
  * recorded in tests/fixtures/models/{cnn,cnn_bn}.ref, hand-computed cases,
- * and bilinear upsampling against analytic answers. */
+ * bilinear upsampling against analytic answers, and the smooth-gradcam++
+ * method end to end through the ONNX runtime and xai_explain_rows. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,36 +11,26 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <xai/base.h>
+#include <xai/xai.h>
 
 #include "explainers/gradcam.h"
+#include "support/models.h"
+#include "support/ref_file.h"
 
-/* ---- .ref reader (FIXTURES_FORMAT.md) ---------------------------------- */
-
-/* Reads block `key` of a .ref file: rows x cols doubles (malloc'd). */
-static double *ref_block(const char *path, const char *key, size_t *rows,
+/* Block `key` of a .ref file as a malloc'd copy (rows x cols doubles). */
+static double *ref_copy(const char *path, const char *key, size_t *rows,
                          size_t *cols)
 {
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    char line[65536];
-    double *out = NULL;
-    while (fgets(line, sizeof line, f)) {
-        char k[64];
-        unsigned long r, c;
-        if (line[0] == '#' || sscanf(line, "%63s %lu %lu", k, &r, &c) != 3 ||
-            strcmp(k, key) != 0)
-            continue;
-        out = malloc(r * c * sizeof *out);
-        assert_non_null(out);
-        for (size_t i = 0; i < r * c; i++)
-            assert_int_equal(fscanf(f, "%lf", &out[i]), 1);
-        *rows = r;
-        *cols = c;
-        break;
-    }
-    fclose(f);
+    ref_file *rf = ref_load(path);
+    assert_non_null(rf);
+    const ref_block *b = ref_get(rf, key);
+    assert_non_null(b);
+    double *out = malloc(b->rows * b->cols * sizeof *out);
     assert_non_null(out);
+    memcpy(out, b->v, b->rows * b->cols * sizeof *out);
+    *rows = b->rows;
+    *cols = b->cols;
+    ref_free(rf);
     return out;
 }
 
@@ -65,9 +56,9 @@ static void check_fixture_map(const char *key, xai_cam_weights kind)
 {
     for (size_t fi = 0; fi < sizeof fixtures / sizeof fixtures[0]; fi++) {
         size_t n, chw, n2, chw2, n3, hw;
-        double *act = ref_block(fixtures[fi].path, "act", &n, &chw);
-        double *grad = ref_block(fixtures[fi].path, "grad_act", &n2, &chw2);
-        double *ref = ref_block(fixtures[fi].path, key, &n3, &hw);
+        double *act = ref_copy(fixtures[fi].path, "act", &n, &chw);
+        double *grad = ref_copy(fixtures[fi].path, "grad_act", &n2, &chw2);
+        double *ref = ref_copy(fixtures[fi].path, key, &n3, &hw);
         size_t C = fixtures[fi].C;
         assert_int_equal(n, n2);
         assert_int_equal(n, n3);
@@ -116,8 +107,8 @@ static void copies_average_and_commute(void **state)
 {
     (void)state;
     size_t n, chw;
-    double *act = ref_block(fixtures[0].path, "act", &n, &chw);
-    double *grad = ref_block(fixtures[0].path, "grad_act", &n, &chw);
+    double *act = ref_copy(fixtures[0].path, "act", &n, &chw);
+    double *grad = ref_copy(fixtures[0].path, "grad_act", &n, &chw);
     float *a = to_float(act, n * chw), *g = to_float(grad, n * chw);
     size_t C = 8, hw = 16;
     float one[16], rep[16], all[16], rev[16];
@@ -272,6 +263,245 @@ static void upsample_invariants(void **state)
     assert_memory_equal(in, out, 16 * sizeof(float));
 }
 
+/* ---- the method end to end (ONNX runtime + xai_explain_rows) ---------- */
+
+static const struct {
+    const char *onnx, *ref;
+    uint32_t c, h, w;  /* input image */
+    size_t lh, lw;     /* the default layer's spatial size */
+} e2e[] = {
+    {"tests/fixtures/models/cnn.onnx", "tests/fixtures/models/cnn.ref", 1, 8, 8, 4, 4},
+    {"tests/fixtures/models/cnn_bn.onnx", "tests/fixtures/models/cnn_bn.ref", 3, 8, 8, 4, 4},
+};
+
+static xai_explain_options cam_options(void)
+{
+    xai_explain_options o = xai_explain_options_default();
+    assert_int_equal(xai_method_lookup("smooth-gradcam++", &o.method), XAI_OK);
+    return o;
+}
+
+static xai_model *load(const char *path)
+{
+    xai_model *m = NULL;
+    if (xai_model_load(path, &m) != XAI_OK)
+        fail_msg("%s", xai_last_error());
+    return m;
+}
+
+/* Noise off: the whole pipeline (layer choice, tap, map, upsampling,
+ * broadcast to channels) reproduces the recorded Grad-CAM++ map, upsampled
+ * with xai_cam_upsample (itself checked against PyTorch above). */
+static void e2e_noise_off_matches_pytorch(void **state)
+{
+    (void)state;
+    for (size_t fi = 0; fi < sizeof e2e / sizeof e2e[0]; fi++) {
+        xai_model *m = load(e2e[fi].onnx);
+        size_t n, D, nt, one, nm, hw;
+        double *in = ref_copy(e2e[fi].ref, "input", &n, &D);
+        double *tgt = ref_copy(e2e[fi].ref, "target", &nt, &one);
+        double *ref = ref_copy(e2e[fi].ref, "gradcampp", &nm, &hw);
+        size_t HW = (size_t)e2e[fi].h * e2e[fi].w;
+        assert_int_equal(D, e2e[fi].c * HW);
+        assert_int_equal(hw, e2e[fi].lh * e2e[fi].lw);
+        float *x = to_float(in, n * D), *phi = malloc(n * D * sizeof *phi);
+        xai_explain_diag dg[4];
+        xai_explain_options o = cam_options();
+        o.output = XAI_OUTPUT_SCORE; /* the references use the score */
+        o.sigma = 0;
+        xai_explain_context c = {.n_features = D, .image_c = e2e[fi].c,
+                                 .image_h = e2e[fi].h, .image_w = e2e[fi].w};
+        if (xai_explain_rows(m, &o, &c, x, n, 0, phi, dg, 1) != XAI_OK)
+            fail_msg("%s: %s", e2e[fi].onnx, xai_last_error());
+        for (size_t r = 0; r < n; r++) {
+            float lmap[64], want[64];
+            for (size_t p = 0; p < hw; p++)
+                lmap[p] = (float)ref[r * hw + p];
+            assert_int_equal(xai_cam_upsample(lmap, e2e[fi].lh, e2e[fi].lw, want,
+                                              e2e[fi].h, e2e[fi].w), XAI_OK);
+            assert_int_equal(dg[r].target, (int32_t)tgt[r]);
+            assert_int_equal(dg[r].samples, 1);
+            assert_true(dg[r].evaluations >= 1);
+            assert_true(dg[r].seconds >= 0);
+            for (size_t ch = 0; ch < e2e[fi].c; ch++)
+                for (size_t p = 0; p < HW; p++) {
+                    double got = phi[r * D + ch * HW + p];
+                    if (fabs(got - want[p]) > fmax(1e-4 * fabs(want[p]), 1e-6))
+                        fail_msg("%s row %zu channel %zu pixel %zu: got %.9g "
+                                 "want %.9g", e2e[fi].onnx, r, ch, p, got, want[p]);
+                }
+        }
+        /* naming the default layer explicitly changes nothing */
+        float *phi2 = malloc(n * D * sizeof *phi2);
+        o.layer = fi == 0 ? "/conv2/Conv_output_0" : "/dwconv/Conv_output_0";
+        assert_int_equal(xai_explain_rows(m, &o, &c, x, n, 0, phi2, NULL, 1), XAI_OK);
+        assert_memory_equal(phi, phi2, n * D * sizeof *phi);
+        /* an earlier layer at full resolution works too: a non-negative map */
+        o.layer = "/conv1/Conv_output_0";
+        assert_int_equal(xai_explain_rows(m, &o, &c, x, n, 0, phi2, NULL, 1), XAI_OK);
+        double tot = 0;
+        for (size_t i = 0; i < n * D; i++) {
+            assert_true(phi2[i] >= 0 && isfinite(phi2[i]));
+            tot += phi2[i];
+        }
+        assert_true(tot > 0);
+        free(in); free(tgt); free(ref); free(x); free(phi); free(phi2);
+        xai_model_free(m);
+    }
+}
+
+static void e2e_bad_layer(void **state)
+{
+    (void)state;
+    xai_model *m = load(e2e[0].onnx);
+    float x[64] = {0}, phi[64];
+    xai_explain_options o = cam_options();
+    xai_explain_context c = {.n_features = 64, .image_c = 1, .image_h = 8, .image_w = 8};
+    o.layer = "/no/such_tensor";
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_ERR_INVALID);
+    assert_non_null(strstr(xai_last_error(), "/no/such_tensor"));
+    assert_non_null(strstr(xai_last_error(), "/conv2/Conv_output_0"));
+    o.layer = "output"; /* rank 1 per sample */
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_ERR_UNSUPPORTED);
+    assert_non_null(strstr(xai_last_error(), "'output'"));
+    xai_model_free(m);
+}
+
+/* 120 rows near the fixture inputs, stream (99, i). */
+static float *many_rows(const float *x4, size_t D, size_t n)
+{
+    float *x = malloc(n * D * sizeof *x);
+    for (size_t i = 0; i < n; i++) {
+        xai_rng g;
+        xai_rng_init(&g, 99, i);
+        for (size_t j = 0; j < D; j++)
+            x[i * D + j] = x4[(i % 4) * D + j] + 0.05f * (float)xai_rng_normal(&g);
+    }
+    return x;
+}
+
+/* Noise on: identical for any thread count, for a repeated call and for a
+ * row explained alone at its instance index; a different seed differs. */
+static void e2e_noise_deterministic(void **state)
+{
+    (void)state;
+    enum { N = 120, D = 64 };
+    xai_model *m = load(e2e[0].onnx);
+    size_t n4, d4;
+    double *in = ref_copy(e2e[0].ref, "input", &n4, &d4);
+    float *x4 = to_float(in, n4 * d4), *x = many_rows(x4, D, N);
+    float *a = malloc(N * D * sizeof *a), *b = malloc(N * D * sizeof *b);
+    xai_explain_diag dg[N];
+    xai_explain_options o = cam_options();
+    o.sigma = 0.2;
+    o.samples = 24; /* 120 rows are then several engine blocks */
+    o.seed = 11;
+    xai_explain_context c = {.n_features = D, .image_c = 1, .image_h = 8,
+                             .image_w = 8, .value_range = 1};
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, N, 0, a, dg, 1), XAI_OK);
+    assert_int_equal(dg[0].samples, 24);
+    assert_true(dg[N - 1].evaluations >= 24);
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, N, 0, b, NULL, 3), XAI_OK);
+    assert_memory_equal(a, b, N * D * sizeof *a);
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, N, 0, b, NULL, 1), XAI_OK);
+    assert_memory_equal(a, b, N * D * sizeof *a);
+    assert_int_equal(xai_explain_rows(m, &o, &c, x + 37 * D, 3, 37, b, NULL, 2), XAI_OK);
+    assert_memory_equal(a + 37 * D, b, 3 * D * sizeof *a);
+    o.seed = 12;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 4, 0, b, NULL, 1), XAI_OK);
+    assert_true(memcmp(a, b, 4 * D * sizeof *a) != 0);
+    free(in); free(x4); free(x); free(a); free(b);
+    xai_model_free(m);
+}
+
+/* Noise on, one row, against the documented recipe done by hand: copies
+ * x + N(0, (sigma * value_range)^2) from stream (seed, instance), drawn copy
+ * by copy, one tap at the last conv layer, the map, upsampling.  Also:
+ * vanishing noise tends to Grad-CAM++, large noise moves the map. */
+static void e2e_noise_recipe(void **state)
+{
+    (void)state;
+    enum { D = 64, S = 16 };
+    xai_model *m = load(e2e[0].onnx);
+    size_t n4, d4;
+    double *in = ref_copy(e2e[0].ref, "input", &n4, &d4);
+    float *x4 = to_float(in, n4 * d4);
+    const float *x = x4 + 2 * D; /* row 2, explained as instance 5 */
+    xai_explain_options o = cam_options();
+    o.sigma = 0.1;
+    o.samples = S;
+    o.seed = 3;
+    o.output = XAI_OUTPUT_SCORE;
+    xai_explain_context c = {.n_features = D, .image_c = 1, .image_h = 8,
+                             .image_w = 8, .value_range = 2.5};
+    float phi[D], want[D], clean[D], lmap[16];
+    xai_explain_diag dg;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 5, phi, &dg, 1), XAI_OK);
+
+    static float xs[S * D], act[S * 128], grad[S * 128];
+    int32_t tg[S];
+    xai_rng g;
+    xai_rng_init(&g, 3, 5);
+    for (size_t k = 0; k < S; k++) {
+        tg[k] = dg.target;
+        for (size_t j = 0; j < D; j++)
+            xs[k * D + j] = x[j] + (float)(0.1 * 2.5 * xai_rng_normal(&g));
+    }
+    xai_runner *r;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_tap(r, XAI_OUTPUT_SCORE, "/conv2/Conv_output_0",
+                                    xs, S, tg, act, grad, NULL), XAI_OK);
+    xai_runner_free(r);
+    assert_int_equal(xai_cam_map(act, grad, S, 8, 16, XAI_CAM_PLUSPLUS, lmap), XAI_OK);
+    assert_int_equal(xai_cam_upsample(lmap, 4, 4, want, 8, 8), XAI_OK);
+    for (size_t p = 0; p < D; p++)
+        assert_float_equal(phi[p], want[p], 1e-6 * fmax(1, fabs(want[p])));
+
+    o.sigma = 0;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 5, clean, NULL, 1), XAI_OK);
+    double top = 0, diff_big = 0, diff_small = 0;
+    for (size_t p = 0; p < D; p++) {
+        top = fmax(top, fabs(clean[p]));
+        diff_big = fmax(diff_big, fabs(phi[p] - clean[p]));
+    }
+    o.sigma = 1e-5;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 5, phi, NULL, 1), XAI_OK);
+    for (size_t p = 0; p < D; p++)
+        diff_small = fmax(diff_small, fabs(phi[p] - clean[p]));
+    assert_true(top > 0);
+    assert_true(diff_small < 1e-3 * top);
+    assert_true(diff_big > 1e-2 * top);
+    free(in); free(x4);
+    xai_model_free(m);
+}
+
+/* Models without a usable conv layer: a clear XAI_ERR_UNSUPPORTED. */
+static void e2e_unsupported_models(void **state)
+{
+    (void)state;
+    xai_model *m = load("tests/fixtures/models/mlp_sigmoid.onnx");
+    float x[10] = {0}, phi[16];
+    xai_explain_options o = cam_options();
+    xai_explain_context c = {.n_features = 10, .image_c = 1, .image_h = 2, .image_w = 5};
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_ERR_UNSUPPORTED);
+    assert_non_null(strstr(xai_last_error(), "convolutional layer"));
+    assert_non_null(strstr(xai_last_error(), "onnx model (Gemm x2"));
+    xai_explain_context tab = {.n_features = 10};
+    assert_int_equal(xai_explain_rows(m, &o, &tab, x, 1, 0, phi, NULL, 1), XAI_ERR_UNSUPPORTED);
+    assert_non_null(strstr(xai_last_error(), "image"));
+    xai_model_free(m);
+
+    tm_model t;
+    tm_init(&t, TM_LINEAR, 16, 0, 2, 5);
+    m = tm_wrap(&t, 0);
+    xai_explain_context c16 = {.n_features = 16, .image_c = 1, .image_h = 4, .image_w = 4};
+    assert_int_equal(xai_explain_rows(m, &o, &c16, x, 0, 0, phi, NULL, 1), XAI_OK);
+    float x16[16] = {0};
+    assert_int_equal(xai_explain_rows(m, &o, &c16, x16, 1, 0, phi, NULL, 1), XAI_ERR_UNSUPPORTED);
+    assert_non_null(strstr(xai_last_error(), "callbacks model"));
+    xai_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +513,11 @@ int main(void)
         cmocka_unit_test(upsample_2x2_by_hand),
         cmocka_unit_test(upsample_matches_pytorch),
         cmocka_unit_test(upsample_invariants),
+        cmocka_unit_test(e2e_noise_off_matches_pytorch),
+        cmocka_unit_test(e2e_bad_layer),
+        cmocka_unit_test(e2e_noise_deterministic),
+        cmocka_unit_test(e2e_noise_recipe),
+        cmocka_unit_test(e2e_unsupported_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
