@@ -2,5 +2,7 @@
 #include "cli.h"
 
 const cli_command *const cli_commands[] = {
+    &cli_cmd_info,
+    &cli_cmd_predict,
     NULL,
 };
