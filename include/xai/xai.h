@@ -28,5 +28,6 @@
 #include "model.h"
 #include "image.h"
 #include "hash.h"
+#include "explain.h"
 
 #endif

@@ -1,0 +1,120 @@
+/* explainers/lfa.h: the LFA engine's internal interface.
+ *
+ * A call builds one read-only plan (units, noise scales, baselines, path
+ * nodes), then explains blocks of rows.  Per row a job draws its
+ * neighbourhood (sampler_*.c), the block's requests go to the model packed in
+ * chunks (query.c), and a solver turns the answers into phi (solve.c). */
+#ifndef XAI_EXPLAINERS_LFA_H
+#define XAI_EXPLAINERS_LFA_H
+
+#include <xai/explain.h>
+
+/* A method outside the linear family (Smooth Grad-CAM++) explains one row
+ * itself; the engine has already resolved target, fx and fbaseline into
+ * diag.  phi has n_features entries. */
+typedef xai_status (*xai_row_explain_fn)(xai_runner *r,
+                                         const xai_explain_options *resolved,
+                                         const xai_explain_context *ctx,
+                                         const float *x, xai_rng *rng,
+                                         int32_t target, float *phi,
+                                         xai_explain_diag *diag);
+
+#define XAI_SAMPLES_SHAP_AUTO (-2) /* 2M + 2048 */
+
+typedef struct xai_preset {
+    const char *name;
+    const char *summary;
+    xai_lfa_spec spec;
+    int64_t default_samples; /* 0: not sampled; XAI_SAMPLES_SHAP_AUTO */
+    double default_sigma;    /* 0: no noise */
+    xai_row_explain_fn explain; /* non-NULL: not an LFA preset */
+} xai_preset;
+
+/* The registry, indexed by xai_method; entries with a NULL name are not
+ * available in this build. */
+const xai_preset *xai_preset_get(xai_method m);
+
+extern const xai_preset xai_preset_lime, xai_preset_clime,
+    xai_preset_kernelshap, xai_preset_occlusion, xai_preset_gradient,
+    xai_preset_gradient_x_input, xai_preset_smoothgrad,
+    xai_preset_integrated_gradients, xai_preset_custom;
+
+/* Read-only state shared by every row of one call. */
+typedef struct xai_plan {
+    xai_explain_options opt; /* resolved */
+    xai_lfa_spec spec;
+    const xai_preset *preset;
+    const xai_explain_context *ctx;
+    size_t D, K;      /* features, model outputs */
+    /* units: CSR lists of features; a partition for masks, windows (maybe
+     * overlapping) for image occlusion */
+    size_t U;
+    size_t *ustart;   /* U + 1 */
+    uint32_t *ufeat;
+    double *cover;    /* D: 1 / number of units holding the feature, or 0 */
+    float *sig;       /* D: noise std per feature */
+    const float *base; /* nb x D baseline rows */
+    size_t nb;
+    float *base_own;  /* owned storage behind base when computed */
+    double *tnode, *tweight; /* path quadrature on [0, 1], samples long */
+    size_t samples;   /* resolved sample count (masks: budget) */
+    int fd;           /* gradients by finite differences */
+    int loss_mode;    /* evaluating xai_lfa_loss */
+} xai_plan;
+
+xai_status xai_plan_init(xai_plan *p, const xai_model *m,
+                         const xai_explain_options *opt,
+                         const xai_explain_context *ctx);
+void xai_plan_free(xai_plan *p);
+
+/* One row's work. */
+typedef struct xai_job {
+    const xai_plan *plan;
+    const float *x;
+    xai_rng rng;
+    int32_t target;
+    float *yx;      /* K outputs of f(x) */
+    double fx, fb;
+    /* the neighbourhood: S samples; masks (S x U) or points (S x D) */
+    size_t S;
+    uint8_t *mask;
+    float *pts;
+    double *w;
+    double *y;      /* S: f_target at each sample (background-averaged) */
+    double *gacc;   /* D: weighted sum of scale * gradients */
+    const float *phi_in; /* loss mode: the attributions judged */
+    double gloss;   /* loss mode, gradient matching accumulator */
+    int exact;
+    uint64_t evals;
+    xai_status status;
+} xai_job;
+
+void xai_job_free(xai_job *j);
+
+/* Samplers: fill j->S, j->mask or j->pts, and j->w from j->rng. */
+xai_status xai_sample_masks(xai_job *j);       /* LIME-style masks */
+xai_status xai_sample_shapley(xai_job *j);     /* KernelSHAP coalitions */
+xai_status xai_sample_gaussian(xai_job *j);
+xai_status xai_sample_point(xai_job *j);
+xai_status xai_sample_path(xai_job *j);
+xai_status xai_sample_user(xai_job *j);
+/* Gauss-Legendre (rule 0) or trapezoid (rule 1) nodes/weights on [0, 1]. */
+xai_status xai_quadrature(xai_ig_rule rule, size_t n, double *t, double *w);
+/* Units: feature groups or image patches (partition), or occlusion windows. */
+xai_status xai_units_build(xai_plan *p, int windows);
+
+/* Query phases over a block of jobs, in chunks of rows. */
+xai_status xai_query_phase_a(xai_runner *r, xai_job *jobs, size_t n);
+xai_status xai_query_phase_b(xai_runner *r, xai_job *jobs, size_t n);
+
+/* Solvers.  WLS: min sum_s w_s (y_s - b - X_s beta)^2 + ridge |beta|^2 over
+ * (b, beta) (b fixed to 0 when !intercept); X is S x P row-major. */
+xai_status xai_wls(const double *X, const double *y, const double *w,
+                   size_t S, size_t P, int intercept, double ridge,
+                   double *beta, double *b, double *r2);
+/* Turns a finished job into phi (D) and diag. */
+xai_status xai_solve_job(xai_job *j, float *phi, xai_explain_diag *diag);
+/* Loss mode: the LFA loss of j->phi_in. */
+xai_status xai_loss_job(xai_job *j, double *loss);
+
+#endif

@@ -1,0 +1,271 @@
+/* explainers/options.c: default options, validation and resolution of every
+ * XAI_AUTO into the value used. */
+#include <math.h>
+
+#include "core/error.h"
+#include "lfa.h"
+
+xai_explain_options xai_explain_options_default(void)
+{
+    xai_explain_options o = {0};
+    o.method = XAI_METHOD_KERNELSHAP;
+    o.target = XAI_TARGET_PRED;
+    o.output = XAI_OUTPUT_PROB;
+    o.samples = XAI_AUTO;
+    o.baseline = XAI_BASELINE_MEAN;
+    o.sigma = XAI_AUTO;
+    o.ig_rule = XAI_IG_GAUSS_LEGENDRE;
+    o.kernel_width = XAI_AUTO;
+    o.ridge = 0;
+    o.seed = 0;
+    o.patch = o.window = o.stride = XAI_AUTO;
+    o.custom.neighbourhood = XAI_NBHD_GAUSSIAN;
+    o.custom.loss = XAI_LOSS_FUNCTION;
+    o.custom.kernel = XAI_KERNEL_DEFAULT;
+    o.custom.scale = XAI_SCALE_NONE;
+    return o;
+}
+
+static const char *nbhd_name(xai_neighbourhood n)
+{
+    static const char *const names[] = {"masks", "one-hot", "gaussian",
+                                        "point", "path", "user"};
+    return (unsigned)n < sizeof names / sizeof names[0] ? names[n] : "?";
+}
+
+xai_status xai_explain_spec(const xai_explain_options *o, xai_lfa_spec *out)
+{
+    const xai_preset *p = xai_preset_get(o->method);
+    if (!p)
+        return xai_fail(XAI_ERR_UNSUPPORTED, "method %d is not available",
+                        (int)o->method);
+    if (o->method != XAI_METHOD_CUSTOM) {
+        *out = p->spec;
+        return XAI_OK;
+    }
+    xai_lfa_spec s = {o->custom.neighbourhood, o->custom.loss, o->custom.kernel,
+                      o->custom.scale};
+    if ((unsigned)s.neighbourhood > XAI_NBHD_USER || (unsigned)s.loss > XAI_LOSS_GRADIENT ||
+        (unsigned)s.kernel > XAI_KERNEL_SHAPLEY || (unsigned)s.scale > XAI_SCALE_DELTA)
+        return xai_fail(XAI_ERR_INVALID, "custom method: neighbourhood, loss, "
+                                         "kernel or scale out of range");
+    if (s.kernel == XAI_KERNEL_DEFAULT)
+        s.kernel = XAI_KERNEL_UNIFORM;
+    int masks = s.neighbourhood == XAI_NBHD_MASKS || s.neighbourhood == XAI_NBHD_ONEHOT;
+    if (masks && s.loss != XAI_LOSS_FUNCTION)
+        return xai_fail(XAI_ERR_INVALID, "custom method: the %s neighbourhood "
+                        "has no gradients to match; use the function loss",
+                        nbhd_name(s.neighbourhood));
+    if (s.neighbourhood == XAI_NBHD_POINT && s.loss != XAI_LOSS_GRADIENT)
+        return xai_fail(XAI_ERR_INVALID, "custom method: a single point cannot "
+                        "fit a function; use the gradient loss");
+    if (s.kernel == XAI_KERNEL_SHAPLEY && s.neighbourhood != XAI_NBHD_MASKS)
+        return xai_fail(XAI_ERR_INVALID, "custom method: the Shapley kernel "
+                        "needs the masks neighbourhood");
+    if (s.neighbourhood == XAI_NBHD_ONEHOT && s.kernel != XAI_KERNEL_UNIFORM)
+        return xai_fail(XAI_ERR_INVALID, "custom method: the one-hot "
+                        "neighbourhood takes no kernel");
+    if (s.loss == XAI_LOSS_FUNCTION && s.scale != XAI_SCALE_NONE)
+        return xai_fail(XAI_ERR_INVALID, "custom method: scale applies to the "
+                        "gradient loss only");
+    *out = s;
+    return XAI_OK;
+}
+
+/* Number of mask units: image patches, groups, or features. */
+static size_t mask_units(const xai_explain_context *c, int32_t patch)
+{
+    if (c->image_c) {
+        size_t gh = (c->image_h + (size_t)patch - 1) / (size_t)patch;
+        size_t gw = (c->image_w + (size_t)patch - 1) / (size_t)patch;
+        return gh * gw;
+    }
+    return c->groups ? c->n_groups : c->n_features;
+}
+
+static xai_status check_rows(const float *v, size_t n, size_t d, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            if (!isfinite(v[i * d + j]))
+                return xai_fail(XAI_ERR_NUMERIC, "%s row %zu, feature %zu is "
+                                "not a finite number", what, i, j);
+    return XAI_OK;
+}
+
+static xai_status check_context(const xai_model *m, const xai_explain_context *c)
+{
+    size_t D = xai_model_input_size(m);
+    if (c->n_features != D)
+        return xai_fail(XAI_ERR_SHAPE, "the data has %zu features but the "
+                        "model takes %zu inputs", c->n_features, D);
+    if (c->image_c) {
+        size_t chw = (size_t)c->image_c * c->image_h * c->image_w;
+        if (!c->image_h || !c->image_w || chw != D)
+            return xai_fail(XAI_ERR_SHAPE, "image shape %ux%ux%u does not "
+                            "match %zu features", c->image_c, c->image_h,
+                            c->image_w, D);
+    } else if (c->groups) {
+        if (c->n_groups == 0 || c->n_groups > D)
+            return xai_fail(XAI_ERR_INVALID, "%zu feature groups for %zu "
+                            "features", c->n_groups, D);
+        for (size_t j = 0; j < D; j++)
+            if (c->groups[j] >= c->n_groups)
+                return xai_fail(XAI_ERR_INVALID, "feature %zu is in group %u "
+                                "but there are %zu groups", j, c->groups[j],
+                                c->n_groups);
+    }
+    if (c->stats)
+        for (size_t j = 0; j < D; j++)
+            if (!isfinite(c->stats[j].mean) || !isfinite(c->stats[j].std))
+                return xai_fail(XAI_ERR_NUMERIC, "column statistics of "
+                                "feature %zu are not finite", j);
+    return XAI_OK;
+}
+
+static int64_t default_samples(const xai_preset *p, const xai_lfa_spec *s,
+                               int custom, size_t units)
+{
+    if (s->kernel == XAI_KERNEL_SHAPLEY)
+        return 2 * (int64_t)units + 2048;
+    if (!custom)
+        return p->default_samples;
+    switch (s->neighbourhood) {
+    case XAI_NBHD_MASKS: return 1000;
+    case XAI_NBHD_GAUSSIAN: return s->loss == XAI_LOSS_FUNCTION ? 1000 : 50;
+    case XAI_NBHD_PATH: return 50;
+    case XAI_NBHD_USER: return 1000;
+    default: return 1;
+    }
+}
+
+xai_status xai_explain_options_resolve(const xai_model *m,
+                                       const xai_explain_options *in,
+                                       const xai_explain_context *c,
+                                       xai_explain_options *out)
+{
+    if (!m || !in || !c || !out)
+        return xai_fail(XAI_ERR_INVALID, "explain: model, options and "
+                        "context are required");
+    if ((unsigned)in->method >= XAI_METHOD_COUNT)
+        return xai_fail(XAI_ERR_INVALID, "unknown method %d", (int)in->method);
+    const xai_preset *p = xai_preset_get(in->method);
+    if (!p)
+        return xai_fail(XAI_ERR_UNSUPPORTED, "method '%s' is not available in "
+                        "this build", xai_method_name(in->method));
+    XAI_TRY(check_context(m, c));
+    xai_explain_options o = *in;
+    xai_lfa_spec s;
+    XAI_TRY(xai_explain_spec(&o, &s));
+    int custom = o.method == XAI_METHOD_CUSTOM;
+    size_t K = xai_model_output_size(m), D = c->n_features;
+
+    if (o.target != XAI_TARGET_PRED && (o.target < 0 || (size_t)o.target >= K))
+        return xai_fail(XAI_ERR_INVALID, "target %d out of range (the model "
+                        "has %zu outputs)", (int)o.target, K);
+    if (o.output != XAI_OUTPUT_PROB && o.output != XAI_OUTPUT_SCORE)
+        return xai_fail(XAI_ERR_INVALID, "unknown output kind %d", (int)o.output);
+    if (o.ig_rule != XAI_IG_GAUSS_LEGENDRE && o.ig_rule != XAI_IG_TRAPEZOID)
+        return xai_fail(XAI_ERR_INVALID, "unknown integration rule %d",
+                        (int)o.ig_rule);
+
+    if (c->image_c) {
+        int32_t side = (int32_t)(c->image_h > c->image_w ? c->image_h : c->image_w);
+        int32_t small = (int32_t)(c->image_h < c->image_w ? c->image_h : c->image_w);
+        if (o.patch == XAI_AUTO)
+            o.patch = (side + 7) / 8;
+        if (o.patch < 1 || o.patch > side)
+            return xai_fail(XAI_ERR_INVALID, "patch size %d outside 1..%d",
+                            (int)o.patch, (int)side);
+        if (o.window == XAI_AUTO)
+            o.window = o.patch < small ? o.patch : small;
+        if (o.window < 1 || o.window > small)
+            return xai_fail(XAI_ERR_INVALID, "occlusion window %d outside "
+                            "1..%d", (int)o.window, (int)small);
+        if (o.stride == XAI_AUTO)
+            o.stride = o.window;
+        if (o.stride < 1)
+            return xai_fail(XAI_ERR_INVALID, "occlusion stride %d must be "
+                            "positive", (int)o.stride);
+    } else {
+        o.patch = o.window = o.stride = 0;
+    }
+    size_t units = mask_units(c, o.patch);
+
+    if (o.samples == XAI_AUTO)
+        o.samples = default_samples(p, &s, custom, units);
+    else if (o.samples <= 0)
+        return xai_fail(XAI_ERR_INVALID, "samples must be positive (got %lld)",
+                        (long long)o.samples);
+    if (o.samples > ((int64_t)1 << 30))
+        return xai_fail(XAI_ERR_INVALID, "samples %lld too large",
+                        (long long)o.samples);
+    if (s.neighbourhood == XAI_NBHD_POINT)
+        o.samples = 1;
+    if (s.neighbourhood == XAI_NBHD_ONEHOT)
+        o.samples = 0; /* one per unit */
+    if (s.neighbourhood == XAI_NBHD_PATH && o.ig_rule == XAI_IG_TRAPEZOID &&
+        o.samples < 2)
+        return xai_fail(XAI_ERR_INVALID, "the trapezoid rule needs at least 2 "
+                        "points (got %lld)", (long long)o.samples);
+
+    if (s.neighbourhood == XAI_NBHD_GAUSSIAN) {
+        if (o.sigma == XAI_AUTO)
+            o.sigma = custom ? 0.1 : p->default_sigma;
+        if (!(o.sigma >= 0) || !isfinite(o.sigma))
+            return xai_fail(XAI_ERR_INVALID, "sigma must be >= 0 (got %g)", o.sigma);
+    } else {
+        o.sigma = 0;
+    }
+    if (s.kernel == XAI_KERNEL_EXPONENTIAL) {
+        size_t M = s.neighbourhood == XAI_NBHD_MASKS ? units : D;
+        if (o.kernel_width == XAI_AUTO)
+            o.kernel_width = 0.75 * sqrt((double)M);
+        if (!(o.kernel_width > 0) || !isfinite(o.kernel_width))
+            return xai_fail(XAI_ERR_INVALID, "kernel width must be positive "
+                            "(got %g)", o.kernel_width);
+    } else {
+        o.kernel_width = 0;
+    }
+    if (!(o.ridge >= 0) || !isfinite(o.ridge))
+        return xai_fail(XAI_ERR_INVALID, "ridge must be >= 0 (got %g)", o.ridge);
+    if (s.neighbourhood == XAI_NBHD_USER && !o.custom.sample)
+        return xai_fail(XAI_ERR_INVALID, "custom method: the user neighbourhood "
+                        "needs a sample callback");
+    if (p->explain && !c->image_c)
+        return xai_fail(XAI_ERR_UNSUPPORTED, "method '%s' needs image inputs",
+                        p->name);
+
+    int uses_baseline = s.neighbourhood == XAI_NBHD_MASKS ||
+                        s.neighbourhood == XAI_NBHD_ONEHOT ||
+                        s.neighbourhood == XAI_NBHD_PATH ||
+                        s.scale == XAI_SCALE_DELTA;
+    switch (o.baseline) {
+    case XAI_BASELINE_MEAN:
+        if (!c->stats && uses_baseline)
+            return xai_fail(XAI_ERR_INVALID, "the mean baseline needs column "
+                            "statistics (give the data set or another baseline)");
+        break;
+    case XAI_BASELINE_ZERO:
+        break;
+    case XAI_BASELINE_ROW:
+        if (!c->baseline_row)
+            return xai_fail(XAI_ERR_INVALID, "baseline 'row' needs a baseline row");
+        XAI_TRY(check_rows(c->baseline_row, 1, D, "baseline"));
+        break;
+    case XAI_BASELINE_BACKGROUND:
+        if (!c->background || c->n_background == 0)
+            return xai_fail(XAI_ERR_INVALID, "baseline 'background' needs at "
+                            "least one background row");
+        XAI_TRY(check_rows(c->background, c->n_background, D, "background"));
+        break;
+    default:
+        return xai_fail(XAI_ERR_INVALID, "unknown baseline kind %d", (int)o.baseline);
+    }
+    o.custom.neighbourhood = s.neighbourhood;
+    o.custom.loss = s.loss;
+    o.custom.kernel = s.kernel;
+    o.custom.scale = s.scale;
+    *out = o;
+    return XAI_OK;
+}

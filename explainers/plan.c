@@ -1,0 +1,106 @@
+/* explainers/plan.c: the read-only state of one explain call: resolved
+ * options, units, noise scales, baseline rows, path quadrature. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "lfa.h"
+
+void xai_plan_free(xai_plan *p)
+{
+    free(p->ustart);
+    free(p->ufeat);
+    free(p->cover);
+    free(p->sig);
+    free(p->base_own);
+    free(p->tnode);
+    free(p->tweight);
+    memset(p, 0, sizeof *p);
+}
+
+/* Noise std per feature: sigma * std_j (tabular; 1 without stats) or sigma *
+ * the value range (images). */
+static xai_status noise_scales(xai_plan *p)
+{
+    const xai_explain_context *c = p->ctx;
+    p->sig = malloc(p->D * sizeof *p->sig);
+    if (!p->sig)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (noise scales)");
+    double range = 1.0;
+    if (c->image_c) {
+        if (c->value_range > 0) {
+            range = c->value_range;
+        } else if (c->stats) {
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t j = 0; j < p->D; j++) {
+                lo = fmin(lo, c->stats[j].min);
+                hi = fmax(hi, c->stats[j].max);
+            }
+            if (isfinite(hi - lo) && hi > lo)
+                range = hi - lo;
+        }
+    }
+    for (size_t j = 0; j < p->D; j++) {
+        double s = c->image_c ? range : (c->stats ? c->stats[j].std : 1.0);
+        p->sig[j] = (float)(p->opt.sigma * s);
+    }
+    return XAI_OK;
+}
+
+static xai_status baselines(xai_plan *p)
+{
+    const xai_explain_context *c = p->ctx;
+    p->nb = 1;
+    switch (p->opt.baseline) {
+    case XAI_BASELINE_ROW:
+        p->base = c->baseline_row;
+        return XAI_OK;
+    case XAI_BASELINE_BACKGROUND:
+        p->base = c->background;
+        p->nb = c->n_background;
+        return XAI_OK;
+    default:
+        break;
+    }
+    p->base_own = calloc(p->D, sizeof *p->base_own);
+    if (!p->base_own)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (baseline)");
+    if (p->opt.baseline == XAI_BASELINE_MEAN && c->stats)
+        for (size_t j = 0; j < p->D; j++)
+            p->base_own[j] = (float)c->stats[j].mean;
+    p->base = p->base_own;
+    return XAI_OK;
+}
+
+xai_status xai_plan_init(xai_plan *p, const xai_model *m,
+                         const xai_explain_options *opt,
+                         const xai_explain_context *ctx)
+{
+    memset(p, 0, sizeof *p);
+    XAI_TRY(xai_explain_options_resolve(m, opt, ctx, &p->opt));
+    XAI_TRY(xai_explain_spec(&p->opt, &p->spec));
+    p->preset = xai_preset_get(p->opt.method);
+    p->ctx = ctx;
+    p->D = ctx->n_features;
+    p->K = xai_model_output_size(m);
+    p->fd = !xai_model_has_gradient(m);
+    p->samples = (size_t)p->opt.samples;
+    xai_status s = baselines(p);
+    if (s == XAI_OK)
+        s = noise_scales(p);
+    if (s == XAI_OK && (p->spec.neighbourhood == XAI_NBHD_MASKS ||
+                        p->spec.neighbourhood == XAI_NBHD_ONEHOT))
+        s = xai_units_build(p, p->spec.neighbourhood == XAI_NBHD_ONEHOT);
+    if (s == XAI_OK && p->spec.neighbourhood == XAI_NBHD_PATH) {
+        p->tnode = malloc(p->samples * sizeof *p->tnode);
+        p->tweight = malloc(p->samples * sizeof *p->tweight);
+        if (!p->tnode || !p->tweight)
+            s = xai_fail(XAI_ERR_NOMEM, "out of memory (%zu path points)", p->samples);
+        else
+            s = xai_quadrature(p->opt.ig_rule, p->samples, p->tnode, p->tweight);
+    }
+    if (s != XAI_OK)
+        xai_plan_free(p);
+    return s;
+}

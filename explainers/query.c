@@ -1,0 +1,223 @@
+/* explainers/query.c: the batched model query.  All requests of a block of
+ * rows (x and its baselines; then every perturbation) are packed into chunks
+ * of up to 1024 rows, evaluated with one forward or gradient call each, and
+ * handed back to their jobs in order. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "lfa.h"
+
+enum { PHASE_A, PHASE_B };
+
+typedef struct chunk {
+    size_t cap, n, D, K;
+    float *x, *y, *g;
+    int32_t *t;
+    uint32_t *job;
+    size_t *req;
+} chunk;
+
+static size_t n_requests(const xai_job *j, int phase)
+{
+    const xai_plan *p = j->plan;
+    if (phase == PHASE_A)
+        return 1 + p->nb;
+    switch (p->spec.neighbourhood) {
+    case XAI_NBHD_MASKS: return j->S * p->nb;
+    case XAI_NBHD_ONEHOT: return p->U * p->nb;
+    default: return j->S;
+    }
+}
+
+/* x with the features of the off units replaced by baseline row b. */
+static void masked_input(const xai_plan *p, const float *x, const uint8_t *z,
+                         size_t only_off, const float *b, float *out)
+{
+    memcpy(out, x, p->D * sizeof *out);
+    for (size_t u = 0; u < p->U; u++) {
+        if (z ? z[u] : u != only_off)
+            continue;
+        for (size_t k = p->ustart[u]; k < p->ustart[u + 1]; k++)
+            out[p->ufeat[k]] = b[p->ufeat[k]];
+    }
+}
+
+static void make_input(const xai_job *j, int phase, size_t i, float *out)
+{
+    const xai_plan *p = j->plan;
+    size_t D = p->D;
+    if (phase == PHASE_A) {
+        memcpy(out, i == 0 ? j->x : p->base + (i - 1) * D, D * sizeof *out);
+        return;
+    }
+    switch (p->spec.neighbourhood) {
+    case XAI_NBHD_MASKS:
+        masked_input(p, j->x, j->mask + (i / p->nb) * p->U, 0,
+                     p->base + (i % p->nb) * D, out);
+        break;
+    case XAI_NBHD_ONEHOT:
+        masked_input(p, j->x, NULL, i / p->nb, p->base + (i % p->nb) * D, out);
+        break;
+    default:
+        memcpy(out, j->pts + i * D, D * sizeof *out);
+    }
+}
+
+static void resolve_target(xai_job *j)
+{
+    const xai_plan *p = j->plan;
+    j->target = p->opt.target;
+    if (j->target == XAI_TARGET_PRED) {
+        j->target = 0;
+        for (size_t k = 1; k < p->K; k++)
+            if (j->yx[k] > j->yx[j->target])
+                j->target = (int32_t)k;
+    }
+    j->fx = j->yx[j->target];
+}
+
+/* The scale of gradient matching for request i: 1, x, or x - b. */
+static double grad_scale(const xai_job *j, size_t i, size_t k)
+{
+    const xai_plan *p = j->plan;
+    switch (p->spec.scale) {
+    case XAI_SCALE_INPUT:
+        return j->x[k];
+    case XAI_SCALE_DELTA: {
+        if (p->spec.neighbourhood == XAI_NBHD_PATH)
+            return (double)j->x[k] - p->base[(i / p->samples) * p->D + k];
+        double m = 0;
+        for (size_t b = 0; b < p->nb; b++)
+            m += p->base[b * p->D + k];
+        return (double)j->x[k] - m / (double)p->nb;
+    }
+    default:
+        return 1.0;
+    }
+}
+
+static void take(xai_job *j, int phase, size_t i, const float *y, const float *g)
+{
+    const xai_plan *p = j->plan;
+    if (phase == PHASE_A) {
+        if (i == 0) {
+            memcpy(j->yx, y, p->K * sizeof *y);
+            resolve_target(j);
+        } else {
+            j->fb += y[j->target] / (double)p->nb;
+        }
+        return;
+    }
+    switch (p->spec.neighbourhood) {
+    case XAI_NBHD_MASKS:
+    case XAI_NBHD_ONEHOT:
+        j->y[i / p->nb] += y[j->target] / (double)p->nb;
+        return;
+    default:
+        break;
+    }
+    if (!g) {
+        j->y[i] = y[j->target];
+        return;
+    }
+    double sq = 0;
+    for (size_t k = 0; k < p->D; k++) {
+        double v = grad_scale(j, i, k) * g[k];
+        j->gacc[k] += j->w[i] * v;
+        if (j->phi_in) {
+            double d = v - j->phi_in[k];
+            sq += d * d;
+        }
+    }
+    j->gloss += j->w[i] * sq;
+}
+
+static xai_status run_chunk(xai_runner *r, xai_job *jobs, int phase, int grad,
+                            chunk *c)
+{
+    const xai_plan *p = jobs[0].plan;
+    xai_status s;
+    if (grad)
+        s = xai_runner_grad(r, p->opt.output, c->x, c->n, c->t, c->g, c->y);
+    else
+        s = xai_runner_forward(r, p->opt.output, c->x, c->n, c->y);
+    if (s != XAI_OK)
+        return s;
+    for (size_t q = 0; q < c->n; q++) {
+        const float *y = c->y + q * c->K, *g = grad ? c->g + q * c->D : NULL;
+        for (size_t k = 0; k < c->K; k++)
+            if (!isfinite(y[k]))
+                return xai_fail(XAI_ERR_NUMERIC, "the model returned a "
+                                "non-finite output %zu", k);
+        for (size_t k = 0; g && k < c->D; k++)
+            if (!isfinite(g[k]))
+                return xai_fail(XAI_ERR_NUMERIC, "the model returned a "
+                                "non-finite gradient (input %zu)", k);
+        take(&jobs[c->job[q]], phase, c->req[q], y, g);
+    }
+    c->n = 0;
+    return XAI_OK;
+}
+
+static xai_status run_phase(xai_runner *r, xai_job *jobs, size_t n, int phase)
+{
+    const xai_plan *p = jobs[0].plan;
+    int grad = phase == PHASE_B && p->spec.loss == XAI_LOSS_GRADIENT;
+    chunk c = {0};
+    c.D = p->D;
+    c.K = p->K;
+    c.cap = (size_t)1 << 22;
+    c.cap /= p->D;
+    c.cap = c.cap < 1 ? 1 : c.cap > 1024 ? 1024 : c.cap;
+    c.x = malloc(c.cap * p->D * sizeof *c.x);
+    c.y = malloc(c.cap * p->K * sizeof *c.y);
+    c.g = grad ? malloc(c.cap * p->D * sizeof *c.g) : NULL;
+    c.t = malloc(c.cap * sizeof *c.t);
+    c.job = malloc(c.cap * sizeof *c.job);
+    c.req = malloc(c.cap * sizeof *c.req);
+    xai_status s = XAI_OK;
+    if (!c.x || !c.y || (grad && !c.g) || !c.t || !c.job || !c.req)
+        s = xai_fail(XAI_ERR_NOMEM, "out of memory (query of %zu x %zu)",
+                     c.cap, p->D);
+    for (size_t a = 0; s == XAI_OK && a < n; a++) {
+        size_t nr = n_requests(&jobs[a], phase);
+        uint64_t cost = grad && p->fd ? 2 * p->D + 1 : 1;
+        jobs[a].evals += (uint64_t)nr * cost;
+        for (size_t i = 0; s == XAI_OK && i < nr; i++) {
+            make_input(&jobs[a], phase, i, c.x + c.n * p->D);
+            c.t[c.n] = jobs[a].target;
+            c.job[c.n] = (uint32_t)a;
+            c.req[c.n] = i;
+            if (++c.n == c.cap)
+                s = run_chunk(r, jobs, phase, grad, &c);
+        }
+    }
+    if (s == XAI_OK && c.n)
+        s = run_chunk(r, jobs, phase, grad, &c);
+    free(c.x), free(c.y), free(c.g), free(c.t), free(c.job), free(c.req);
+    return s;
+}
+
+xai_status xai_query_phase_a(xai_runner *r, xai_job *jobs, size_t n)
+{
+    for (size_t a = 0; a < n; a++)
+        jobs[a].fb = 0;
+    return run_phase(r, jobs, n, PHASE_A);
+}
+
+xai_status xai_query_phase_b(xai_runner *r, xai_job *jobs, size_t n)
+{
+    for (size_t a = 0; a < n; a++) {
+        xai_job *j = &jobs[a];
+        const xai_plan *p = j->plan;
+        size_t ny = p->spec.neighbourhood == XAI_NBHD_ONEHOT ? p->U : j->S;
+        j->y = calloc(ny ? ny : 1, sizeof *j->y);
+        j->gacc = calloc(p->D, sizeof *j->gacc);
+        j->gloss = 0;
+        if (!j->y || !j->gacc)
+            return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu samples)", ny);
+    }
+    return run_phase(r, jobs, n, PHASE_B);
+}

@@ -1,0 +1,297 @@
+/* explainers/solve.c: the solvers.  Weighted least squares in double via
+ * LAPACK (dgelsd: SVD, minimum norm if rank-deficient) with ridge and
+ * intercept; KernelSHAP's efficiency constraint by eliminating the last
+ * unit; the closed-form mean for gradient matching.  Also the LFA losses. */
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "lfa.h"
+
+/* Shapley constraint violations weigh this much in xai_lfa_loss. */
+#define SHAPLEY_PENALTY 1e4
+
+xai_status xai_wls(const double *X, const double *y, const double *w,
+                   size_t S, size_t P, int intercept, double ridge,
+                   double *beta, double *b, double *r2)
+{
+    size_t n = P + (intercept ? 1 : 0), m = S + (ridge > 0 ? P : 0);
+    size_t ldb = m > n ? m : n, lenA;
+    if (!xai_mul_size(m, n, &lenA) || m > INT32_MAX || n > INT32_MAX)
+        return xai_fail(XAI_ERR_NOMEM, "least squares of %zu x %zu too large", m, n);
+    double *A = calloc(lenA ? lenA : 1, sizeof *A), *B = calloc(ldb, sizeof *B);
+    double *sv = malloc((m < n ? m : n) * sizeof *sv + sizeof *sv);
+    if (!A || !B || !sv) {
+        free(A), free(B), free(sv);
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (least squares %zu x %zu)", m, n);
+    }
+    /* column-major A = sqrt(w) [1 X]; ridge rows sqrt(ridge) I on beta */
+    for (size_t s = 0; s < S; s++) {
+        double sw = sqrt(w[s]);
+        if (intercept)
+            A[s] = sw;
+        for (size_t k = 0; k < P; k++)
+            A[(k + (intercept ? 1 : 0)) * m + s] = sw * X[s * P + k];
+        B[s] = sw * y[s];
+    }
+    for (size_t k = 0; ridge > 0 && k < P; k++)
+        A[(k + (intercept ? 1 : 0)) * m + S + k] = sqrt(ridge);
+    lapack_int rank;
+    lapack_int info = LAPACKE_dgelsd(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n,
+                                     1, A, (lapack_int)m, B, (lapack_int)ldb, sv,
+                                     1e-12, &rank);
+    free(A), free(sv);
+    if (info != 0) {
+        free(B);
+        return xai_fail(XAI_ERR_NUMERIC, "least squares failed (LAPACK dgelsd "
+                        "info %d)", (int)info);
+    }
+    *b = intercept ? B[0] : 0.0;
+    memcpy(beta, B + (intercept ? 1 : 0), P * sizeof *beta);
+    free(B);
+    /* weighted R^2 = 1 - sum w (y - yhat)^2 / sum w (y - ybar)^2 */
+    double sw = 0, swy = 0, res = 0, tot = 0;
+    for (size_t s = 0; s < S; s++)
+        sw += w[s], swy += w[s] * y[s];
+    double ybar = sw > 0 ? swy / sw : 0;
+    for (size_t s = 0; s < S; s++) {
+        double yh = *b;
+        for (size_t k = 0; k < P; k++)
+            yh += X[s * P + k] * beta[k];
+        res += w[s] * (y[s] - yh) * (y[s] - yh);
+        tot += w[s] * (y[s] - ybar) * (y[s] - ybar);
+    }
+    *r2 = tot > 0 ? 1 - res / tot : (res <= 1e-24 ? 1.0 : NAN);
+    return XAI_OK;
+}
+
+/* Units -> features: each unit's value spread equally over its features
+ * (averaged over the units that hold a feature). */
+static void spread_units(const xai_plan *p, const double *pu, float *phi)
+{
+    double *acc = calloc(p->D, sizeof *acc);
+    if (!acc) { /* cannot happen for sizes already allocated twice over */
+        memset(phi, 0, p->D * sizeof *phi);
+        return;
+    }
+    for (size_t u = 0; u < p->U; u++) {
+        double n = (double)(p->ustart[u + 1] - p->ustart[u]);
+        for (size_t k = p->ustart[u]; k < p->ustart[u + 1]; k++)
+            acc[p->ufeat[k]] += pu[u] / n;
+    }
+    for (size_t f = 0; f < p->D; f++)
+        phi[f] = (float)(acc[f] * p->cover[f]);
+    free(acc);
+}
+
+static xai_status masks_design(const xai_job *j, int drop_last, double **X)
+{
+    size_t U = j->plan->U, P = U - (drop_last ? 1 : 0), len;
+    if (!xai_mul_size(j->S ? j->S : 1, P ? P : 1, &len) ||
+        !(*X = malloc(len * sizeof **X)))
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (design %zu x %zu)", j->S, P);
+    for (size_t s = 0; s < j->S; s++) {
+        const uint8_t *z = j->mask + s * U;
+        for (size_t k = 0; k < P; k++)
+            (*X)[s * P + k] = (double)z[k] - (drop_last ? z[U - 1] : 0);
+    }
+    return XAI_OK;
+}
+
+/* KernelSHAP: phi_M = D - sum_{k<M} phi_k with D = fx - fb, so
+ * y - fb - z_M D = sum_{k<M} phi_k (z_k - z_M): an unconstrained WLS. */
+static xai_status solve_shapley(xai_job *j, double *pu, xai_explain_diag *dg)
+{
+    const xai_plan *p = j->plan;
+    size_t U = p->U;
+    double delta = j->fx - j->fb;
+    dg->intercept = j->fb;
+    if (U == 1 || j->S == 0) {
+        for (size_t u = 0; u < U; u++)
+            pu[u] = delta / (double)U;
+        dg->r2 = NAN;
+        return XAI_OK;
+    }
+    double *X, *yy = malloc(j->S * sizeof *yy);
+    if (!yy)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu samples)", j->S);
+    xai_status s = masks_design(j, 1, &X);
+    if (s != XAI_OK) {
+        free(yy);
+        return s;
+    }
+    for (size_t i = 0; i < j->S; i++)
+        yy[i] = j->y[i] - j->fb - j->mask[i * U + U - 1] * delta;
+    double b, r2;
+    s = xai_wls(X, yy, j->w, j->S, U - 1, 0, p->opt.ridge, pu, &b, &r2);
+    if (s == XAI_OK) {
+        double sum = 0;
+        for (size_t u = 0; u + 1 < U; u++)
+            sum += pu[u];
+        pu[U - 1] = delta - sum;
+        /* R^2 of the full surrogate fb + phi.z on the samples */
+        double sw = 0, swy = 0, res = 0, tot = 0;
+        for (size_t i = 0; i < j->S; i++)
+            sw += j->w[i], swy += j->w[i] * j->y[i];
+        for (size_t i = 0; i < j->S; i++) {
+            double yh = j->fb;
+            for (size_t u = 0; u < U; u++)
+                yh += pu[u] * j->mask[i * U + u];
+            res += j->w[i] * (j->y[i] - yh) * (j->y[i] - yh);
+            tot += j->w[i] * (j->y[i] - swy / sw) * (j->y[i] - swy / sw);
+        }
+        dg->r2 = tot > 0 ? 1 - res / tot : NAN;
+    }
+    free(X), free(yy);
+    return s;
+}
+
+static xai_status solve_points(xai_job *j, float *phi, xai_explain_diag *dg)
+{
+    const xai_plan *p = j->plan;
+    size_t len;
+    if (!xai_mul_size(j->S, p->D, &len))
+        return xai_fail(XAI_ERR_NOMEM, "design too large");
+    double *X = malloc(len * sizeof *X), *beta = malloc(p->D * sizeof *beta);
+    if (!X || !beta) {
+        free(X), free(beta);
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (design %zu x %zu)", j->S, p->D);
+    }
+    for (size_t s = 0; s < j->S; s++)
+        for (size_t k = 0; k < p->D; k++)
+            X[s * p->D + k] = (double)j->pts[s * p->D + k] - j->x[k];
+    xai_status s = xai_wls(X, j->y, j->w, j->S, p->D, 1, p->opt.ridge, beta,
+                           &dg->intercept, &dg->r2);
+    for (size_t k = 0; s == XAI_OK && k < p->D; k++)
+        phi[k] = (float)beta[k];
+    free(X), free(beta);
+    return s;
+}
+
+static double weight_sum(const xai_job *j)
+{
+    double sw = 0;
+    for (size_t s = 0; s < j->S; s++)
+        sw += j->w[s];
+    return sw;
+}
+
+xai_status xai_solve_job(xai_job *j, float *phi, xai_explain_diag *dg)
+{
+    const xai_plan *p = j->plan;
+    dg->intercept = NAN;
+    dg->r2 = NAN;
+    xai_status s = XAI_OK;
+    if (p->spec.loss == XAI_LOSS_GRADIENT) {
+        double sw = weight_sum(j);
+        for (size_t k = 0; k < p->D; k++)
+            phi[k] = (float)(sw > 0 ? j->gacc[k] / sw : 0.0);
+    } else if (p->spec.neighbourhood == XAI_NBHD_MASKS ||
+               p->spec.neighbourhood == XAI_NBHD_ONEHOT) {
+        double *pu = calloc(p->U, sizeof *pu);
+        if (!pu)
+            return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu units)", p->U);
+        if (p->spec.neighbourhood == XAI_NBHD_ONEHOT) {
+            /* exact fit on {x} + one-hot: phi_u = f(x) - f(x, u off) */
+            double sum = 0;
+            for (size_t u = 0; u < p->U; u++)
+                sum += pu[u] = j->fx - j->y[u];
+            dg->intercept = j->fx - sum;
+        } else if (p->spec.kernel == XAI_KERNEL_SHAPLEY) {
+            s = solve_shapley(j, pu, dg);
+        } else {
+            double *X;
+            s = masks_design(j, 0, &X);
+            if (s == XAI_OK) {
+                s = xai_wls(X, j->y, j->w, j->S, p->U, 1, p->opt.ridge, pu,
+                            &dg->intercept, &dg->r2);
+                free(X);
+            }
+        }
+        if (s == XAI_OK)
+            spread_units(p, pu, phi);
+        free(pu);
+    } else {
+        s = solve_points(j, phi, dg);
+    }
+    if (s != XAI_OK)
+        return s;
+    double sum = 0;
+    for (size_t k = 0; k < p->D; k++) {
+        if (!isfinite(phi[k]))
+            return xai_fail(XAI_ERR_NUMERIC, "attribution of feature %zu is not "
+                            "finite", k);
+        sum += phi[k];
+    }
+    dg->completeness_gap = fabs(sum - (j->fx - j->fb));
+    return XAI_OK;
+}
+
+/* Weighted variance of r: the squared loss with the best intercept. */
+static double wvar(const double *r, const double *w, size_t n)
+{
+    double sw = 0, swr = 0, v = 0;
+    for (size_t i = 0; i < n; i++)
+        sw += w ? w[i] : 1, swr += (w ? w[i] : 1) * r[i];
+    double m = swr / sw;
+    for (size_t i = 0; i < n; i++)
+        v += (w ? w[i] : 1) * (r[i] - m) * (r[i] - m);
+    return v / sw;
+}
+
+xai_status xai_loss_job(xai_job *j, double *loss)
+{
+    const xai_plan *p = j->plan;
+    const float *phi = j->phi_in;
+    if (p->spec.loss == XAI_LOSS_GRADIENT) {
+        *loss = j->gloss / weight_sum(j);
+        return XAI_OK;
+    }
+    size_t n = p->spec.neighbourhood == XAI_NBHD_ONEHOT ? p->U + 1 : j->S;
+    double *r = malloc((n ? n : 1) * sizeof *r), *pu = calloc(p->U + 1, sizeof *pu);
+    if (!r || !pu) {
+        free(r), free(pu);
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu samples)", n);
+    }
+    if (p->spec.neighbourhood == XAI_NBHD_MASKS || p->spec.neighbourhood == XAI_NBHD_ONEHOT) {
+        double tot = 0; /* phi of a unit: the sum over its features */
+        for (size_t u = 0; u < p->U; u++) {
+            for (size_t k = p->ustart[u]; k < p->ustart[u + 1]; k++)
+                pu[u] += phi[p->ufeat[k]];
+            tot += pu[u];
+        }
+        if (p->spec.neighbourhood == XAI_NBHD_ONEHOT) {
+            r[0] = j->fx - tot;
+            for (size_t u = 0; u < p->U; u++)
+                r[u + 1] = j->y[u] - (tot - pu[u]);
+            *loss = wvar(r, NULL, n);
+        } else {
+            for (size_t s = 0; s < j->S; s++) {
+                double g = 0;
+                for (size_t u = 0; u < p->U; u++)
+                    g += pu[u] * j->mask[s * p->U + u];
+                r[s] = j->y[s] - g;
+            }
+            if (p->spec.kernel == XAI_KERNEL_SHAPLEY) {
+                double sw = 0, v = 0, gap = tot - (j->fx - j->fb);
+                for (size_t s = 0; s < j->S; s++)
+                    sw += j->w[s], v += j->w[s] * (r[s] - j->fb) * (r[s] - j->fb);
+                *loss = (sw > 0 ? v / sw : 0) + SHAPLEY_PENALTY * gap * gap;
+            } else {
+                *loss = wvar(r, j->w, j->S);
+            }
+        }
+    } else {
+        for (size_t s = 0; s < j->S; s++) {
+            double g = 0;
+            for (size_t k = 0; k < p->D; k++)
+                g += phi[k] * ((double)j->pts[s * p->D + k] - j->x[k]);
+            r[s] = j->y[s] - g;
+        }
+        *loss = wvar(r, j->w, j->S);
+    }
+    free(r), free(pu);
+    return XAI_OK;
+}
