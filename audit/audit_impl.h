@@ -42,6 +42,9 @@ xai_status audit_eval(const xai_audit_setup *s, xai_runner *r, const float *x,
 /* order[0..n) = indices sorted by key descending (ties: lower index first). */
 void audit_order_desc(const double *key, size_t n, uint32_t *order);
 
+/* Prefixes the current error message: "PREFIX: message"; returns st. */
+xai_status audit_wrap(xai_status st, const char *prefix);
+
 /* malloc of a * b bytes with an overflow check; NULL + xai_fail on error. */
 void *audit_alloc(size_t a, size_t b, const char *what);
 

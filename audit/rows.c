@@ -26,6 +26,13 @@ void *audit_alloc(size_t a, size_t b, const char *what)
     return p;
 }
 
+xai_status audit_wrap(xai_status st, const char *prefix)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", xai_last_error());
+    return xai_fail(st, "%s: %s", prefix, msg);
+}
+
 xai_status audit_check(const xai_audit_setup *s, const float *x, size_t n_rows,
                        const float *phi, const char *metric)
 {

@@ -27,6 +27,7 @@
 
 #include "base.h"
 #include "data.h"
+#include "explain.h"
 #include "model.h"
 #include "rng.h"
 
@@ -162,6 +163,171 @@ double xai_audit_t95(size_t df);
  * a is smaller with 95% confidence, +1 if larger, 0 for a tie within noise. */
 int xai_audit_paired(const double *a, const double *b, size_t n,
                      xai_audit_stat *diff);
+
+/* ---- neighbourhoods and the LFA loss table ----------------------------- */
+
+typedef enum xai_audit_nbhd_kind {
+    XAI_AUDIT_NBHD_GAUSSIAN = 0, /* x + N(0, (sigma s_j)^2), function matching */
+    XAI_AUDIT_NBHD_MASK,         /* units off with probability P, function
+                                    matching on the binary masks */
+    XAI_AUDIT_NBHD_PATH,         /* straight path baseline -> x, gradient
+                                    matching of (x - b) * grad f */
+    XAI_AUDIT_NBHD_POINT         /* x itself, gradient matching */
+} xai_audit_nbhd_kind;
+
+typedef struct xai_audit_nbhd {
+    xai_audit_nbhd_kind kind;
+    double param; /* gaussian: sigma in column stds; mask: P; else 0 */
+} xai_audit_nbhd;
+
+/* Parses "gaussian:SIGMA" (SIGMA > 0), "mask:P" (0 < P < 1), "path" or
+ * "point".  XAI_ERR_INVALID with the accepted forms otherwise. */
+xai_status xai_audit_nbhd_parse(const char *text, xai_audit_nbhd *out);
+/* Writes the canonical text ("gaussian:0.1") into buf (NUL-terminated). */
+void xai_audit_nbhd_format(const xai_audit_nbhd *z, char *buf, size_t len);
+
+/* The standard set: gaussian:0.1 (the primary one), gaussian:0.5, mask:0.5,
+ * path, point.  Writes up to cap entries, returns the set's size (5). */
+size_t xai_audit_default_nbhds(xai_audit_nbhd *out, size_t cap);
+
+/* LFA loss of attributions phi (n_rows x D) on neighbourhood z, per row:
+ *  gaussian:s  min_b mean_s (f(z_s) - b - phi . (z_s - x))^2,
+ *              z_s = x + N(0, (s s_j)^2)   (xai_lfa_loss of C-LIME's Z)
+ *  mask:P      min_b mean_s (f(z_s) - b - sum_u phi_u m_su)^2, m_su = 0
+ *              with probability P (unit u at the baseline), phi_u the sum of
+ *              phi over the unit's features; f averaged over background rows
+ *  path        sum_t w_t |(x - b) * grad f(b + t (x - b)) - phi|^2 / sum w
+ *              (xai_lfa_loss of Integrated Gradients' Z)
+ *  point       |grad f(x) - phi|^2   (xai_lfa_loss of the gradient's Z)
+ * `base` supplies output, target, baseline, patch, ig_rule and the seed;
+ * samples (XAI_AUTO: 1000 gaussian and mask, 50 path) are drawn from the
+ * stream (seed ^ TAG_LOSS, first + i): fresh draws, not the explainers'
+ * own, so a method is judged out of sample. */
+xai_status xai_audit_lfa_loss(const xai_model *m, const xai_explain_options *base,
+                              const xai_explain_context *ctx,
+                              const xai_audit_nbhd *z, int64_t samples,
+                              const float *x, size_t n_rows,
+                              uint64_t first_instance, const float *phi,
+                              double *loss, int n_threads);
+
+/* ---- selection: methods x neighbourhoods, metrics, recommendation ------ */
+
+typedef struct xai_audit_method {
+    char name[48];               /* label, e.g. "c-lime" or "c-lime(0.3)" */
+    xai_explain_options options; /* the method and its settings */
+} xai_audit_method;
+
+/* Adapts xai_explain_rows to xai_attribution_fn; user points to this. */
+typedef struct xai_audit_explainer {
+    const xai_explain_options *options;
+    const xai_explain_context *ctx;
+    int n_threads;
+} xai_audit_explainer;
+xai_status xai_audit_explain_fn(void *user, const xai_model *m, const float *x,
+                                size_t n, uint64_t first_instance, float *phi);
+
+/* Per-method metrics, in the result's metric table. */
+typedef enum xai_audit_metric {
+    XAI_AUDIT_PGI = 0,      /* mean over k = 1..K of PGI_k; higher is better */
+    XAI_AUDIT_PGU,          /* mean over k of PGU_k; lower is better */
+    XAI_AUDIT_INFIDELITY,   /* lower is better */
+    XAI_AUDIT_SENSITIVITY,  /* max-sensitivity; lower is better */
+    XAI_AUDIT_SANITY,       /* randomisation Spearman rho; lower is better */
+    XAI_AUDIT_DELETION,     /* deletion area (images); lower is better */
+    XAI_AUDIT_INSERTION,    /* insertion area (images); higher is better */
+    XAI_AUDIT_METRIC_COUNT
+} xai_audit_metric;
+
+/* "pgi", "pgu", "infidelity", "max_sensitivity", "sanity_rho",
+ * "deletion_area", "insertion_area"; NULL out of range. */
+const char *xai_audit_metric_name(xai_audit_metric k);
+/* 1 if higher values are better. */
+int xai_audit_metric_higher_is_better(xai_audit_metric k);
+
+typedef struct xai_audit_options {
+    const xai_audit_method *methods; /* NULL: every available method for the
+                                        data kind, with base's settings */
+    size_t n_methods;
+    const xai_audit_nbhd *nbhds;     /* NULL: xai_audit_default_nbhds() */
+    size_t n_nbhds;
+    int declared;       /* nonzero: nbhds[0] is the user's neighbourhood */
+    xai_explain_options base;        /* output, target, baseline, seed... */
+    int64_t loss_samples;            /* XAI_AUTO: see xai_audit_lfa_loss */
+    size_t pgi_k;                    /* 0: min(8, features) */
+    double pgi_sigma;                /* default 0.1 */
+    size_t pgi_samples;              /* default 50 */
+    double infid_sigma;              /* default 0.1 */
+    size_t infid_samples;            /* default 100 */
+    double sens_radius;              /* default 0.05 */
+    size_t sens_points;              /* default 5; 0 skips max-sensitivity */
+    const xai_model *randomized;     /* NULL skips the randomisation check */
+    double sanity_threshold;         /* default XAI_AUDIT_SANITY_THRESHOLD */
+    uint32_t del_patch;              /* images: deletion unit side; 0: the
+                                        explainers' patch */
+    size_t del_steps;                /* images: default 32 */
+    int n_threads;
+} xai_audit_options;
+xai_audit_options xai_audit_options_default(void);
+
+/* One cell: mean and standard error over instances, the rank among methods
+ * (1 + the number of methods better with 95% paired confidence; equal
+ * ranks are ties within noise) and the 95% interval half-width. */
+typedef struct xai_audit_cell {
+    double mean, se, ci95;
+    size_t count;  /* instances with a finite value */
+    int rank;      /* 0: not computed */
+} xai_audit_cell;
+
+/* Everything the audit found; plain fields, read directly (a report reads
+ * them).  Free with xai_audit_result_free. */
+typedef struct xai_audit_result {
+    size_t n_rows, n_features, n_methods, n_nbhds;
+    uint64_t first_instance;
+    xai_audit_method *methods;   /* n_methods, options resolved */
+    xai_audit_nbhd *nbhds;       /* n_nbhds */
+    char (*nbhd_names)[32];      /* n_nbhds canonical texts */
+    int declared;                /* the user declared nbhds[0] */
+    /* the LFA loss table: cell [m * n_nbhds + z]; raw per-instance losses
+     * in loss[(m * n_nbhds + z) * n_rows + i] */
+    xai_audit_cell *table;
+    double *loss;
+    /* metrics: cell [m * XAI_AUDIT_METRIC_COUNT + k]; count 0 when the
+     * metric was not computed (e.g. deletion on tabular data) */
+    xai_audit_cell *metrics;
+    size_t pgi_k;
+    double *pgi_curve, *pgu_curve; /* n_methods x pgi_k means over rows */
+    int *sanity_flag;             /* n_methods: 1 flagged, 0 passed, -1 not run */
+    double sanity_threshold;
+    /* per method: mean surrogate R^2 and completeness gap (NaN if none),
+     * model rows evaluated, seconds explaining */
+    double *mean_r2, *mean_gap, *seconds;
+    uint64_t *evaluations;
+    /* winner per neighbourhood (lowest mean among rank 1, skipping methods
+     * flagged by the sanity check when another is tied or available) */
+    size_t *best;                 /* n_nbhds method indices */
+    size_t rec_method, rec_nbhd;  /* the recommendation */
+    /* model quality on labelled rows (n_labelled 0: no labels; NaN) */
+    size_t n_labelled;
+    double accuracy, majority_rate;
+    double mean_output;           /* mean explained output over the rows */
+} xai_audit_result;
+
+/* Runs the audit on n_rows rows x (row i is instance first + i): explains
+ * them with every method, fills the loss table and metrics, ranks, and
+ * recommends.  labels (n_rows class indices, or NULL) give the accuracy.
+ * On success *out is a new result (caller frees). */
+xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
+                         const xai_audit_options *opt, const float *x,
+                         size_t n_rows, uint64_t first_instance,
+                         const float *labels, xai_audit_result **out);
+void xai_audit_result_free(xai_audit_result *r);
+
+/* Writes the result as JSON (schema in README "Audit metrics") to path
+ * through a temporary file renamed into place.  `provenance` (may be NULL)
+ * is an object body inserted under key "input" verbatim, e.g.
+ * "\"model\": \"m.onnx\"". */
+xai_status xai_audit_write_json(const xai_audit_result *r,
+                                const char *provenance, const char *path);
 
 /* ---- model quality ----------------------------------------------------- */
 
