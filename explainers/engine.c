@@ -156,9 +156,10 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
     int nt = n_threads > 0 ? n_threads : omp_get_max_threads();
     if ((size_t)nt > nblocks)
         nt = (int)(nblocks ? nblocks : 1);
+    /* one BLAS thread always: the same kernels run for any nt, so sums are
+     * formed in the same order and results are bit-identical */
     int blas_threads = openblas_get_num_threads();
-    if (nt > 1)
-        openblas_set_num_threads(1);
+    openblas_set_num_threads(1);
     size_t bad = SIZE_MAX;
     xai_status bad_s = XAI_OK;
     char bad_msg[1024] = "";
@@ -189,8 +190,7 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
         }
         xai_runner_free(r);
     }
-    if (nt > 1)
-        openblas_set_num_threads(blas_threads);
+    openblas_set_num_threads(blas_threads);
     if (bad_s != XAI_OK)
         return xai_fail(bad_s, "%s", bad_msg);
     return XAI_OK;

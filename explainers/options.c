@@ -83,6 +83,13 @@ static size_t mask_units(const xai_explain_context *c, int32_t patch)
     return c->groups ? c->n_groups : c->n_features;
 }
 
+/* Occlusion windows along a side (as explainers/units.c places them). */
+static size_t windows_along(size_t side, int32_t wnd, int32_t stride)
+{
+    size_t n = (side - (size_t)wnd) / (size_t)stride + 1;
+    return n + ((n - 1) * (size_t)stride + (size_t)wnd < side);
+}
+
 static xai_status check_rows(const float *v, size_t n, size_t d, const char *what)
 {
     for (size_t i = 0; i < n; i++)
@@ -202,8 +209,10 @@ xai_status xai_explain_options_resolve(const xai_model *m,
                         (long long)o.samples);
     if (s.neighbourhood == XAI_NBHD_POINT)
         o.samples = 1;
-    if (s.neighbourhood == XAI_NBHD_ONEHOT)
-        o.samples = 0; /* one per unit */
+    if (s.neighbourhood == XAI_NBHD_ONEHOT) /* one per unit or window */
+        o.samples = c->image_c ? (int64_t)(windows_along(c->image_h, o.window, o.stride) *
+                                           windows_along(c->image_w, o.window, o.stride))
+                               : (int64_t)units;
     if (s.neighbourhood == XAI_NBHD_PATH && o.ig_rule == XAI_IG_TRAPEZOID &&
         o.samples < 2)
         return xai_fail(XAI_ERR_INVALID, "the trapezoid rule needs at least 2 "
