@@ -99,6 +99,15 @@ int xai_model_tensor_shape(const xai_model *m, const char *name, int64_t dims[4]
     return m->ops->tensor_shape(m->impl, name, dims);
 }
 
+void xai_model_info_get(const xai_model *m, xai_model_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->format = m->ops->name;
+    info->producer = info->input_name = info->output_name = "";
+    if (m->ops->describe)
+        m->ops->describe(m->impl, info);
+}
+
 /* ---- callbacks backend ---- */
 
 typedef struct callbacks_impl {
@@ -139,10 +148,10 @@ static xai_status cb_vjp(void *state, xai_output_kind kind, const float *x,
 
 static const xai_backend_ops callbacks_ops = {
     "callbacks", cb_free, cb_runner_new, cb_runner_free, cb_forward, cb_vjp,
-    NULL, NULL};
+    NULL, NULL, NULL};
 static const xai_backend_ops callbacks_fd_ops = {
     "callbacks", cb_free, cb_runner_new, cb_runner_free, cb_forward, NULL,
-    NULL, NULL};
+    NULL, NULL, NULL};
 
 xai_status xai_model_from_callbacks(size_t n_inputs, size_t n_outputs,
                                     int outputs_probabilities,

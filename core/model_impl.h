@@ -25,6 +25,8 @@ typedef struct xai_backend_ops {
                       float *act, float *grad_act, float *y);
     /* Per-sample shape of a named tensor, rank or -1; NULL => none known. */
     int (*tensor_shape)(const void *impl, const char *name, int64_t dims[4]);
+    /* Fills the backend's part of xai_model_info; NULL => nothing more. */
+    void (*describe)(const void *impl, xai_model_info *info);
 } xai_backend_ops;
 
 typedef struct xai_model_desc {

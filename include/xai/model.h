@@ -70,6 +70,24 @@ const char *xai_model_conv_layer_name(const xai_model *m, size_t i);
 int xai_model_tensor_shape(const xai_model *m, const char *name,
                            int64_t dims[4]);
 
+/* A summary of a model for display (`xai info`).  Every pointer belongs to
+ * the model and stays valid until xai_model_free. */
+typedef struct xai_model_info {
+    const char *format;     /* "onnx", "plugin" or "callbacks" */
+    const char *producer;   /* ONNX producer_name, plugin name, or "" */
+    int64_t opset;          /* ONNX default-domain opset, or 0 */
+    const char *input_name, *output_name; /* "" when unnamed */
+    uint64_t n_params;      /* float parameters (ONNX initializers) */
+    double flops_per_sample; /* forward, a multiply-add counts 2; 0 unknown */
+    size_t n_nodes;         /* ONNX nodes in the file */
+    size_t n_op_kinds;      /* entries of the op histogram */
+    const char *const *op_names; /* n_op_kinds op types, first-use order */
+    const size_t *op_counts;     /* n_op_kinds node counts */
+} xai_model_info;
+
+/* Fills *info (never fails). */
+void xai_model_info_get(const xai_model *m, xai_model_info *info);
+
 xai_status xai_runner_new(const xai_model *m, xai_runner **out);
 void xai_runner_free(xai_runner *r);
 

@@ -1,0 +1,157 @@
+/* core/ops_binary.c: Add, Sub, Mul, Div with numpy broadcasting.  Int64
+ * constants (shape arithmetic) are folded here at load time. */
+#include <string.h>
+
+#include "error.h"
+#include "ops.h"
+
+/* Strides of v inside the broadcast shape of o (0 along broadcast axes). */
+static void bc_strides(const g_view *o, const g_view *v, int64_t *s)
+{
+    int64_t st = 1;
+    for (int i = o->rank - 1; i >= 0; i--) {
+        int iv = i - (o->rank - v->rank);
+        if (iv < 0) {
+            s[i] = 0;
+            continue;
+        }
+        s[i] = v->d[iv] == 1 ? 0 : st;
+        st *= v->d[iv];
+    }
+}
+
+enum { B_ADD, B_SUB, B_MUL, B_DIV };
+
+/* Walks o in rows of its last axis; calls the kernel with row offsets. */
+#define BC_LOOP(o, a, b, ...)                                                 \
+    do {                                                                       \
+        int64_t sa_[G_MAX_RANK], sb_[G_MAX_RANK];                              \
+        bc_strides(o, a, sa_);                                                 \
+        bc_strides(o, b, sb_);                                                 \
+        int R_ = (o)->rank;                                                    \
+        int64_t inner = R_ ? (o)->d[R_ - 1] : 1;                               \
+        int64_t ia = R_ ? sa_[R_ - 1] : 0, ib = R_ ? sb_[R_ - 1] : 0;          \
+        size_t rows_ = inner ? (o)->numel / (size_t)inner : 0;                 \
+        for (size_t row = 0; row < rows_; row++) {                             \
+            size_t rem_ = row;                                                 \
+            int64_t oa = 0, ob = 0;                                            \
+            for (int i_ = R_ - 2; i_ >= 0; i_--) {                             \
+                int64_t ix_ = (int64_t)(rem_ % (size_t)(o)->d[i_]);            \
+                rem_ /= (size_t)(o)->d[i_];                                    \
+                oa += ix_ * sa_[i_];                                           \
+                ob += ix_ * sb_[i_];                                           \
+            }                                                                  \
+            size_t oo = row * (size_t)inner;                                   \
+            __VA_ARGS__                                                        \
+        }                                                                      \
+    } while (0)
+
+static void bin_fwd(int kind, const g_view *a, const g_view *b, g_view *o)
+{
+    const float *A = a->p, *B = b->p;
+    float *Y = o->p;
+    BC_LOOP(o, a, b, {
+        for (int64_t j = 0; j < inner; j++) {
+            float x = A[oa + j * ia], z = B[ob + j * ib];
+            Y[oo + (size_t)j] = kind == B_ADD   ? x + z
+                                : kind == B_SUB ? x - z
+                                : kind == B_MUL ? x * z
+                                                : x / z;
+        }
+    });
+}
+
+static void bin_bwd(int kind, const g_view *a, const g_view *b, const g_view *o,
+                    const g_view *dy, g_view *da, g_view *db)
+{
+    const float *A = a->p, *B = b->p, *G = dy->p;
+    float *DA = da->p, *DB = db->p;
+    BC_LOOP(o, a, b, {
+        for (int64_t j = 0; j < inner; j++) {
+            float g = G[oo + (size_t)j], x = A[oa + j * ia], z = B[ob + j * ib];
+            float ga = kind == B_MUL ? g * z : kind == B_DIV ? g / z : g;
+            float gb = kind == B_ADD   ? g
+                       : kind == B_SUB ? -g
+                       : kind == B_MUL ? g * x
+                                       : -g * x / (z * z);
+            if (DA)
+                DA[oa + j * ia] += ga;
+            if (DB)
+                DB[ob + j * ib] += gb;
+        }
+    });
+}
+
+/* Int64 constant arithmetic for shape sub-graphs (the batch symbol refused). */
+static xai_status fold_i64(graph *g, g_node *nd, g_tensor *a, g_tensor *b,
+                           int rank, const int64_t *dims)
+{
+    XAI_TRY(g_set_const(g, nd, 0, rank, dims, G_I64));
+    g_tensor *o = &g->t[nd->out[0]];
+    a = g_in(g, nd, 0);
+    b = g_in(g, nd, 1);
+    g_view vo = {NULL, o->rank, {0}, o->numel}, va = {NULL, a->rank, {0}, a->numel},
+           vb = {NULL, b->rank, {0}, b->numel};
+    memcpy(vo.d, o->dims, sizeof vo.d);
+    memcpy(va.d, a->dims, sizeof va.d);
+    memcpy(vb.d, b->dims, sizeof vb.d);
+    const int64_t *A = a->data, *B = b->data;
+    int64_t *Y = o->data;
+    int kind = nd->op - OP_ADD;
+    int bad = 0;
+    BC_LOOP(&vo, &va, &vb, {
+        for (int64_t j = 0; j < inner; j++) {
+            int64_t x = A[oa + j * ia], z = B[ob + j * ib];
+            if (x == G_SYM_BATCH || z == G_SYM_BATCH || (kind == B_DIV && z == 0)) {
+                bad = 1;
+                continue;
+            }
+            Y[oo + (size_t)j] = kind == B_ADD   ? x + z
+                                : kind == B_SUB ? x - z
+                                : kind == B_MUL ? x * z
+                                                : x / z;
+        }
+    });
+    if (bad)
+        return g_node_fail(g, nd, XAI_ERR_UNSUPPORTED,
+                           "arithmetic on the batch size (or division by zero) in "
+                           "a shape computation");
+    return XAI_OK;
+}
+
+G_INFER(binary)
+{
+    g_tensor *a = g_in(g, nd, 0), *b = g_in(g, nd, 1);
+    if (!a || !b || nd->n_in != 2)
+        return g_node_fail(g, nd, XAI_ERR_PARSE, "needs exactly two inputs");
+    int rank;
+    int64_t dims[G_MAX_RANK];
+    XAI_TRY(g_broadcast_shape(g, nd, a, b, &rank, dims));
+    if (a->dtype != b->dtype)
+        return g_node_fail(g, nd, XAI_ERR_UNSUPPORTED,
+                           "inputs '%s' and '%s' have different types", a->name, b->name);
+    if (a->dtype == G_I64)
+        return fold_i64(g, nd, a, b, rank, dims);
+    int batched = a->batched || b->batched;
+    XAI_TRY(g_set_shape(g, nd, 0, rank, dims, batched, G_F32));
+    nd->flops = (double)g->t[nd->out[0]].numel;
+    return XAI_OK;
+}
+
+G_FWD(add) { (void)nd; (void)ws; bin_fwd(B_ADD, &in[0], &in[1], &out[0]); return XAI_OK; }
+G_FWD(sub) { (void)nd; (void)ws; bin_fwd(B_SUB, &in[0], &in[1], &out[0]); return XAI_OK; }
+G_FWD(mul) { (void)nd; (void)ws; bin_fwd(B_MUL, &in[0], &in[1], &out[0]); return XAI_OK; }
+G_FWD(div) { (void)nd; (void)ws; bin_fwd(B_DIV, &in[0], &in[1], &out[0]); return XAI_OK; }
+
+#define BIN_BWD(name, kind)                                                    \
+    G_BWD(name)                                                                \
+    {                                                                          \
+        (void)nd;                                                              \
+        (void)ws;                                                              \
+        bin_bwd(kind, &in[0], &in[1], &out[0], &dout[0], &din[0], &din[1]);    \
+        return XAI_OK;                                                         \
+    }
+BIN_BWD(add, B_ADD)
+BIN_BWD(sub, B_SUB)
+BIN_BWD(mul, B_MUL)
+BIN_BWD(div, B_DIV)

@@ -1,0 +1,139 @@
+/* core/ops_unary.c: elementwise activations (Relu, LeakyRelu, Sigmoid, Tanh,
+ * Exp, Clip). */
+#include <float.h>
+#include <math.h>
+
+#include "ops.h"
+
+G_INFER(unary)
+{
+    g_tensor *x = g_in(g, nd, 0);
+    if (!x || x->dtype != G_F32)
+        return g_node_fail(g, nd, XAI_ERR_PARSE, "needs one float32 input");
+    nd->p.alpha = g_attr_float(nd, "alpha", 0.01f); /* LeakyRelu */
+    XAI_TRY(g_set_shape(g, nd, 0, x->rank, x->dims, x->batched, G_F32));
+    nd->flops = (double)x->numel;
+    return XAI_OK;
+}
+
+G_FWD(relu)
+{
+    (void)nd; (void)ws;
+    for (size_t i = 0; i < out->numel; i++)
+        out->p[i] = in->p[i] > 0 ? in->p[i] : 0;
+    return XAI_OK;
+}
+G_BWD(relu)
+{
+    (void)nd; (void)ws; (void)out;
+    for (size_t i = 0; i < dout->numel; i++)
+        din->p[i] += in->p[i] > 0 ? dout->p[i] : 0;
+    return XAI_OK;
+}
+
+G_FWD(leakyrelu)
+{
+    (void)ws;
+    float a = nd->p.alpha;
+    for (size_t i = 0; i < out->numel; i++)
+        out->p[i] = in->p[i] >= 0 ? in->p[i] : a * in->p[i];
+    return XAI_OK;
+}
+G_BWD(leakyrelu)
+{
+    (void)ws; (void)out;
+    float a = nd->p.alpha;
+    for (size_t i = 0; i < dout->numel; i++)
+        din->p[i] += in->p[i] >= 0 ? dout->p[i] : a * dout->p[i];
+    return XAI_OK;
+}
+
+G_FWD(sigmoid)
+{
+    (void)nd; (void)ws;
+    for (size_t i = 0; i < out->numel; i++) {
+        float x = in->p[i];
+        if (x >= 0) {
+            out->p[i] = 1.0f / (1.0f + expf(-x));
+        } else {
+            float e = expf(x);
+            out->p[i] = e / (1.0f + e);
+        }
+    }
+    return XAI_OK;
+}
+G_BWD(sigmoid)
+{
+    (void)nd; (void)ws; (void)in;
+    for (size_t i = 0; i < dout->numel; i++)
+        din->p[i] += dout->p[i] * out->p[i] * (1.0f - out->p[i]);
+    return XAI_OK;
+}
+
+G_FWD(tanh)
+{
+    (void)nd; (void)ws;
+    for (size_t i = 0; i < out->numel; i++)
+        out->p[i] = tanhf(in->p[i]);
+    return XAI_OK;
+}
+G_BWD(tanh)
+{
+    (void)nd; (void)ws; (void)in;
+    for (size_t i = 0; i < dout->numel; i++)
+        din->p[i] += dout->p[i] * (1.0f - out->p[i] * out->p[i]);
+    return XAI_OK;
+}
+
+G_FWD(exp)
+{
+    (void)nd; (void)ws;
+    for (size_t i = 0; i < out->numel; i++)
+        out->p[i] = expf(in->p[i]);
+    return XAI_OK;
+}
+G_BWD(exp)
+{
+    (void)nd; (void)ws; (void)in;
+    for (size_t i = 0; i < dout->numel; i++)
+        din->p[i] += dout->p[i] * out->p[i];
+    return XAI_OK;
+}
+
+/* Clip bounds: inputs 1 and 2 (opset >= 11) or attributes min / max. */
+static xai_status clip_bound(graph *g, g_node *nd, int k, const char *attr,
+                             float dflt, float *v)
+{
+    *v = g_attr_float(nd, attr, dflt);
+    g_tensor *t = g_in(g, nd, k);
+    if (!t)
+        return XAI_OK;
+    if (!t->data || t->dtype != G_F32 || t->numel != 1)
+        return g_node_fail(g, nd, XAI_ERR_UNSUPPORTED,
+                           "bound '%s' must be a constant float scalar", t->name);
+    *v = *(const float *)t->data;
+    return XAI_OK;
+}
+
+G_INFER(clip)
+{
+    XAI_TRY(unary_infer(g, nd));
+    XAI_TRY(clip_bound(g, nd, 1, "min", -FLT_MAX, &nd->p.lo));
+    XAI_TRY(clip_bound(g, nd, 2, "max", FLT_MAX, &nd->p.hi));
+    nd->n_in = 1; /* the bounds are parameters now */
+    return XAI_OK;
+}
+G_FWD(clip)
+{
+    (void)ws;
+    for (size_t i = 0; i < out->numel; i++)
+        out->p[i] = fminf(fmaxf(in->p[i], nd->p.lo), nd->p.hi);
+    return XAI_OK;
+}
+G_BWD(clip)
+{
+    (void)ws; (void)out;
+    for (size_t i = 0; i < dout->numel; i++)
+        din->p[i] += in->p[i] >= nd->p.lo && in->p[i] <= nd->p.hi ? dout->p[i] : 0;
+    return XAI_OK;
+}
