@@ -131,7 +131,7 @@ static void write_metrics(FILE *f, const xai_audit_result *r)
         jstr(f, xai_method_name(me->options.method));
         for (size_t k = 0; k < MK; k++) {
             const xai_audit_cell *c = &r->metrics[m * MK + k];
-            if (!c->count && !c->rank)
+            if (!c->count)
                 continue;
             fprintf(f, ",\n      \"%s\": ", xai_audit_metric_name((xai_audit_metric)k));
             jcell(f, c);

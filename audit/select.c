@@ -205,6 +205,9 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
         if (done[k])
             audit_rank(vals[k], M, n, xai_audit_metric_higher_is_better((xai_audit_metric)k),
                        r->metrics + k, MK);
+    /* the sanity check is pass / fail: a more negative rho is not "better" */
+    for (size_t j = 0; j < M; j++)
+        r->metrics[j * MK + XAI_AUDIT_SANITY].rank = 0;
     free(all);
     return st;
 }

@@ -265,18 +265,21 @@ static void print_summary(const xai_audit_result *r)
     }
     printf("\nmetrics (mean over rows; rank in brackets):\n%-22s", "method");
     for (size_t k = 0; k < MK; k++)
-        if (r->metrics[k].count || r->metrics[k].rank)
+        if (r->metrics[k].count)
             printf(" %18s", xai_audit_metric_name((xai_audit_metric)k));
     printf("\n");
     for (size_t m = 0; m < M; m++) {
         printf("%-22s", r->methods[m].name);
         for (size_t k = 0; k < MK; k++) {
-            if (!(r->metrics[k].count || r->metrics[k].rank))
+            if (!r->metrics[k].count)
                 continue;
             const xai_audit_cell *c = &r->metrics[m * MK + k];
             char buf[48];
-            snprintf(buf, sizeof buf, "%.3g [%d]%s", c->mean, c->rank,
-                     k == XAI_AUDIT_SANITY && r->sanity_flag[m] == 1 ? " FLAG" : "");
+            if (k == XAI_AUDIT_SANITY)
+                snprintf(buf, sizeof buf, "%.3g %s", c->mean,
+                         r->sanity_flag[m] == 1 ? "FLAGGED" : "pass");
+            else
+                snprintf(buf, sizeof buf, "%.3g [%d]", c->mean, c->rank);
             printf(" %18s", buf);
         }
         printf("\n");
