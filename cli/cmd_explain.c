@@ -1,0 +1,703 @@
+/* cli/cmd_explain.c: `xai explain`: attributions of chosen rows by one or more
+ * methods, written as CSV or JSON (with diagnostics and the settings used).
+ * The file is written to a temporary name in the same directory and renamed
+ * at the end. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "data_args.h"
+
+#define CMD "explain"
+#define MAX_METHODS 16
+#define ROW_CHUNK 512 /* rows explained per call (progress granularity) */
+
+static const char help_text[] =
+    "usage: xai explain --model M --data D --method m1,m2,... --out FILE [options]\n"
+    "\n"
+    "Explains rows of D with each method and writes FILE: .csv has the header\n"
+    "row,method,target,<feature names> and one line per (row, method); .json\n"
+    "adds the settings used and per-explanation diagnostics (surrogate R^2,\n"
+    "completeness gap |sum(phi) - (f(x) - f(baseline))|, model evaluations,\n"
+    "seconds).  Images have one column per pixel c_y_x.\n"
+    "\n"
+    "Every method is a local function approximation: a linear g fitted to the\n"
+    "model f around x over a neighbourhood Z under a loss:\n"
+    "  lime                 binary masks (units off -> baseline), kernel\n"
+    "                       exp(-d^2/(2 w^2)), d^2 = units off, w = 0.75 sqrt(M);\n"
+    "                       weighted least squares with intercept; 1000 samples\n"
+    "  c-lime               x + N(0, sigma^2) (sigma 0.1 of each column's std),\n"
+    "                       least squares on z - x; 1000 samples\n"
+    "  kernelshap           Shapley-kernel coalitions, least squares with\n"
+    "                       sum(phi) = f(x) - f(baseline); 2M + 2048 coalitions;\n"
+    "                       exact (all 2^M - 2 coalitions) when they fit,\n"
+    "                       otherwise complete small sizes + paired samples\n"
+    "  occlusion            phi_u = f(x) - f(x with unit u at the baseline);\n"
+    "                       images: sliding windows (--window, --stride)\n"
+    "  gradient             d f_target / dx at x\n"
+    "  gradient-x-input     x * gradient\n"
+    "  smoothgrad           mean gradient over 50 copies x + N(0, sigma^2),\n"
+    "                       sigma 0.15 of each column's std (images: of the\n"
+    "                       value range)\n"
+    "  integrated-gradients (x - b) * integral of the gradient on the path from\n"
+    "                       b to x; 50 Gauss-Legendre points (or --ig-rule\n"
+    "                       trapezoid)\n"
+    "  custom               --neighbourhood masks|onehot|gaussian[:SIGMA]|point|\n"
+    "                       path  --loss function|gradient  --kernel uniform|\n"
+    "                       exp[:WIDTH]|shapley  --grad-scale none|input|delta\n"
+    "  smooth-gradcam++     convolutional image models (when built in)\n"
+    "Units: one-hot groups (--groups) are single units for the mask methods;\n"
+    "images use square patches (--patch, default about 8 x 8 patches).  A\n"
+    "unit's attribution is spread equally over its features.  Models without\n"
+    "exact gradients use central finite differences (reported).\n"
+    "\n"
+    "options:\n"
+    "  --model M            ONNX model (or plugin:LIB.so)\n"
+    DATA_ARGS_HELP
+    "  --rows A:B           rows A..B-1 (0-based; A: or :B allowed); default all\n"
+    "  --method LIST        comma-separated methods (required)\n"
+    "  --target K|pred      output explained (default pred: the arg-max)\n"
+    "  --output prob|score  explain probabilities (default) or pre-activation\n"
+    "  --samples N          samples / coalitions / path points (default per method)\n"
+    "  --baseline B         zero | mean (default) | row:I | background:K (K rows\n"
+    "                       drawn with the seed; masked and path inputs are\n"
+    "                       averaged over them)\n"
+    "  --sigma S            noise as a fraction of std (images: value range)\n"
+    "  --ig-rule gl|trapezoid\n"
+    "  --kernel-width W     LIME kernel width (default 0.75 sqrt(M))\n"
+    "  --ridge R            ridge added to the least squares (default 0)\n"
+    "  --patch P, --window W, --stride S   image units and occlusion windows\n"
+    "  --seed S             random seed (default 0); row i uses stream (S, i),\n"
+    "                       so output is identical for any --threads\n"
+    "  --threads T          worker threads (default: all cores)\n"
+    "  --no-timing          write null for seconds (byte-identical JSON)\n"
+    "  --out FILE           .csv or .json (required)\n";
+
+typedef struct args {
+    const char *model, *out, *rows, *methods, *target, *baseline;
+    data_args data;
+    xai_explain_options o;
+    int threads, no_timing, custom_given;
+} args;
+
+enum {
+    OPT_MODEL = 1, OPT_ROWS, OPT_METHOD, OPT_TARGET, OPT_OUTPUT, OPT_SAMPLES,
+    OPT_BASELINE, OPT_SIGMA, OPT_IG_RULE, OPT_KWIDTH, OPT_RIDGE, OPT_PATCH,
+    OPT_WINDOW, OPT_STRIDE, OPT_SEED, OPT_THREADS, OPT_NO_TIMING, OPT_OUT,
+    OPT_NBHD, OPT_LOSS, OPT_KERNEL, OPT_GSCALE, OPT_HELP
+};
+
+static int parse_double(const char *arg, const char *name, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || !isfinite(v))
+        return cli_usage_error(CMD, "%s wants a number, got '%s'", name, arg);
+    *out = v;
+    return CLI_OK;
+}
+
+static int parse_int(const char *arg, const char *name, long long lo, long long hi,
+                     long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (end == arg || *end || errno || v < lo || v > hi)
+        return cli_usage_error(CMD, "%s wants an integer in %lld..%lld, got '%s'",
+                               name, lo, hi, arg);
+    *out = v;
+    return CLI_OK;
+}
+
+static int parse_custom(args *a, int opt, const char *arg)
+{
+    xai_explain_options *o = &a->o;
+    a->custom_given = 1;
+    if (opt == OPT_NBHD) {
+        const char *colon = strchr(arg, ':');
+        size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+        static const char *const names[] = {"masks", "onehot", "gaussian", "point",
+                                            "path"};
+        for (int k = 0; k < 5; k++)
+            if (strlen(names[k]) == n && strncmp(arg, names[k], n) == 0) {
+                o->custom.neighbourhood = (xai_neighbourhood)k;
+                if (colon && k != XAI_NBHD_GAUSSIAN)
+                    break;
+                if (colon)
+                    return parse_double(colon + 1, "--neighbourhood gaussian:",
+                                        &o->sigma);
+                return CLI_OK;
+            }
+        return cli_usage_error(CMD, "--neighbourhood wants masks, onehot, "
+                               "gaussian[:SIGMA], point or path, got '%s'", arg);
+    }
+    if (opt == OPT_LOSS) {
+        if (strcmp(arg, "function") == 0)
+            o->custom.loss = XAI_LOSS_FUNCTION;
+        else if (strcmp(arg, "gradient") == 0)
+            o->custom.loss = XAI_LOSS_GRADIENT;
+        else
+            return cli_usage_error(CMD, "--loss wants function or gradient, got '%s'", arg);
+        return CLI_OK;
+    }
+    if (opt == OPT_KERNEL) {
+        if (strcmp(arg, "uniform") == 0)
+            o->custom.kernel = XAI_KERNEL_UNIFORM;
+        else if (strcmp(arg, "shapley") == 0)
+            o->custom.kernel = XAI_KERNEL_SHAPLEY;
+        else if (strncmp(arg, "exp", 3) == 0 && (arg[3] == 0 || arg[3] == ':')) {
+            o->custom.kernel = XAI_KERNEL_EXPONENTIAL;
+            if (arg[3] == ':')
+                return parse_double(arg + 4, "--kernel exp:", &o->kernel_width);
+        } else
+            return cli_usage_error(CMD, "--kernel wants uniform, exp[:WIDTH] or "
+                                   "shapley, got '%s'", arg);
+        return CLI_OK;
+    }
+    if (strcmp(arg, "none") == 0)
+        o->custom.scale = XAI_SCALE_NONE;
+    else if (strcmp(arg, "input") == 0)
+        o->custom.scale = XAI_SCALE_INPUT;
+    else if (strcmp(arg, "delta") == 0)
+        o->custom.scale = XAI_SCALE_DELTA;
+    else
+        return cli_usage_error(CMD, "--grad-scale wants none, input or delta, got '%s'", arg);
+    return CLI_OK;
+}
+
+static int parse_args(int argc, char **argv, args *a)
+{
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"rows", required_argument, NULL, OPT_ROWS},
+        {"method", required_argument, NULL, OPT_METHOD},
+        {"target", required_argument, NULL, OPT_TARGET},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"samples", required_argument, NULL, OPT_SAMPLES},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"sigma", required_argument, NULL, OPT_SIGMA},
+        {"ig-rule", required_argument, NULL, OPT_IG_RULE},
+        {"kernel-width", required_argument, NULL, OPT_KWIDTH},
+        {"ridge", required_argument, NULL, OPT_RIDGE},
+        {"patch", required_argument, NULL, OPT_PATCH},
+        {"window", required_argument, NULL, OPT_WINDOW},
+        {"stride", required_argument, NULL, OPT_STRIDE},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"no-timing", no_argument, NULL, OPT_NO_TIMING},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"neighbourhood", required_argument, NULL, OPT_NBHD},
+        {"neighborhood", required_argument, NULL, OPT_NBHD},
+        {"loss", required_argument, NULL, OPT_LOSS},
+        {"kernel", required_argument, NULL, OPT_KERNEL},
+        {"grad-scale", required_argument, NULL, OPT_GSCALE},
+        {"help", no_argument, NULL, OPT_HELP},
+        DATA_ARGS_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    a->o = xai_explain_options_default();
+    optind = 1;
+    opterr = 0;
+    int c, rc;
+    long long v;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        int d = data_args_parse(&a->data, CMD, c, optarg);
+        if (d < 0)
+            return CLI_USAGE_ERROR;
+        if (d > 0)
+            continue;
+        rc = CLI_OK;
+        switch (c) {
+        case OPT_MODEL: a->model = optarg; break;
+        case OPT_ROWS: a->rows = optarg; break;
+        case OPT_METHOD: a->methods = optarg; break;
+        case OPT_TARGET: a->target = optarg; break;
+        case OPT_BASELINE: a->baseline = optarg; break;
+        case OPT_OUT: a->out = optarg; break;
+        case OPT_NO_TIMING: a->no_timing = 1; break;
+        case OPT_OUTPUT:
+            if (strcmp(optarg, "prob") == 0)
+                a->o.output = XAI_OUTPUT_PROB;
+            else if (strcmp(optarg, "score") == 0)
+                a->o.output = XAI_OUTPUT_SCORE;
+            else
+                rc = cli_usage_error(CMD, "--output wants prob or score, got '%s'", optarg);
+            break;
+        case OPT_SAMPLES:
+            if ((rc = parse_int(optarg, "--samples", 1, 1 << 30, &v)) == CLI_OK)
+                a->o.samples = v;
+            break;
+        case OPT_SIGMA:
+            if ((rc = parse_double(optarg, "--sigma", &a->o.sigma)) == CLI_OK &&
+                a->o.sigma < 0)
+                rc = cli_usage_error(CMD, "--sigma must be >= 0, got '%s'", optarg);
+            break;
+        case OPT_IG_RULE:
+            if (strcmp(optarg, "gl") == 0 || strcmp(optarg, "gauss-legendre") == 0)
+                a->o.ig_rule = XAI_IG_GAUSS_LEGENDRE;
+            else if (strcmp(optarg, "trapezoid") == 0)
+                a->o.ig_rule = XAI_IG_TRAPEZOID;
+            else
+                rc = cli_usage_error(CMD, "--ig-rule wants gl or trapezoid, got '%s'", optarg);
+            break;
+        case OPT_KWIDTH:
+            if ((rc = parse_double(optarg, "--kernel-width", &a->o.kernel_width)) == CLI_OK &&
+                !(a->o.kernel_width > 0))
+                rc = cli_usage_error(CMD, "--kernel-width must be positive");
+            break;
+        case OPT_RIDGE:
+            if ((rc = parse_double(optarg, "--ridge", &a->o.ridge)) == CLI_OK && a->o.ridge < 0)
+                rc = cli_usage_error(CMD, "--ridge must be >= 0");
+            break;
+        case OPT_PATCH:
+        case OPT_WINDOW:
+        case OPT_STRIDE:
+            if ((rc = parse_int(optarg, c == OPT_PATCH ? "--patch" : c == OPT_WINDOW
+                                ? "--window" : "--stride", 1, 1 << 20, &v)) == CLI_OK)
+                *(c == OPT_PATCH ? &a->o.patch : c == OPT_WINDOW ? &a->o.window
+                                                                  : &a->o.stride) = (int32_t)v;
+            break;
+        case OPT_SEED:
+            if ((rc = parse_int(optarg, "--seed", 0, INT64_MAX, &v)) == CLI_OK)
+                a->o.seed = (uint64_t)v;
+            break;
+        case OPT_THREADS:
+            if ((rc = parse_int(optarg, "--threads", 1, 1024, &v)) == CLI_OK)
+                a->threads = (int)v;
+            break;
+        case OPT_NBHD:
+        case OPT_LOSS:
+        case OPT_KERNEL:
+        case OPT_GSCALE:
+            rc = parse_custom(a, c, optarg);
+            break;
+        case OPT_HELP:
+            fputs(help_text, stdout);
+            exit(CLI_OK);
+        default:
+            rc = cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+        if (rc != CLI_OK)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!a->model)
+        return cli_usage_error(CMD, "--model is required");
+    if (!a->methods)
+        return cli_usage_error(CMD, "--method is required (e.g. kernelshap,gradient)");
+    if (!a->out)
+        return cli_usage_error(CMD, "--out is required (FILE.csv or FILE.json)");
+    return CLI_OK;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcasecmp(s + n - m, suf) == 0;
+}
+
+static int parse_methods(const char *list, xai_method *ms, size_t *n)
+{
+    char buf[512];
+    if (strlen(list) >= sizeof buf)
+        return cli_usage_error(CMD, "--method list too long");
+    strcpy(buf, list);
+    *n = 0;
+    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (*n == MAX_METHODS)
+            return cli_usage_error(CMD, "at most %d methods", MAX_METHODS);
+        if (xai_method_lookup(tok, &ms[*n]) != XAI_OK)
+            return cli_usage_error(CMD, "%s", xai_last_error());
+        (*n)++;
+    }
+    if (*n == 0)
+        return cli_usage_error(CMD, "--method names no method");
+    return CLI_OK;
+}
+
+static int parse_rows(const char *spec, size_t nrows, size_t *a, size_t *b)
+{
+    *a = 0;
+    *b = nrows;
+    if (!spec)
+        return CLI_OK;
+    const char *colon = strchr(spec, ':');
+    char *end;
+    if (!colon)
+        return cli_usage_error(CMD, "--rows wants A:B, got '%s'", spec);
+    if (colon != spec) {
+        unsigned long long v = strtoull(spec, &end, 10);
+        if (end != colon)
+            return cli_usage_error(CMD, "--rows wants A:B, got '%s'", spec);
+        *a = (size_t)v;
+    }
+    if (colon[1]) {
+        unsigned long long v = strtoull(colon + 1, &end, 10);
+        if (*end)
+            return cli_usage_error(CMD, "--rows wants A:B, got '%s'", spec);
+        *b = (size_t)v;
+    }
+    if (*a >= *b || *b > nrows)
+        return cli_usage_error(CMD, "--rows %s is empty or beyond the %zu rows of "
+                               "the data", spec, nrows);
+    return CLI_OK;
+}
+
+/* The explain context of a dataset; owns copies of stats and background. */
+typedef struct ctx_store {
+    xai_explain_context c;
+    xai_column_stats *stats;
+    float *background;
+} ctx_store;
+
+static int build_context(const args *a, const xai_dataset *ds, ctx_store *st)
+{
+    size_t D = xai_dataset_features(ds), R = xai_dataset_rows(ds);
+    memset(st, 0, sizeof *st);
+    st->c.n_features = D;
+    st->stats = malloc(D * sizeof *st->stats);
+    if (!st->stats) {
+        fprintf(stderr, "xai explain: out of memory\n");
+        return CLI_RUNTIME_ERROR;
+    }
+    for (size_t j = 0; j < D; j++)
+        st->stats[j] = *xai_dataset_stats(ds, j);
+    st->c.stats = st->stats;
+    if (xai_dataset_group_count(ds) < D) {
+        st->c.groups = xai_dataset_feature_groups(ds);
+        st->c.n_groups = xai_dataset_group_count(ds);
+    }
+    xai_dataset_image_shape(ds, &st->c.image_c, &st->c.image_h, &st->c.image_w);
+    const char *b = a->baseline;
+    long long v;
+    if (!b || strcmp(b, "mean") == 0) {
+        st->c.n_features = D;
+    } else if (strcmp(b, "zero") == 0) {
+        return CLI_OK;
+    } else if (strncmp(b, "row:", 4) == 0) {
+        if (parse_int(b + 4, "--baseline row:", 0, (long long)R - 1, &v) != CLI_OK)
+            return CLI_USAGE_ERROR;
+        st->c.baseline_row = xai_dataset_row(ds, (size_t)v);
+    } else if (strncmp(b, "background:", 11) == 0) {
+        if (parse_int(b + 11, "--baseline background:", 1,
+                      (long long)(R < 100000 ? R : 100000), &v) != CLI_OK)
+            return CLI_USAGE_ERROR;
+        /* K distinct rows drawn from stream (seed, 2^63) */
+        uint32_t *pick = malloc((size_t)v * sizeof *pick);
+        st->background = malloc((size_t)v * D * sizeof *st->background);
+        xai_rng rng;
+        xai_rng_init(&rng, a->o.seed, (uint64_t)1 << 63);
+        if (!pick || !st->background ||
+            xai_rng_choose(&rng, (uint32_t)R, (uint32_t)v, pick) != XAI_OK) {
+            free(pick);
+            fprintf(stderr, "xai explain: out of memory (background)\n");
+            return CLI_RUNTIME_ERROR;
+        }
+        for (long long k = 0; k < v; k++)
+            memcpy(st->background + (size_t)k * D, xai_dataset_row(ds, pick[k]),
+                   D * sizeof *st->background);
+        free(pick);
+        st->c.background = st->background;
+        st->c.n_background = (size_t)v;
+    } else {
+        return cli_usage_error(CMD, "--baseline wants zero, mean, row:I or "
+                               "background:K, got '%s'", b);
+    }
+    return CLI_OK;
+}
+
+static xai_baseline_kind baseline_kind(const char *b)
+{
+    if (!b || strcmp(b, "mean") == 0)
+        return XAI_BASELINE_MEAN;
+    if (strcmp(b, "zero") == 0)
+        return XAI_BASELINE_ZERO;
+    if (strncmp(b, "row:", 4) == 0)
+        return XAI_BASELINE_ROW;
+    return XAI_BASELINE_BACKGROUND;
+}
+
+/* ---- writers ---- */
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void json_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.9g", v);
+    else
+        fputs("null", f);
+}
+
+static const char *nbhd_names[] = {"masks", "onehot", "gaussian", "point", "path", "user"};
+static const char *kernel_names[] = {"default", "uniform", "exponential", "shapley"};
+static const char *scale_names[] = {"none", "input", "delta"};
+
+static void json_settings(FILE *f, const xai_explain_options *r, const args *a)
+{
+    static const char *const base[] = {"mean", "zero", "row", "background"};
+    fprintf(f, "{\"neighbourhood\": \"%s\", \"loss\": \"%s\", \"kernel\": \"%s\", "
+               "\"grad_scale\": \"%s\", \"samples\": %lld, \"baseline\": ",
+            nbhd_names[r->custom.neighbourhood],
+            r->custom.loss == XAI_LOSS_GRADIENT ? "gradient" : "function",
+            kernel_names[r->custom.kernel], scale_names[r->custom.scale],
+            (long long)r->samples);
+    json_string(f, a->baseline ? a->baseline : base[r->baseline]);
+    fprintf(f, ", \"sigma\": ");
+    json_number(f, r->sigma);
+    fprintf(f, ", \"kernel_width\": ");
+    json_number(f, r->kernel_width);
+    fprintf(f, ", \"ridge\": ");
+    json_number(f, r->ridge);
+    fprintf(f, ", \"ig_rule\": \"%s\", \"output\": \"%s\", \"seed\": %llu",
+            r->ig_rule == XAI_IG_TRAPEZOID ? "trapezoid" : "gauss-legendre",
+            r->output == XAI_OUTPUT_SCORE ? "score" : "prob",
+            (unsigned long long)r->seed);
+    if (r->patch)
+        fprintf(f, ", \"patch\": %d, \"window\": %d, \"stride\": %d", (int)r->patch,
+                (int)r->window, (int)r->stride);
+    fputc('}', f);
+}
+
+typedef struct writer {
+    FILE *f;
+    int json;
+    size_t n_written;
+    const xai_dataset *ds;
+    int no_timing;
+} writer;
+
+static void write_header(writer *w, const args *a, const xai_method *ms,
+                         const xai_explain_options *res, size_t nm, size_t r0,
+                         size_t r1)
+{
+    size_t D = xai_dataset_features(w->ds);
+    if (!w->json) {
+        fputs("row,method,target", w->f);
+        for (size_t j = 0; j < D; j++) {
+            fputc(',', w->f);
+            csv_field(w->f, xai_dataset_feature_name(w->ds, j));
+        }
+        fputc('\n', w->f);
+        return;
+    }
+    fprintf(w->f, "{\n  \"xai_version\": \"%s\",\n  \"model\": ", xai_version());
+    json_string(w->f, a->model);
+    fprintf(w->f, ",\n  \"data\": ");
+    json_string(w->f, xai_dataset_source(w->ds));
+    fprintf(w->f, ",\n  \"rows\": [%zu, %zu],\n  \"features\": [", r0, r1);
+    for (size_t j = 0; j < D; j++) {
+        fputs(j ? ", " : "", w->f);
+        json_string(w->f, xai_dataset_feature_name(w->ds, j));
+    }
+    fprintf(w->f, "],\n  \"methods\": [\n");
+    for (size_t k = 0; k < nm; k++) {
+        fprintf(w->f, "    {\"name\": \"%s\", \"settings\": ", xai_method_name(ms[k]));
+        json_settings(w->f, &res[k], a);
+        fprintf(w->f, "}%s\n", k + 1 < nm ? "," : "");
+    }
+    fprintf(w->f, "  ],\n  \"explanations\": [");
+}
+
+static void write_one(writer *w, size_t row, xai_method m, const float *phi,
+                      const xai_explain_diag *d)
+{
+    size_t D = xai_dataset_features(w->ds);
+    if (!w->json) {
+        fprintf(w->f, "%zu,%s,%d", row, xai_method_name(m), (int)d->target);
+        for (size_t j = 0; j < D; j++)
+            fprintf(w->f, ",%.9g", phi[j]);
+        fputc('\n', w->f);
+        return;
+    }
+    fprintf(w->f, "%s\n    {\"row\": %zu, \"method\": \"%s\", \"target\": %d, \"phi\": [",
+            w->n_written ? "," : "", row, xai_method_name(m), (int)d->target);
+    for (size_t j = 0; j < D; j++)
+        fprintf(w->f, j ? ", %.9g" : "%.9g", phi[j]);
+    fprintf(w->f, "],\n     \"diagnostics\": {\"f_x\": ");
+    json_number(w->f, d->fx);
+    fprintf(w->f, ", \"f_baseline\": ");
+    json_number(w->f, d->fbaseline);
+    fprintf(w->f, ", \"intercept\": ");
+    json_number(w->f, d->intercept);
+    fprintf(w->f, ", \"r2\": ");
+    json_number(w->f, d->r2);
+    fprintf(w->f, ", \"completeness_gap\": ");
+    json_number(w->f, d->completeness_gap);
+    fprintf(w->f, ", \"evaluations\": %llu, \"samples\": %llu, \"seconds\": ",
+            (unsigned long long)d->evaluations, (unsigned long long)d->samples);
+    json_number(w->f, w->no_timing ? NAN : d->seconds);
+    fprintf(w->f, ", \"finite_differences\": %s, \"exact\": %s}}",
+            d->finite_differences ? "true" : "false", d->exact ? "true" : "false");
+    w->n_written++;
+}
+
+static int explain_all(const args *a, const xai_model *m, const xai_dataset *ds,
+                       const xai_explain_context *c, const xai_method *ms,
+                       const xai_explain_options *res, size_t nm, size_t r0,
+                       size_t r1, writer *w)
+{
+    size_t D = xai_dataset_features(ds), chunk = ROW_CHUNK;
+    float *phi = malloc(nm * chunk * D * sizeof *phi);
+    xai_explain_diag *dg = malloc(nm * chunk * sizeof *dg);
+    if (!phi || !dg) {
+        free(phi), free(dg);
+        fprintf(stderr, "xai explain: out of memory\n");
+        return CLI_RUNTIME_ERROR;
+    }
+    int tty = isatty(2), rc = CLI_OK;
+    for (size_t s = r0; s < r1 && rc == CLI_OK; s += chunk) {
+        size_t n = s + chunk < r1 ? chunk : r1 - s;
+        for (size_t k = 0; k < nm && rc == CLI_OK; k++) {
+            xai_status st = xai_explain_rows(m, &res[k], c, xai_dataset_row(ds, s), n,
+                                             s, phi + k * chunk * D, dg + k * chunk,
+                                             a->threads);
+            if (st != XAI_OK)
+                rc = cli_runtime_error(CMD, st);
+        }
+        for (size_t i = 0; i < n && rc == CLI_OK; i++)
+            for (size_t k = 0; k < nm; k++)
+                write_one(w, s + i, ms[k], phi + (k * chunk + i) * D, &dg[k * chunk + i]);
+        if (tty)
+            fprintf(stderr, "\rxai explain: %zu/%zu rows", s + n - r0, r1 - r0);
+    }
+    if (tty)
+        fputc('\n', stderr);
+    free(phi), free(dg);
+    return rc;
+}
+
+static int run(int argc, char **argv)
+{
+    args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc != CLI_OK)
+        return rc;
+    int json = ends_with(a.out, ".json");
+    if (!json && !ends_with(a.out, ".csv"))
+        return cli_usage_error(CMD, "--out must end in .csv or .json, got '%s'", a.out);
+    xai_method ms[MAX_METHODS];
+    size_t nm = 0;
+    if ((rc = parse_methods(a.methods, ms, &nm)) != CLI_OK)
+        return rc;
+    for (size_t k = 0; k < nm; k++)
+        if (ms[k] == XAI_METHOD_CUSTOM && !a.custom_given)
+            return cli_usage_error(CMD, "--method custom needs --neighbourhood "
+                                   "and --loss");
+    a.o.baseline = baseline_kind(a.baseline);
+    if (a.target && strcmp(a.target, "pred") != 0) {
+        long long v;
+        if ((rc = parse_int(a.target, "--target", 0, INT32_MAX, &v)) != CLI_OK)
+            return rc;
+        a.o.target = (int32_t)v;
+    }
+
+    xai_dataset *ds = NULL;
+    xai_model *m = NULL;
+    ctx_store st = {0};
+    xai_explain_options res[MAX_METHODS];
+    char *tmp = NULL;
+    FILE *f = NULL;
+    if ((rc = data_args_load(&a.data, CMD, &ds)) != CLI_OK)
+        goto out;
+    size_t r0, r1;
+    if ((rc = parse_rows(a.rows, xai_dataset_rows(ds), &r0, &r1)) != CLI_OK)
+        goto out;
+    xai_status s = xai_model_load(a.model, &m);
+    if (s != XAI_OK) {
+        rc = cli_runtime_error(CMD, s);
+        goto out;
+    }
+    if ((rc = build_context(&a, ds, &st)) != CLI_OK)
+        goto out;
+    for (size_t k = 0; k < nm; k++) {
+        xai_explain_options o = a.o;
+        o.method = ms[k];
+        if ((s = xai_explain_options_resolve(m, &o, &st.c, &res[k])) != XAI_OK) {
+            rc = cli_runtime_error(CMD, s);
+            goto out;
+        }
+    }
+    /* temporary file next to the output, renamed at the end */
+    size_t len = strlen(a.out) + 16;
+    tmp = malloc(len);
+    if (!tmp) {
+        rc = CLI_RUNTIME_ERROR;
+        goto out;
+    }
+    snprintf(tmp, len, "%s.tmpXXXXXX", a.out);
+    int fd = mkstemp(tmp);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        fprintf(stderr, "xai explain: cannot create '%s': %s\n", tmp, strerror(errno));
+        if (fd >= 0)
+            close(fd), unlink(tmp);
+        free(tmp), tmp = NULL;
+        rc = CLI_RUNTIME_ERROR;
+        goto out;
+    }
+    writer w = {.f = f, .json = json, .ds = ds, .no_timing = a.no_timing};
+    write_header(&w, &a, ms, res, nm, r0, r1);
+    rc = explain_all(&a, m, ds, &st.c, ms, res, nm, r0, r1, &w);
+    if (json)
+        fputs("\n  ]\n}\n", f);
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    f = NULL;
+    if (rc == CLI_OK && bad) {
+        fprintf(stderr, "xai explain: error writing '%s'\n", tmp);
+        rc = CLI_RUNTIME_ERROR;
+    }
+    if (rc == CLI_OK && rename(tmp, a.out) != 0) {
+        fprintf(stderr, "xai explain: cannot rename '%s' to '%s': %s\n", tmp, a.out,
+                strerror(errno));
+        rc = CLI_RUNTIME_ERROR;
+    }
+    if (rc != CLI_OK)
+        unlink(tmp);
+out:
+    free(tmp);
+    free(st.stats);
+    free(st.background);
+    xai_model_free(m);
+    xai_dataset_free(ds);
+    return rc;
+}
+
+const cli_command cli_cmd_explain = {
+    "explain", "attributions of rows by LIME, KernelSHAP, IG, ... (CSV/JSON)",
+    help_text, run};
