@@ -5,6 +5,8 @@ extern const cli_command cli_cmd_explain;
 extern const cli_command cli_cmd_audit;
 
 const cli_command *const cli_commands[] = {
+    &cli_cmd_info,
+    &cli_cmd_predict,
     &cli_cmd_explain,
     &cli_cmd_audit,
     NULL,

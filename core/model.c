@@ -200,6 +200,8 @@ void xai_runner_free(xai_runner *r)
     free(r);
 }
 
+const xai_model *xai_runner_model(const xai_runner *r) { return r->m; }
+
 static xai_status scratch_reserve(xai_runner *r, size_t len)
 {
     if (len <= r->scratch_len)

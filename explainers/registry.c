@@ -14,9 +14,7 @@ static const xai_preset *const presets[XAI_METHOD_COUNT] = {
     [XAI_METHOD_GRADIENT_X_INPUT] = &xai_preset_gradient_x_input,
     [XAI_METHOD_SMOOTHGRAD] = &xai_preset_smoothgrad,
     [XAI_METHOD_INTEGRATED_GRADIENTS] = &xai_preset_integrated_gradients,
-    /* explainers/gradcam.c adds: [XAI_METHOD_SMOOTH_GRADCAM_PP] =
-     * &xai_preset_smooth_gradcam_pp (a preset with .explain set) */
-    [XAI_METHOD_SMOOTH_GRADCAM_PP] = NULL,
+    [XAI_METHOD_SMOOTH_GRADCAM_PP] = &xai_preset_smooth_gradcam_pp,
     [XAI_METHOD_CUSTOM] = &xai_preset_custom,
 };
 _Static_assert(sizeof presets / sizeof presets[0] == XAI_METHOD_COUNT,

@@ -142,6 +142,9 @@ typedef struct xai_explain_options {
     /* images: side of square patches (mask methods; XAI_AUTO: about 8 x 8
      * patches), occlusion window side and stride (XAI_AUTO: the patch) */
     int32_t patch, window, stride;
+    /* smooth-gradcam++: the layer (a tensor name, C x H x W per sample);
+     * NULL: the last convolutional layer with spatial size above 1x1 */
+    const char *layer;
     struct {
         xai_neighbourhood neighbourhood;
         xai_loss loss;

@@ -90,6 +90,8 @@ void xai_model_info_get(const xai_model *m, xai_model_info *info);
 
 xai_status xai_runner_new(const xai_model *m, xai_runner **out);
 void xai_runner_free(xai_runner *r);
+/* The model a runner executes (borrowed). */
+const xai_model *xai_runner_model(const xai_runner *r);
 
 /* y (n x outputs) = f(x). */
 xai_status xai_runner_forward(xai_runner *r, xai_output_kind kind,
