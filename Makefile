@@ -48,12 +48,13 @@ TEST_SUPPORT := $(wildcard tests/support/*.c)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 EXAMPLE_PLUGINS := $(patsubst examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard examples/plugin/*.c))
+EXAMPLE_PROGRAMS := $(patsubst examples/api/%.c,$(BUILD)/examples/%,$(wildcard examples/api/*.c))
 
 .PHONY: all deps check test asan install uninstall bench clean
 .SECONDARY: $(GEN_C) $(GEN_H)
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/libxai.a $(BUILD)/libxai.so $(BUILD)/xai $(EXAMPLE_PLUGINS)
+all: $(BUILD)/libxai.a $(BUILD)/libxai.so $(BUILD)/xai $(EXAMPLE_PLUGINS) $(EXAMPLE_PROGRAMS)
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: core/%.proto
 	@mkdir -p $(BUILD)/gen
@@ -80,6 +81,11 @@ $(BUILD)/xai: $(CLI_OBJ) $(BUILD)/libxai.a
 $(BUILD)/examples/%.so: examples/plugin/%.c include/xai/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_BASE) -shared -o $@ $< -lm
+
+# Example programs use only the public headers.
+$(BUILD)/examples/%: examples/api/%.c $(BUILD)/libxai.a
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude $(CFLAGS_BASE) -o $@ $< $(BUILD)/libxai.a $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(BUILD)/libxai.a
 	@mkdir -p $(dir $@)
