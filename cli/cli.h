@@ -20,6 +20,7 @@ typedef struct cli_command {
 extern const cli_command cli_cmd_info;
 extern const cli_command cli_cmd_predict;
 extern const cli_command cli_cmd_explain;
+extern const cli_command cli_cmd_audit;
 
 /* NULL-terminated registry, in cli/commands.c. */
 extern const cli_command *const cli_commands[];

@@ -5,5 +5,6 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_info,
     &cli_cmd_predict,
     &cli_cmd_explain,
+    &cli_cmd_audit,
     NULL,
 };
