@@ -362,6 +362,11 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
             goto fail;
         r->n_labelled = n_rows;
     }
+    /* the attributions and targets are part of the result (reports) */
+    r->phi = w.phi;
+    r->target = w.target;
+    w.phi = NULL;
+    w.target = NULL;
     work_free(&w);
     *out = r;
     return XAI_OK;

@@ -310,6 +310,10 @@ typedef struct xai_audit_result {
     size_t n_labelled;
     double accuracy, majority_rate;
     double mean_output;           /* mean explained output over the rows */
+    /* every method's attributions: phi[(m * n_rows + i) * n_features + j],
+     * and the output explained for each row */
+    float *phi;
+    int32_t *target;              /* n_rows */
 } xai_audit_result;
 
 /* Runs the audit on n_rows rows x (row i is instance first + i): explains
