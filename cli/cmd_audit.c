@@ -1,24 +1,28 @@
 /* cli/cmd_audit.c: `xai audit`: which explanation method to trust for this
  * model and these data.  Parses arguments, loads model and data, runs
- * xai_audit_run, prints a summary and writes the JSON. */
+ * xai_audit_run, prints a summary, writes the JSON and the PDF report. */
 #include <getopt.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <xai/audit.h>
 
 #include "cli.h"
 #include "data_args.h"
+#include "reports/audit_report.h"
 
 #define CMD "audit"
 
 static const char help[] =
     "usage: xai audit --model M --data D [--label NAME] [--rows A:B]\n"
     "                 [--methods m1,m2,...] [--neighbourhood SPEC] [--seed S]\n"
-    "                 [--threads T] --json FILE [--out report.pdf]\n\n"
+    "                 [--threads T] [--json FILE] [--out report.pdf]\n"
+    "                 [--instances N] [--date SECONDS]\n\n"
     "Explains the rows with every method, measures how faithfully each one\n"
     "approximates the model on several neighbourhoods (LFA loss: the methods x\n"
     "neighbourhoods table), computes PGI/PGU, infidelity, max-sensitivity\n"
@@ -47,12 +51,18 @@ static const char help[] =
     "  --threads T          threads (default: all); results do not depend on it\n"
     "  --json FILE          write everything as JSON (written to a temporary\n"
     "                       file and renamed)\n"
-    "  --out FILE.pdf       PDF report (not available in this build yet)\n";
+    "  --out FILE.pdf       write the PDF audit report (temporary file, renamed;\n"
+    "                       a failure leaves nothing behind).  At least one of\n"
+    "                       --json and --out is required\n"
+    "  --instances N        rows shown one by one in the report (default 5)\n"
+    "  --date SECONDS       the report's date (seconds since 1970 UTC), for\n"
+    "                       byte-stable reports (default: now, or\n"
+    "                       $SOURCE_DATE_EPOCH when set)\n";
 
 enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
-    OPT_HELP
+    OPT_INSTANCES, OPT_DATE, OPT_HELP
 };
 
 typedef struct audit_args {
@@ -60,8 +70,9 @@ typedef struct audit_args {
     xai_output_kind output;
     xai_baseline_kind baseline;
     int64_t samples;
-    size_t sens_points;
+    size_t sens_points, instances;
     uint64_t seed;
+    int64_t date;
     int threads;
 } audit_args;
 
@@ -92,6 +103,8 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"threads", required_argument, NULL, OPT_THREADS},
         {"json", required_argument, NULL, OPT_JSON},
         {"out", required_argument, NULL, OPT_OUT},
+        {"instances", required_argument, NULL, OPT_INSTANCES},
+        {"date", required_argument, NULL, OPT_DATE},
         {"help", no_argument, NULL, OPT_HELP},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -144,6 +157,16 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
             if (!parse_u64(optarg, &a->seed))
                 return cli_usage_error(CMD, "--seed wants a non-negative integer, got '%s'", optarg);
             break;
+        case OPT_INSTANCES:
+            if (!parse_u64(optarg, &u) || u == 0 || u > 10000)
+                return cli_usage_error(CMD, "--instances wants an integer in 1..10000, got '%s'", optarg);
+            a->instances = (size_t)u;
+            break;
+        case OPT_DATE:
+            if (!parse_u64(optarg, &u) || u > (1ull << 40))
+                return cli_usage_error(CMD, "--date wants seconds since 1970, got '%s'", optarg);
+            a->date = (int64_t)u;
+            break;
         case OPT_THREADS:
             if (!parse_u64(optarg, &u) || u == 0 || u > 1024)
                 return cli_usage_error(CMD, "--threads wants an integer in 1..1024, got '%s'", optarg);
@@ -161,11 +184,8 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         return cli_usage_error(CMD, "--model is required");
     if (!d->path)
         return cli_usage_error(CMD, "--data is required");
-    if (!a->json)
-        return cli_usage_error(CMD, "--json FILE is required");
-    if (a->out) /* hook: the PDF report is a separate issue */
-        return cli_usage_error(CMD, "--out: PDF reports are not available in this "
-                               "build yet (use --json)");
+    if (!a->json && !a->out)
+        return cli_usage_error(CMD, "--json FILE or --out FILE.pdf is required");
     return 0;
 }
 
@@ -306,12 +326,9 @@ static void print_summary(const xai_audit_result *r)
                z + 1 < Z ? ";" : "\n");
 }
 
-static int provenance(const audit_args *a, const data_args *d, size_t r0, size_t r1,
-                      char *buf, size_t len)
+static void provenance(const audit_args *a, const data_args *d, size_t r0, size_t r1,
+                       const char *hm, const char *hd, char *buf, size_t len)
 {
-    char hm[65], hd[65];
-    if (xai_sha256_file(a->model, hm) != XAI_OK || xai_sha256_file(d->path, hd) != XAI_OK)
-        return cli_runtime_error(CMD, XAI_ERR_IO);
     /* paths are written as JSON strings: escape quotes and backslashes */
     char pm[1024], pd[1024];
     const char *src[2] = {a->model, d->path};
@@ -331,13 +348,87 @@ static int provenance(const audit_args *a, const data_args *d, size_t r0, size_t
     }
     snprintf(buf, len, "\"model\": \"%s\", \"model_sha256\": \"%s\", \"data\": \"%s\", "
              "\"data_sha256\": \"%s\", \"row_range\": [%zu, %zu]", pm, hm, pd, hd, r0, r1);
-    return 0;
+}
+
+/* "xai audit ARGS" with shell quoting where needed (for the report). */
+static char *command_line(int argc, char **argv)
+{
+    size_t len = 8;
+    for (int i = 0; i < argc; i++)
+        len += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(len), *p = s;
+    if (!s)
+        return NULL;
+    p += sprintf(p, "xai");
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        int plain = *w != 0;
+        for (const char *q = w; *q; q++)
+            plain &= strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "0123456789-_./:,=+@%", *q) != NULL || (unsigned char)*q >= 0x80;
+        *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", w);
+            continue;
+        }
+        *p++ = '\'';
+        for (const char *q = w; *q; q++) {
+            if (*q == '\'')
+                p += sprintf(p, "'\\''");
+            else
+                *p++ = *q;
+        }
+        *p++ = '\'';
+        *p = 0;
+    }
+    return s;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int write_report(const audit_args *a, const data_args *d, int argc, char **argv,
+                        const xai_audit_result *res, const xai_dataset *ds,
+                        const xai_model *m, const char *hm, const char *hd, double t0)
+{
+    xai_report_input in = xai_report_input_default();
+    in.audit = res;
+    in.data = ds;
+    in.model = m;
+    in.model_path = a->model;
+    in.data_path = d->path;
+    in.model_sha256 = hm;
+    in.data_sha256 = hd;
+    char *cmd = command_line(argc, argv);
+    in.command_line = cmd;
+    in.seed = a->seed;
+    in.n_threads = a->threads > 0 ? a->threads : omp_get_max_threads();
+    in.max_instances = a->instances;
+    in.date = a->date;
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    uint64_t u;
+    if (in.date < 0 && sde && parse_u64(sde, &u) && u < (1ull << 40))
+        in.date = (int64_t)u;
+    in.run_seconds = now_seconds() - t0;
+    xai_status s = cmd ? xai_report_write_audit(&in, a->out) : XAI_ERR_NOMEM;
+    free(cmd);
+    if (s != XAI_OK)
+        return s == XAI_ERR_NOMEM && !cmd ? (fprintf(stderr, "xai audit: out of memory\n"),
+                                             CLI_RUNTIME_ERROR)
+                                          : cli_runtime_error(CMD, s);
+    printf("wrote %s\n", a->out);
+    return CLI_OK;
 }
 
 static int run(int argc, char **argv)
 {
+    double t0 = now_seconds();
     audit_args a = {.output = XAI_OUTPUT_PROB, .baseline = XAI_BASELINE_MEAN,
-                    .samples = XAI_AUTO, .sens_points = 5};
+                    .samples = XAI_AUTO, .sens_points = 5, .date = -1};
     data_args d = {0};
     int rc = parse_args(argc, argv, &a, &d);
     if (rc)
@@ -409,15 +500,21 @@ static int run(int argc, char **argv)
         goto out;
     }
     print_summary(res);
-    char prov[4096];
-    if ((rc = provenance(&a, &d, r0, r1, prov, sizeof prov)) != 0)
-        goto out;
-    if ((s = xai_audit_write_json(res, prov, a.json)) != XAI_OK) {
+    char hm[65], hd[65], prov[4096];
+    if ((s = xai_sha256_file(a.model, hm)) != XAI_OK ||
+        (s = xai_sha256_file(d.path, hd)) != XAI_OK) {
         rc = cli_runtime_error(CMD, s);
         goto out;
     }
-    printf("wrote %s\n", a.json);
-    rc = CLI_OK;
+    if (a.json) {
+        provenance(&a, &d, r0, r1, hm, hd, prov, sizeof prov);
+        if ((s = xai_audit_write_json(res, prov, a.json)) != XAI_OK) {
+            rc = cli_runtime_error(CMD, s);
+            goto out;
+        }
+        printf("wrote %s\n", a.json);
+    }
+    rc = a.out ? write_report(&a, &d, argc, argv, res, ds, m, hm, hd, t0) : CLI_OK;
 out:
     xai_audit_result_free(res);
     free(ms), free(st);

@@ -91,7 +91,9 @@ static void usage_errors(void **state)
     assert_non_null(strstr(r.err, "unknown neighbourhood 'cube'"));
     assert_int_equal(cmd_run(&r, BASE), 2);
     assert_non_null(strstr(r.err, "--json"));
-    assert_int_equal(cmd_run(&r, BASE " --json %s --out r.pdf", J1), 2);
+    /* --out into a place that cannot hold files: a runtime error naming it */
+    assert_int_equal(cmd_run(&r, BASE " --json %s --out /dev/null/r.pdf", J1), 1);
+    assert_non_null(strstr(r.err, "/dev/null/r.pdf"));
     assert_int_equal(cmd_run(&r, BASE " --rows 9:3 --json %s", J1), 2);
     assert_int_equal(cmd_run(&r, BASE " --methods nope --json %s", J1), 2);
     remove(J1);

@@ -1,0 +1,245 @@
+/* reports/report_summary.c: the summary page: what was audited, how good
+ * the model is, which method to use and why, and the main risks. */
+#include "report_impl.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+
+/* Thresholds of the risk list (documented in the Limitations section). */
+#define RISK_MIN_ROWS 30
+#define RISK_MARGIN 0.02      /* accuracy within this of the majority rate */
+#define RISK_AGREEMENT 0.5    /* mean Spearman between methods */
+#define RISK_GAP 0.1          /* completeness gap relative to mean |f(x)| */
+#define RISK_R2 0.5
+#define RISK_SENSITIVITY 0.5
+
+static xai_status key_facts(rp_ctx *c)
+{
+    const xai_audit_result *r = c->r;
+    xai_model_info mi;
+    xai_model_info_get(c->in->model, &mi);
+    char a[32], b[32], out[64];
+    rp_buf v[8] = {{0}};
+    rp_printf(&v[0], "%s (%s%s%s", c->in->model_path, mi.format, *mi.producer ? ", made by " : "",
+              mi.producer);
+    if (mi.opset)
+        rp_printf(&v[0], ", opset %lld", (long long)mi.opset);
+    rp_printf(&v[0], "; %llu parameters)", (unsigned long long)mi.n_params);
+    rp_printf(&v[1], "%s", c->model_sha);
+    rp_printf(&v[2], "%s: rows %llu to %llu of %zu; %zu features", c->in->data_path,
+              (unsigned long long)r->first_instance,
+              (unsigned long long)(r->first_instance + c->N - 1),
+              xai_dataset_rows(c->in->data), c->D);
+    if (c->image)
+        rp_printf(&v[2], " (images %u x %u x %u)", c->c, c->h, c->w);
+    else if (c->G < c->D)
+        rp_printf(&v[2], " in %zu groups", c->G);
+    if (xai_dataset_label_name(c->in->data))
+        rp_printf(&v[2], "; label '%s'", xai_dataset_label_name(c->in->data));
+    rp_printf(&v[3], "%s", c->data_sha);
+    if (r->n_labelled)
+        rp_printf(&v[4], "%s on %zu labelled rows (always predicting the majority class "
+                  "scores %s)", rp_num(r->accuracy, a), r->n_labelled,
+                  rp_num(r->majority_rate, b));
+    else
+        rp_printf(&v[4], "unknown (the data has no label column)");
+    rp_output_name(c, r->target[0], out, sizeof out);
+    rp_printf(&v[5], "%s%s (mean over the rows %s)", out,
+              c->n_classes > 1 ? " of the predicted class" : "", rp_num(r->mean_output, a));
+    rp_printf(&v[6], "%s, for the %s neighbourhood", r->methods[r->rec_method].name,
+              r->nbhd_names[r->rec_nbhd]);
+    rp_printf(&v[7], "%zu:", c->M);
+    for (size_t m = 0; m < c->M; m++)
+        rp_printf(&v[7], "%s %s", m ? "," : "", r->methods[m].name);
+    static const char *keys[8] = {"Model", "Model SHA-256", "Data", "Data SHA-256",
+                                  "Model accuracy", "Explained output",
+                                  "Recommended method", "Methods compared"};
+    const char *cells[16];
+    int failed = 0;
+    for (int k = 0; k < 8; k++) {
+        cells[2 * k] = keys[k];
+        cells[2 * k + 1] = v[k].s ? v[k].s : "";
+        failed |= v[k].failed;
+    }
+    xai_pdf_align al[2] = {XAI_PDF_ALIGN_LEFT, XAI_PDF_ALIGN_LEFT};
+    xai_pdf_table t = {8, 2, NULL, cells, al, NULL, NULL};
+    xai_status s = failed ? xai_fail(XAI_ERR_NOMEM, "audit report: out of memory")
+                          : xai_pdf_add_table(c->doc, &t);
+    for (int k = 0; k < 8; k++)
+        rp_buf_free(&v[k]);
+    return s;
+}
+
+static xai_status model_quality(rp_ctx *c)
+{
+    const xai_audit_result *r = c->r;
+    char a[32], b[32];
+    XAI_TRY(xai_pdf_add_heading(c->doc, 2, "Model quality"));
+    if (!r->n_labelled)
+        rp_printf(&c->t, "The data has no label column, so this report cannot say how "
+                  "accurate the model is. Explanations describe what the model does, "
+                  "right or wrong.");
+    else if (r->accuracy <= r->majority_rate + 1e-9)
+        rp_printf(&c->t, "The model is no better than always predicting the majority "
+                  "class: it is right on %s of the %zu labelled rows, exactly or less than "
+                  "the %s a constant answer would score. Its explanations describe a model "
+                  "that has not learnt to separate the classes on these rows; read them as "
+                  "a description of this model, not as reasons in the data.",
+                  rp_num(r->accuracy, a), r->n_labelled, rp_num(r->majority_rate, b));
+    else
+        rp_printf(&c->t, "The model is right on %s of the %zu labelled rows; always "
+                  "predicting the majority class would score %s. %s", rp_num(r->accuracy, a),
+                  r->n_labelled, rp_num(r->majority_rate, b),
+                  r->accuracy < r->majority_rate + RISK_MARGIN
+                      ? "That is barely better than a constant answer."
+                      : "Explanations describe what the model does, right or wrong.");
+    return rp_paragraph(c);
+}
+
+static xai_status recommendation(rp_ctx *c)
+{
+    const xai_audit_result *r = c->r;
+    size_t m0 = r->rec_method, z0 = r->rec_nbhd;
+    const xai_audit_cell *cell = &r->table[m0 * c->Z + z0];
+    char a[32], b[32], meaning[320];
+    XAI_TRY(xai_pdf_add_heading(c->doc, 2, "Recommended explanation method"));
+    rp_nbhd_meaning(&r->nbhds[z0], meaning, sizeof meaning);
+    rp_printf(&c->t, "Use %s. An explanation is trustworthy when the simple linear model it "
+              "defines predicts the real model well around the row explained. On the %s "
+              "neighbourhood the attributions of %s have the lowest local-approximation "
+              "(LFA) loss of the %zu methods: %s on average, 95%% interval \u00b1%s over "
+              "%zu rows. That neighbourhood means: %s",
+              r->methods[m0].name, r->nbhd_names[z0], r->methods[m0].name, c->M,
+              rp_num(cell->mean, a), rp_num(cell->ci95, b), cell->count, meaning);
+    size_t ties = 0;
+    for (size_t m = 0; m < c->M; m++)
+        if (m != m0 && r->table[m * c->Z + z0].rank == 1)
+            rp_printf(&c->t, "%s%s", ties++ ? ", " : " Tied with it within noise: ",
+                      r->methods[m].name);
+    if (ties)
+        rp_printf(&c->t, " (the data cannot tell these apart; any of them is as faithful "
+                  "here).");
+    if (r->declared)
+        rp_printf(&c->t, " This is the neighbourhood you declared.");
+    else
+        rp_printf(&c->t, " No neighbourhood was declared, so the default (%s) decides; "
+                  "declare yours with --neighbourhood if your questions are about other "
+                  "changes.", r->nbhd_names[z0]);
+    return rp_paragraph(c);
+}
+
+static int distinct_winners(const rp_ctx *c)
+{
+    int n = 0;
+    for (size_t z = 0; z < c->Z; z++) {
+        int seen = 0;
+        for (size_t q = 0; q < z; q++)
+            seen |= c->r->best[q] == c->r->best[z];
+        n += !seen;
+    }
+    return n;
+}
+
+static xai_status risks(rp_ctx *c)
+{
+    const xai_audit_result *r = c->r;
+    size_t m0 = r->rec_method, z0 = r->rec_nbhd, MK = XAI_AUDIT_METRIC_COUNT, n = 0;
+    const char *rec = r->methods[m0].name;
+    char a[32], b[32];
+    XAI_TRY(xai_pdf_add_heading(c->doc, 2, "Main risks found"));
+    rp_buf *t = &c->t;
+    if (r->n_labelled && r->accuracy <= r->majority_rate + 1e-9)
+        n++, rp_printf(t, "\u2022 Weak model: accuracy %s equals or is below the "
+                       "majority-class rate %s. Any explanation explains a model that "
+                       "does not predict better than a constant.\n",
+                       rp_num(r->accuracy, a), rp_num(r->majority_rate, b));
+    else if (r->n_labelled && r->accuracy < r->majority_rate + RISK_MARGIN)
+        n++, rp_printf(t, "\u2022 Weak model: accuracy %s is within %g of the "
+                       "majority-class rate %s.\n", rp_num(r->accuracy, a), RISK_MARGIN,
+                       rp_num(r->majority_rate, b));
+    if (c->N < RISK_MIN_ROWS)
+        n++, rp_printf(t, "\u2022 Few rows: only %zu rows were explained, so intervals "
+                       "are wide and methods tie easily (use --rows for more).\n", c->N);
+    size_t ties = 0;
+    for (size_t m = 0; m < c->M; m++)
+        ties += m != m0 && r->table[m * c->Z + z0].rank == 1;
+    if (ties)
+        n++, rp_printf(t, "\u2022 Methods tied: %zu other method%s cannot be told apart "
+                       "from %s on %s; the choice among them is not settled by the data.\n",
+                       ties, ties > 1 ? "s" : "", rec, r->nbhd_names[z0]);
+    if (distinct_winners(c) > 1) {
+        n++, rp_printf(t, "\u2022 The best method depends on the neighbourhood:");
+        for (size_t z = 0; z < c->Z; z++)
+            rp_printf(t, "%s %s \u2192 %s", z ? ";" : "", r->nbhd_names[z],
+                      r->methods[r->best[z]].name);
+        rp_printf(t, ". %s\n", r->declared ? "The recommendation is for the one you declared."
+                  : "None was declared: the recommendation holds only for the default.");
+    }
+    size_t flagged = 0, ran = 0;
+    for (size_t m = 0; m < c->M; m++)
+        flagged += r->sanity_flag[m] == 1, ran += r->sanity_flag[m] >= 0;
+    if (!ran)
+        n++, rp_printf(t, "\u2022 Sanity check not run: without a randomised copy of the "
+                       "model (--randomized-model) nothing shows that the explanations "
+                       "depend on what the model learnt.\n");
+    else if (flagged) {
+        n++, rp_printf(t, "\u2022 Sanity check failed for");
+        for (size_t m = 0, k = 0; m < c->M; m++)
+            if (r->sanity_flag[m] == 1)
+                rp_printf(t, "%s %s", k++ ? "," : "", r->methods[m].name);
+        rp_printf(t, ": their explanations barely change when the model's last layer is "
+                  "re-drawn at random.%s\n", r->sanity_flag[m0] == 1
+                  ? " This includes the recommended method." : "");
+    }
+    size_t wa, wb;
+    double agree = rp_mean_agreement(c, &wa, &wb);
+    if (c->M > 1 && agree < RISK_AGREEMENT)
+        n++, rp_printf(t, "\u2022 Methods disagree on which features matter: mean rank "
+                       "correlation of global importance %s; least between %s and %s (%s).\n",
+                       rp_num(agree, a), r->methods[wa].name, r->methods[wb].name,
+                       rp_num(c->agree[wa * c->M + wb], b));
+    double mfx = 0;
+    for (size_t i = 0; i < c->N; i++)
+        mfx += fabs(c->fx[i]) / (double)c->N;
+    double gap = r->mean_gap[m0];
+    if (isfinite(gap) && gap > RISK_GAP * mfx)
+        n++, rp_printf(t, "\u2022 Attributions do not add up: the %s attributions of a row "
+                       "differ from the change of the output between the baseline and the "
+                       "row by %s on average (outputs average %s). Read them as local "
+                       "effects, not as a split of the prediction.\n", rec, rp_num(gap, a),
+                       rp_num(mfx, b));
+    if (isfinite(r->mean_r2[m0]) && r->mean_r2[m0] < RISK_R2)
+        n++, rp_printf(t, "\u2022 Poor surrogate fit: the linear model of %s explains only "
+                       "%s of the variation on its own samples (R\u00b2).\n", rec,
+                       rp_num(r->mean_r2[m0], a));
+    const xai_audit_cell *sc = &r->metrics[m0 * MK + XAI_AUDIT_SENSITIVITY];
+    if (sc->count && sc->mean > RISK_SENSITIVITY)
+        n++, rp_printf(t, "\u2022 Unstable explanations: tiny input changes alter the "
+                       "%s attributions by %s of their size (max-sensitivity).\n", rec,
+                       rp_num(sc->mean, a));
+    if (!n)
+        rp_printf(t, "No risk found by the checks this report runs (see Limitations for "
+                  "what they do not cover).");
+    return rp_paragraph(c);
+}
+
+xai_status rp_section_summary(rp_ctx *c)
+{
+    size_t nk = 0;
+    for (size_t k = 0; k < XAI_AUDIT_METRIC_COUNT; k++)
+        nk += c->r->metrics[k].count > 0;
+    XAI_TRY(xai_pdf_add_heading(c->doc, 1, "Summary"));
+    rp_printf(&c->t, "This report audits the explanations of a machine-learning model: "
+              "which explanation method describes this model faithfully on these data, "
+              "and how far its explanations can be trusted. %zu methods explained %zu rows; "
+              "each was scored on %zu neighbourhoods and %zu further faithfulness metrics.",
+              c->M, c->N, c->Z, nk);
+    XAI_TRY(rp_paragraph(c));
+    XAI_TRY(key_facts(c));
+    XAI_TRY(model_quality(c));
+    XAI_TRY(recommendation(c));
+    return risks(c);
+}
