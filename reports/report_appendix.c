@@ -55,7 +55,7 @@ xai_status rp_section_limitations(rp_ctx *c)
 static xai_status settings_table(rp_ctx *c)
 {
     const xai_audit_result *r = c->r;
-    size_t cols = 5, n = c->M * cols;
+    size_t cols = 4, n = c->M * cols;
     char (*cell)[64] = calloc(n, sizeof *cell);
     const char **p = calloc(n, sizeof *p);
     if (!cell || !p) {
@@ -69,15 +69,14 @@ static xai_status settings_table(rp_ctx *c)
         snprintf(cell[m * cols + 1], 64, "%lld", (long long)o->samples);
         snprintf(cell[m * cols + 2], 64, "%s", o->sigma > 0 ? rp_num(o->sigma, a) : "-");
         snprintf(cell[m * cols + 3], 64, "%llu", (unsigned long long)r->evaluations[m]);
-        snprintf(cell[m * cols + 4], 64, "%.3f", r->seconds[m]);
         for (size_t k = 0; k < cols; k++)
             p[m * cols + k] = cell[m * cols + k];
     }
-    static const char *head[5] = {"method", "samples", "sigma", "model evaluations",
-                                  "seconds"};
+    static const char *head[4] = {"method", "samples", "sigma", "model evaluations"};
+    /* no per-method times: the report's text is identical across runs */
     xai_pdf_table t = {c->M, cols, head, p, NULL, NULL,
-                       "Resolved settings of each method and its cost (times vary "
-                       "between runs; the numbers above do not)."};
+                       "Resolved settings of each method and its cost in model "
+                       "evaluations (per-method times are in the JSON output)."};
     xai_status s = xai_pdf_add_table(c->doc, &t);
     free(cell), free(p);
     return s;

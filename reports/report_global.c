@@ -115,7 +115,8 @@ xai_status rp_section_global(rp_ctx *c)
     XAI_TRY(xai_pdf_add_heading(c->doc, 1, "Global importance"));
     rp_printf(&c->t, "How much each %s drives the explained output across the %zu rows: "
               "the mean over rows of |attribution|%s. Large bars are features the method "
-              "relies on; the sign is dropped, so this says nothing about direction.",
+              "relies on (for images: bright pixels); the sign is dropped, so this says nothing "
+              "about direction.",
               c->image ? "pixel" : "feature", c->N,
               c->G < c->D && !c->image ? ", one-hot columns summed into their feature "
                                          "group first" : "");
