@@ -3,6 +3,8 @@
 #   make            libxai.a, libxai.so and the xai binary (in build/)
 #   make deps       install missing Debian packages (apt-get, only if needed)
 #   make check      deps, build, run every test
+#   make demo       deps, build, audit the bundled credit model: writes
+#                   examples/credit/report.pdf (and audit.json)
 #   make asan       the tests built with -fsanitize=address,undefined
 #   make install    PREFIX=/usr/local DESTDIR=   (make uninstall undoes it)
 #   make bench      build and run the benchmarks under bench/
@@ -50,7 +52,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 EXAMPLE_PLUGINS := $(patsubst examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard examples/plugin/*.c))
 EXAMPLE_PROGRAMS := $(patsubst examples/api/%.c,$(BUILD)/examples/%,$(wildcard examples/api/*.c))
 
-.PHONY: all deps check test asan install uninstall bench clean
+.PHONY: all deps check test asan install uninstall bench clean demo
 .SECONDARY: $(GEN_C) $(GEN_H)
 .DELETE_ON_ERROR:
 
@@ -114,6 +116,14 @@ test: all $(TEST_BIN)
 
 check: deps
 	$(MAKE) test
+
+# The bundled example: the whole German credit test set (200 rows).
+DEMO_DIR = examples/credit
+DEMO_ARGS = --model $(DEMO_DIR)/model.onnx --data $(DEMO_DIR)/data/test.csv \
+  --label credit-risk --groups auto --seed 1 --rows 0:200
+demo: deps
+	$(MAKE) all
+	$(BUILD)/xai audit $(DEMO_ARGS) --out $(DEMO_DIR)/report.pdf --json $(DEMO_DIR)/audit.json
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \

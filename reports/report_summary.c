@@ -84,8 +84,8 @@ static xai_status model_quality(rp_ctx *c)
                   "right or wrong.");
     else if (r->accuracy <= r->majority_rate + 1e-9)
         rp_printf(&c->t, "The model is no better than always predicting the majority "
-                  "class: it is right on %s of the %zu labelled rows, exactly or less than "
-                  "the %s a constant answer would score. Its explanations describe a model "
+                  "class: it is right on %s of the %zu labelled rows, no more than the %s "
+                  "a constant answer would score. Its explanations describe a model "
                   "that has not learnt to separate the classes on these rows; read them as "
                   "a description of this model, not as reasons in the data.",
                   rp_num(r->accuracy, a), r->n_labelled, rp_num(r->majority_rate, b));
@@ -107,11 +107,13 @@ static xai_status recommendation(rp_ctx *c)
     char a[32], b[32], meaning[320];
     XAI_TRY(xai_pdf_add_heading(c->doc, 2, "Recommended explanation method"));
     rp_nbhd_meaning(&r->nbhds[z0], meaning, sizeof meaning);
+    if (meaning[0] >= 'A' && meaning[0] <= 'Z') /* mid-sentence */
+        meaning[0] = (char)(meaning[0] - 'A' + 'a');
     rp_printf(&c->t, "Use %s. An explanation is trustworthy when the simple linear model it "
               "defines predicts the real model well around the row explained. On the %s "
               "neighbourhood the attributions of %s have the lowest local-approximation "
               "(LFA) loss of the %zu methods: %s on average, 95%% interval \u00b1%s over "
-              "%zu rows. That neighbourhood means: %s",
+              "%zu rows. In plain words, that neighbourhood is: %s",
               r->methods[m0].name, r->nbhd_names[z0], r->methods[m0].name, c->M,
               rp_num(cell->mean, a), rp_num(cell->ci95, b), cell->count, meaning);
     size_t ties = 0;
