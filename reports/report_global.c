@@ -11,7 +11,7 @@
 
 #define TOP_GLOBAL 15
 #define TOP_ROW 10
-#define TOP_TABLE 4
+#define TOP_TABLE 3
 
 /* Indices of the n largest of v (G entries) into idx (ties: lower first). */
 static size_t top_indices(const double *v, size_t G, size_t n, size_t *idx)
@@ -43,12 +43,12 @@ static xai_status top_table(rp_ctx *c)
         for (size_t q = 0; q < k; q++)
             cells[m * cols + 1 + q] = c->group_name[idx[q]];
     }
-    static const char *head[TOP_TABLE + 1] = {"method", "1st", "2nd", "3rd", "4th"};
+    static const char *head[TOP_TABLE + 1] = {"method", "1st", "2nd", "3rd"};
     xai_pdf_align al[TOP_TABLE + 1];
     for (size_t q = 0; q < cols; q++)
         al[q] = XAI_PDF_ALIGN_LEFT;
     xai_pdf_table t = {c->M, cols, head, cells, al, NULL,
-                       "The four most important features of each method (largest mean "
+                       "The three most important features of each method (largest mean "
                        "|attribution| over the rows)."};
     xai_status s = xai_pdf_add_table(c->doc, &t);
     free(cells);
