@@ -16,6 +16,12 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 } cli_command;
 
+/* The subcommands (one cli/cmd_NAME.c each). */
+extern const cli_command cli_cmd_info;
+extern const cli_command cli_cmd_predict;
+extern const cli_command cli_cmd_explain;
+extern const cli_command cli_cmd_audit;
+
 /* NULL-terminated registry, in cli/commands.c. */
 extern const cli_command *const cli_commands[];
 

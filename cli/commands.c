@@ -1,9 +1,10 @@
 /* cli/commands.c: the registry of subcommands, one line each. */
 #include "cli.h"
 
-extern const cli_command cli_cmd_explain;
-
 const cli_command *const cli_commands[] = {
+    &cli_cmd_info,
+    &cli_cmd_predict,
     &cli_cmd_explain,
+    &cli_cmd_audit,
     NULL,
 };

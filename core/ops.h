@@ -35,4 +35,19 @@ G_INFER(constant); G_INFER(shape); G_INFER(gather); G_INFER(slice);
 xai_status g_window_params(graph *g, g_node *nd, int64_t h, int64_t w,
                            int64_t kh, int64_t kw, int dilations);
 
+/* Rows per sgemm call.  Every dense product over the batch is computed in
+ * blocks of exactly this many rows (the last block zero-padded), as
+ * Y^T = op(B)^T A^T so the rows lie along the BLAS kernel's vector lanes.
+ * OpenBLAS's kernels give a row a result that depends on its position in
+ * larger or differently shaped calls; with this layout and block size they
+ * do not (checked by tests/test_batch_invariance.c), so a row's result is
+ * bit-identical whatever the batch size. */
+#define G_ROW_BLOCK 16
+
+/* out[rows x n] = alpha A[rows x k] op(B), or out += that when accumulate
+ * (op(B) = B if !trans_b, else B^T; ldb = B's row stride). */
+xai_status g_gemm_rows(size_t rows, int k, int n, float alpha, const float *a,
+                       int trans_b, const float *b, int ldb, float *out,
+                       int accumulate, g_ws *ws);
+
 #endif

@@ -1,13 +1,11 @@
 /* core/ops_conv.c: 2-D convolution (pads, strides, dilations, groups) as
- * im2col + one cblas_sgemm per group over a chunk of the batch. */
+ * im2col + cblas_sgemm. */
 #include <cblas.h>
 #include <string.h>
 
 #include "error.h"
 #include "ops.h"
 
-/* Bound on the im2col buffer (floats); the batch is processed in chunks. */
-#define COL_FLOATS ((size_t)4 << 20)
 
 xai_status g_window_params(graph *g, g_node *nd, int64_t h, int64_t w,
                            int64_t kh, int64_t kw, int dilations)
@@ -118,76 +116,57 @@ static conv_geo geo(const g_node *nd, const g_view *x, const g_view *y)
     return q;
 }
 
-/* Samples per chunk so that col (ck x nb*hw) and the product (mg x nb*hw)
- * stay within COL_FLOATS each. */
-static int64_t chunk(const conv_geo *q)
-{
-    int64_t per = (q->ck > q->mg ? q->ck : q->mg) * q->hw;
-    int64_t nb = per ? (int64_t)COL_FLOATS / per : q->n;
-    if (nb < 1)
-        nb = 1;
-    return nb < q->n ? nb : q->n;
-}
-
-/* col[r, s*hw + oy*ow + ox], r = (c, i, j), over samples s0..s0+nb of group gi.
- * With add != 0 it scatters back instead: dx += col2im(col). */
+/* col[r, oy*ow + ox], r = (c, i, j), for sample s of group gi.  With dxc it
+ * scatters back instead: dx += col2im(col). */
 static void im2col(const g_node *nd, const conv_geo *q, const float *xc, float *dxc,
-                   float *col, int64_t s0, int64_t nb, int64_t gi)
+                   float *col, int64_t s, int64_t gi)
 {
     const g_params *p = &nd->p;
-    int64_t cols = nb * q->hw;
+    size_t plane0 = (size_t)((s * q->c + gi * q->cg) * q->h * q->w);
     for (int64_t c = 0; c < q->cg; c++)
         for (int64_t i = 0; i < q->kh; i++)
             for (int64_t j = 0; j < q->kw; j++) {
-                float *row = col + ((c * q->kh + i) * q->kw + j) * cols;
-                for (int64_t s = 0; s < nb; s++) {
-                    size_t plane = (size_t)(((s0 + s) * q->c + gi * q->cg + c) * q->h * q->w);
-                    for (int64_t oy = 0; oy < q->oh; oy++) {
-                        int64_t y = oy * p->strides[0] - p->pads[0] + i * p->dilations[0];
-                        float *r = row + s * q->hw + oy * q->ow;
-                        for (int64_t ox = 0; ox < q->ow; ox++) {
-                            int64_t x = ox * p->strides[1] - p->pads[1] + j * p->dilations[1];
-                            int inside = y >= 0 && y < q->h && x >= 0 && x < q->w;
-                            size_t at = plane + (size_t)(y * q->w + x);
-                            if (dxc) {
-                                if (inside)
-                                    dxc[at] += r[ox];
-                            } else {
-                                r[ox] = inside ? xc[at] : 0.0f;
-                            }
+                float *row = col + ((c * q->kh + i) * q->kw + j) * q->hw;
+                size_t plane = plane0 + (size_t)(c * q->h * q->w);
+                for (int64_t oy = 0; oy < q->oh; oy++) {
+                    int64_t y = oy * p->strides[0] - p->pads[0] + i * p->dilations[0];
+                    float *r = row + oy * q->ow;
+                    for (int64_t ox = 0; ox < q->ow; ox++) {
+                        int64_t x = ox * p->strides[1] - p->pads[1] + j * p->dilations[1];
+                        int inside = y >= 0 && y < q->h && x >= 0 && x < q->w;
+                        size_t at = plane + (size_t)(y * q->w + x);
+                        if (dxc) {
+                            if (inside)
+                                dxc[at] += r[ox];
+                        } else {
+                            r[ox] = inside ? xc[at] : 0.0f;
                         }
                     }
                 }
             }
 }
 
+/* One sgemm per sample and group: Y_s,g [mg x hw] = W_g [mg x ck] col.  A
+ * sample's products then never depend on the batch it came in (OpenBLAS
+ * results depend on a column's position within a call), so a row's output is
+ * bit-identical for any batch size. */
 G_FWD(conv)
 {
     conv_geo q = geo(nd, &in[0], out);
-    int64_t nb = chunk(&q);
-    size_t colsz = (size_t)(q.ck * nb * q.hw), prodsz = (size_t)(q.mg * nb * q.hw);
-    XAI_TRY(g_ws_reserve(ws, colsz + prodsz));
-    float *col = ws->p, *prod = ws->p + colsz;
+    XAI_TRY(g_ws_reserve(ws, (size_t)(q.ck * q.hw)));
+    float *col = ws->p;
     const float *wt = in[1].p, *bias = in[2].p;
-    for (int64_t s0 = 0; s0 < q.n; s0 += nb) {
-        int64_t cur = q.n - s0 < nb ? q.n - s0 : nb, cols = cur * q.hw;
+    for (int64_t s = 0; s < q.n; s++)
         for (int64_t gi = 0; gi < q.grp; gi++) {
-            im2col(nd, &q, in[0].p, NULL, col, s0, cur, gi);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)q.mg, (int)cols,
+            im2col(nd, &q, in[0].p, NULL, col, s, gi);
+            float *y = out->p + (s * q.m + gi * q.mg) * q.hw;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)q.mg, (int)q.hw,
                         (int)q.ck, 1.0f, wt + gi * q.mg * q.ck, (int)q.ck, col,
-                        (int)cols, 0.0f, prod, (int)cols);
-            for (int64_t mm = 0; mm < q.mg; mm++) {
-                int64_t oc = gi * q.mg + mm;
-                float bv = bias ? bias[oc] : 0.0f;
-                for (int64_t s = 0; s < cur; s++) {
-                    float *dst = out->p + ((s0 + s) * q.m + oc) * q.hw;
-                    const float *src = prod + mm * cols + s * q.hw;
-                    for (int64_t t = 0; t < q.hw; t++)
-                        dst[t] = src[t] + bv;
-                }
-            }
+                        (int)q.hw, 0.0f, y, (int)q.hw);
+            for (int64_t mm = 0; bias && mm < q.mg; mm++)
+                for (int64_t t = 0; t < q.hw; t++)
+                    y[mm * q.hw + t] += bias[gi * q.mg + mm];
         }
-    }
     return XAI_OK;
 }
 
@@ -197,24 +176,16 @@ G_BWD(conv)
     if (!din[0].p)
         return XAI_OK;
     conv_geo q = geo(nd, &in[0], out);
-    int64_t nb = chunk(&q);
-    size_t colsz = (size_t)(q.ck * nb * q.hw), prodsz = (size_t)(q.mg * nb * q.hw);
-    XAI_TRY(g_ws_reserve(ws, colsz + prodsz));
-    float *col = ws->p, *prod = ws->p + colsz;
+    XAI_TRY(g_ws_reserve(ws, (size_t)(q.ck * q.hw)));
+    float *col = ws->p;
     const float *wt = in[1].p;
-    for (int64_t s0 = 0; s0 < q.n; s0 += nb) {
-        int64_t cur = q.n - s0 < nb ? q.n - s0 : nb, cols = cur * q.hw;
+    for (int64_t s = 0; s < q.n; s++)
         for (int64_t gi = 0; gi < q.grp; gi++) {
-            for (int64_t mm = 0; mm < q.mg; mm++)
-                for (int64_t s = 0; s < cur; s++)
-                    memcpy(prod + mm * cols + s * q.hw,
-                           dout->p + ((s0 + s) * q.m + gi * q.mg + mm) * q.hw,
-                           (size_t)q.hw * sizeof(float));
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)q.ck, (int)cols,
-                        (int)q.mg, 1.0f, wt + gi * q.mg * q.ck, (int)q.ck, prod,
-                        (int)cols, 0.0f, col, (int)cols);
-            im2col(nd, &q, NULL, din[0].p, col, s0, cur, gi);
+            const float *dy = dout->p + (s * q.m + gi * q.mg) * q.hw;
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)q.ck, (int)q.hw,
+                        (int)q.mg, 1.0f, wt + gi * q.mg * q.ck, (int)q.ck, dy,
+                        (int)q.hw, 0.0f, col, (int)q.hw);
+            im2col(nd, &q, NULL, din[0].p, col, s, gi);
         }
-    }
     return XAI_OK;
 }

@@ -1,8 +1,38 @@
-/* core/ops_dense.c: Gemm and MatMul through cblas_sgemm, one call per batch. */
+/* core/ops_dense.c: Gemm and MatMul through cblas_sgemm over the whole batch,
+ * in fixed-shape blocks of rows (see G_ROW_BLOCK). */
 #include <cblas.h>
 #include <string.h>
 
 #include "ops.h"
+
+xai_status g_gemm_rows(size_t rows, int k, int n, float alpha, const float *a,
+                       int trans_b, const float *b, int ldb, float *out,
+                       int accumulate, g_ws *ws)
+{
+    const size_t R = G_ROW_BLOCK;
+    XAI_TRY(g_ws_reserve(ws, R * (size_t)k + R * (size_t)n));
+    float *pa = ws->p, *pc = ws->p + R * (size_t)k;
+    for (size_t s = 0; s < rows; s += R) {
+        size_t cur = rows - s < R ? rows - s : R;
+        const float *ab = a + s * (size_t)k;
+        if (cur < R) {
+            memcpy(pa, ab, cur * (size_t)k * sizeof *pa);
+            memset(pa + cur * (size_t)k, 0, (R - cur) * (size_t)k * sizeof *pa);
+            ab = pa;
+        }
+        /* pc [n x R] = op(B)^T ab^T: the rows of the block are the vector
+         * lanes of the BLAS kernel (see G_ROW_BLOCK) */
+        cblas_sgemm(CblasRowMajor, trans_b ? CblasNoTrans : CblasTrans, CblasTrans, n,
+                    (int)R, k, alpha, b, ldb, ab, k, 0.0f, pc, (int)R);
+        float *o = out + s * (size_t)n;
+        for (size_t i = 0; i < cur; i++)
+            for (size_t j = 0; j < (size_t)n; j++) {
+                float v = pc[j * R + i];
+                o[i * (size_t)n + j] = accumulate ? o[i * (size_t)n + j] + v : v;
+            }
+    }
+    return XAI_OK;
+}
 
 G_INFER(gemm)
 {
@@ -45,37 +75,37 @@ G_INFER(gemm)
 
 G_FWD(gemm)
 {
-    (void)ws;
     const g_view *a = &in[0], *b = &in[1], *c = &in[2];
     int ta = nd->p.trans_a, tb = nd->p.trans_b;
     int m = (int)a->d[ta], k = (int)a->d[1 - ta], n = (int)b->d[1 - tb];
     float *y = out->p;
-    float beta = 0;
+    if (ta) /* only constants (folded at load) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
+                    nd->p.alpha, a->p, (int)a->d[1], b->p, (int)b->d[1], 0.0f, y, n);
+    else
+        XAI_TRY(g_gemm_rows((size_t)m, k, n, nd->p.alpha, a->p, tb, b->p, (int)b->d[1],
+                            y, 0, ws));
     if (c->p && nd->p.beta != 0) {
         int64_t c0 = c->rank == 2 ? c->d[0] : 1, c1 = c->rank >= 1 ? c->d[c->rank - 1] : 1;
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
-                y[(size_t)i * n + j] = c->p[(c0 == 1 ? 0 : i) * c1 + (c1 == 1 ? 0 : j)];
-        beta = nd->p.beta;
+                y[(size_t)i * n + j] +=
+                    nd->p.beta * c->p[(c0 == 1 ? 0 : i) * c1 + (c1 == 1 ? 0 : j)];
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-                tb ? CblasTrans : CblasNoTrans, m, n, k, nd->p.alpha, a->p,
-                (int)a->d[1], b->p, (int)b->d[1], beta, y, n);
     return XAI_OK;
 }
 
 /* dA = alpha dY op(B)^T */
 G_BWD(gemm)
 {
-    (void)ws; (void)out;
+    (void)out;
     if (!din[0].p)
         return XAI_OK;
     const g_view *b = &in[1];
     int tb = nd->p.trans_b;
     int m = (int)in[0].d[0], k = (int)in[0].d[1], n = (int)b->d[1 - tb];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasNoTrans : CblasTrans, m, k,
-                n, nd->p.alpha, dout->p, n, b->p, (int)b->d[1], 1.0f, din[0].p, k);
-    return XAI_OK;
+    return g_gemm_rows((size_t)m, n, k, nd->p.alpha, dout->p, !tb, b->p, (int)b->d[1],
+                       din[0].p, 1, ws);
 }
 
 G_INFER(matmul)
@@ -106,23 +136,19 @@ G_INFER(matmul)
 
 G_FWD(matmul)
 {
-    (void)nd; (void)ws;
+    (void)nd;
     int k = (int)in[1].d[0], n = (int)in[1].d[1];
-    int rows = k ? (int)(in[0].numel / (size_t)k) : 0;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f,
-                in[0].p, k, in[1].p, n, 0.0f, out->p, n);
-    return XAI_OK;
+    size_t rows = k ? in[0].numel / (size_t)k : 0;
+    return g_gemm_rows(rows, k, n, 1.0f, in[0].p, 0, in[1].p, n, out->p, 0, ws);
 }
 
 /* dA = dY B^T */
 G_BWD(matmul)
 {
-    (void)nd; (void)ws; (void)out;
+    (void)nd; (void)out;
     if (!din[0].p)
         return XAI_OK;
     int k = (int)in[1].d[0], n = (int)in[1].d[1];
-    int rows = k ? (int)(in[0].numel / (size_t)k) : 0;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, k, n, 1.0f,
-                dout->p, n, in[1].p, n, 1.0f, din[0].p, k);
-    return XAI_OK;
+    size_t rows = k ? in[0].numel / (size_t)k : 0;
+    return g_gemm_rows(rows, n, k, 1.0f, dout->p, 1, in[1].p, n, din[0].p, 1, ws);
 }

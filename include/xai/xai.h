@@ -29,5 +29,6 @@
 #include "image.h"
 #include "hash.h"
 #include "explain.h"
+#include "audit.h"
 
 #endif

@@ -1,0 +1,75 @@
+/* audit/accuracy.c: accuracy = mean_i [pred(x_i) == y_i]; majority rate =
+ * max_c mean_i [y_i == c]. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "audit_impl.h"
+#include "core/error.h"
+
+typedef struct acc_call {
+    const xai_model *m;
+    const float *x;
+    size_t D, K;
+    int32_t *pred;
+} acc_call;
+
+static xai_status acc_row(void *vc, xai_runner *r, size_t i)
+{
+    const acc_call *c = vc;
+    float *y = audit_alloc(c->K, sizeof *y, "model outputs");
+    if (!y)
+        return XAI_ERR_NOMEM;
+    xai_status st = xai_runner_forward(r, XAI_OUTPUT_PROB, c->x + i * c->D, 1, y);
+    if (st == XAI_OK) {
+        size_t best = 0;
+        if (c->K == 1)
+            best = y[0] >= 0.5f;
+        else
+            for (size_t k = 1; k < c->K; k++)
+                if (y[k] > y[best])
+                    best = k;
+        c->pred[i] = (int32_t)best;
+    }
+    free(y);
+    return st;
+}
+
+xai_status xai_audit_accuracy(const xai_model *m, const float *x,
+                              const float *labels, size_t n, int n_threads,
+                              double *accuracy, double *majority)
+{
+    if (!m || !x || !labels || !n || !accuracy || !majority)
+        return xai_fail(XAI_ERR_INVALID, "accuracy: model, rows, labels and "
+                        "outputs are required");
+    size_t K = xai_model_output_size(m), C = K == 1 ? 2 : K;
+    if (K == 1 && !xai_model_outputs_probabilities(m))
+        return xai_fail(XAI_ERR_UNSUPPORTED, "accuracy: a one-output model that "
+                        "does not output a probability is not a classifier");
+    for (size_t i = 0; i < n; i++)
+        if (!(labels[i] >= 0) || labels[i] != floorf(labels[i]) || labels[i] >= (float)C)
+            return xai_fail(XAI_ERR_INVALID, "accuracy: row %zu: label %g is not a "
+                            "class index in 0..%zu", i, labels[i], C - 1);
+    acc_call c = {m, x, xai_model_input_size(m), K, NULL};
+    size_t *count = calloc(C, sizeof *count);
+    c.pred = audit_alloc(n, sizeof *c.pred, "predictions");
+    xai_status st = XAI_ERR_NOMEM;
+    if (!count || !c.pred) {
+        free(count), free(c.pred);
+        return xai_fail(XAI_ERR_NOMEM, "accuracy: out of memory");
+    }
+    st = audit_for_rows(m, n, n_threads, acc_row, &c);
+    if (st == XAI_OK) {
+        size_t hit = 0, best = 0;
+        for (size_t i = 0; i < n; i++) {
+            hit += c.pred[i] == (int32_t)labels[i];
+            count[(size_t)labels[i]]++;
+        }
+        for (size_t k = 0; k < C; k++)
+            if (count[k] > best)
+                best = count[k];
+        *accuracy = (double)hit / (double)n;
+        *majority = (double)best / (double)n;
+    }
+    free(count), free(c.pred);
+    return st;
+}

@@ -1,0 +1,189 @@
+/* audit/rows.c: per-row parallel loop, targets, noise scales, ordering. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "audit_impl.h"
+#include "core/error.h"
+
+xai_audit_setup xai_audit_setup_default(const xai_model *m)
+{
+    xai_audit_setup s = {.model = m,
+                         .n_features = m ? xai_model_input_size(m) : 0,
+                         .output = XAI_OUTPUT_PROB};
+    return s;
+}
+
+void *audit_alloc(size_t a, size_t b, const char *what)
+{
+    size_t n;
+    void *p = NULL;
+    if (xai_mul_size(a, b, &n))
+        p = malloc(n ? n : 1);
+    if (!p)
+        xai_fail(XAI_ERR_NOMEM, "out of memory (%s: %zu x %zu bytes)", what, a, b);
+    return p;
+}
+
+xai_status audit_wrap(xai_status st, const char *prefix)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", xai_last_error());
+    return xai_fail(st, "%s: %s", prefix, msg);
+}
+
+xai_status audit_check(const xai_audit_setup *s, const float *x, size_t n_rows,
+                       const float *phi, const char *metric)
+{
+    if (!s || !s->model || !x)
+        return xai_fail(XAI_ERR_INVALID, "%s: setup, model and rows are required",
+                        metric);
+    size_t D = s->n_features;
+    if (D != xai_model_input_size(s->model))
+        return xai_fail(XAI_ERR_SHAPE, "%s: %zu features given but the model "
+                        "takes %zu inputs", metric, D, xai_model_input_size(s->model));
+    if (n_rows == 0)
+        return xai_fail(XAI_ERR_INVALID, "%s: no rows", metric);
+    size_t K = xai_model_output_size(s->model);
+    for (size_t i = 0; i < n_rows; i++) {
+        if (s->target && (s->target[i] < 0 || (size_t)s->target[i] >= K))
+            return xai_fail(XAI_ERR_INVALID, "%s: row %llu: target %d out of range "
+                            "(the model has %zu outputs)", metric,
+                            (unsigned long long)(s->first_instance + i),
+                            (int)s->target[i], K);
+        for (size_t j = 0; j < D; j++) {
+            if (!isfinite(x[i * D + j]))
+                return xai_fail(XAI_ERR_NUMERIC, "%s: row %llu, feature %zu: input "
+                                "is not a finite number", metric,
+                                (unsigned long long)(s->first_instance + i), j);
+            if (phi && !isfinite(phi[i * D + j]))
+                return xai_fail(XAI_ERR_NUMERIC, "%s: row %llu, feature %zu: "
+                                "attribution is not a finite number", metric,
+                                (unsigned long long)(s->first_instance + i), j);
+        }
+    }
+    return XAI_OK;
+}
+
+double audit_scale(const xai_audit_setup *s, size_t j)
+{
+    if (!s->stats || !(s->stats[j].std > 0) || !isfinite(s->stats[j].std))
+        return 1.0;
+    return s->stats[j].std;
+}
+
+xai_status audit_eval(const xai_audit_setup *s, xai_runner *r, const float *x,
+                      size_t n, int32_t t, float *buf, double *y)
+{
+    size_t K = xai_model_output_size(s->model);
+    XAI_TRY(xai_runner_forward(r, s->output, x, n, buf));
+    for (size_t i = 0; i < n; i++)
+        y[i] = buf[i * K + (size_t)t];
+    return XAI_OK;
+}
+
+xai_status audit_row_target(const xai_audit_setup *s, xai_runner *r,
+                            const float *x, size_t row, int32_t *t, double *fx)
+{
+    size_t K = xai_model_output_size(s->model);
+    float *y = audit_alloc(K, sizeof *y, "model outputs");
+    if (!y)
+        return XAI_ERR_NOMEM;
+    xai_status st = xai_runner_forward(r, s->output, x, 1, y);
+    if (st == XAI_OK) {
+        size_t best = 0;
+        if (s->target)
+            best = (size_t)s->target[row];
+        else
+            for (size_t k = 1; k < K; k++)
+                if (y[k] > y[best])
+                    best = k;
+        *t = (int32_t)best;
+        *fx = y[best];
+    }
+    free(y);
+    return st;
+}
+
+/* Stable insertion-free ordering: merge sort on indices. */
+static void merge_sort(const double *key, uint32_t *a, uint32_t *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    merge_sort(key, a, tmp, h);
+    merge_sort(key, a + h, tmp, n - h);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = key[a[j]] > key[a[i]] ? a[j++] : a[i++];
+    while (i < h)
+        tmp[k++] = a[i++];
+    while (j < n)
+        tmp[k++] = a[j++];
+    for (k = 0; k < n; k++)
+        a[k] = tmp[k];
+}
+
+void audit_order_desc(const double *key, size_t n, uint32_t *order)
+{
+    uint32_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    if (!tmp) { /* fall back to insertion sort: no allocation */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && key[order[j]] > key[order[j - 1]]; j--) {
+                uint32_t t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+        return;
+    }
+    merge_sort(key, order, tmp, n);
+    free(tmp);
+}
+
+xai_status audit_for_rows(const xai_model *m, size_t n_rows, int n_threads,
+                          audit_row_fn fn, void *ctx)
+{
+    int nt = n_threads > 0 ? n_threads : omp_get_max_threads();
+    if ((size_t)nt > n_rows)
+        nt = n_rows ? (int)n_rows : 1;
+    size_t bad = SIZE_MAX;
+    xai_status bad_s = XAI_OK;
+    char bad_msg[1024] = "";
+#pragma omp parallel num_threads(nt)
+    {
+        xai_runner *r = NULL;
+        xai_status s0 = xai_runner_new(m, &r);
+        char msg0[1024];
+        snprintf(msg0, sizeof msg0, "%s", xai_last_error());
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < n_rows; i++) {
+            size_t cur;
+#pragma omp atomic read
+            cur = bad;
+            if (cur < i)
+                continue;
+            xai_status s = s0;
+            const char *msg = msg0;
+            if (s == XAI_OK) {
+                s = fn(ctx, r, i);
+                msg = xai_last_error();
+            }
+            if (s != XAI_OK) {
+#pragma omp critical(xai_audit_error)
+                if (i < bad) {
+#pragma omp atomic write
+                    bad = i;
+                    bad_s = s;
+                    snprintf(bad_msg, sizeof bad_msg, "%s", msg);
+                }
+            }
+        }
+        xai_runner_free(r);
+    }
+    if (bad_s != XAI_OK)
+        return xai_fail(bad_s, "%s", bad_msg);
+    return XAI_OK;
+}

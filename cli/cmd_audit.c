@@ -1,0 +1,439 @@
+/* cli/cmd_audit.c: `xai audit`: which explanation method to trust for this
+ * model and these data.  Parses arguments, loads model and data, runs
+ * xai_audit_run, prints a summary and writes the JSON. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <xai/audit.h>
+
+#include "cli.h"
+#include "data_args.h"
+
+#define CMD "audit"
+
+static const char help[] =
+    "usage: xai audit --model M --data D [--label NAME] [--rows A:B]\n"
+    "                 [--methods m1,m2,...] [--neighbourhood SPEC] [--seed S]\n"
+    "                 [--threads T] --json FILE [--out report.pdf]\n\n"
+    "Explains the rows with every method, measures how faithfully each one\n"
+    "approximates the model on several neighbourhoods (LFA loss: the methods x\n"
+    "neighbourhoods table), computes PGI/PGU, infidelity, max-sensitivity\n"
+    "(and deletion/insertion areas for images), ranks the methods with paired\n"
+    "95%% confidence intervals (ties within noise are reported as ties) and\n"
+    "recommends one.  See README, section \"Audit metrics\".\n\n"
+    "  --model M            ONNX model (or plugin:PATH.so)\n"
+    DATA_ARGS_HELP
+    "  --rows A:B           rows A..B-1 (0-based; default 0:50, clipped)\n"
+    "  --methods LIST       comma-separated methods (default: every available\n"
+    "                       method for the data kind)\n"
+    "  --neighbourhood SPEC the neighbourhood you care about: gaussian:SIGMA\n"
+    "                       (SIGMA in column stds), mask:P (each feature or\n"
+    "                       group off with probability P), path or point; the\n"
+    "                       recommendation is for it.  Default: the standard\n"
+    "                       set gaussian:0.1, gaussian:0.5, mask:0.5, path,\n"
+    "                       point, recommending for gaussian:0.1\n"
+    "  --output prob|score  explain probabilities (default) or logits\n"
+    "  --baseline zero|mean baseline of mask and path methods (default mean)\n"
+    "  --samples N          samples per neighbourhood for the loss (default\n"
+    "                       1000 gaussian/mask, 50 path)\n"
+    "  --randomized-model M a copy of the model with its last layer re-drawn,\n"
+    "                       for the model-randomisation sanity check (default:\n"
+    "                       ONNX models are copied with their last Gemm, MatMul\n"
+    "                       or Conv re-drawn from the seed; other models skip it)\n"
+    "  --sens-points N      points for max-sensitivity (default 5; 0 skips)\n"
+    "  --seed S             random seed (default 0)\n"
+    "  --threads T          threads (default: all); results do not depend on it\n"
+    "  --json FILE          write everything as JSON (written to a temporary\n"
+    "                       file and renamed)\n"
+    "  --out FILE.pdf       PDF report (not available in this build yet)\n";
+
+enum {
+    OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
+    OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
+    OPT_HELP
+};
+
+typedef struct audit_args {
+    const char *model, *rows, *methods, *nbhd, *json, *out, *randomized;
+    xai_output_kind output;
+    xai_baseline_kind baseline;
+    int64_t samples;
+    size_t sens_points;
+    uint64_t seed;
+    int threads;
+} audit_args;
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    *v = x;
+    return *end == 0;
+}
+
+static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"rows", required_argument, NULL, OPT_ROWS},
+        {"methods", required_argument, NULL, OPT_METHODS},
+        {"neighbourhood", required_argument, NULL, OPT_NBHD},
+        {"neighborhood", required_argument, NULL, OPT_NBHD},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"samples", required_argument, NULL, OPT_SAMPLES},
+        {"randomized-model", required_argument, NULL, OPT_RANDOM},
+        {"sens-points", required_argument, NULL, OPT_SENS},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"help", no_argument, NULL, OPT_HELP},
+        DATA_ARGS_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    uint64_t u;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        int r = data_args_parse(d, CMD, c, optarg);
+        if (r < 0)
+            return CLI_USAGE_ERROR;
+        if (r > 0)
+            continue;
+        switch (c) {
+        case OPT_MODEL: a->model = optarg; break;
+        case OPT_ROWS: a->rows = optarg; break;
+        case OPT_METHODS: a->methods = optarg; break;
+        case OPT_NBHD: a->nbhd = optarg; break;
+        case OPT_RANDOM: a->randomized = optarg; break;
+        case OPT_JSON: a->json = optarg; break;
+        case OPT_OUT: a->out = optarg; break;
+        case OPT_HELP: fputs(help, stdout); return -1;
+        case OPT_OUTPUT:
+            if (strcasecmp(optarg, "prob") == 0)
+                a->output = XAI_OUTPUT_PROB;
+            else if (strcasecmp(optarg, "score") == 0)
+                a->output = XAI_OUTPUT_SCORE;
+            else
+                return cli_usage_error(CMD, "--output wants prob or score, got '%s'", optarg);
+            break;
+        case OPT_BASELINE:
+            if (strcasecmp(optarg, "mean") == 0)
+                a->baseline = XAI_BASELINE_MEAN;
+            else if (strcasecmp(optarg, "zero") == 0)
+                a->baseline = XAI_BASELINE_ZERO;
+            else
+                return cli_usage_error(CMD, "--baseline wants zero or mean, got '%s'", optarg);
+            break;
+        case OPT_SAMPLES:
+            if (!parse_u64(optarg, &u) || u == 0 || u > (1u << 24))
+                return cli_usage_error(CMD, "--samples wants an integer in 1..16777216, got '%s'", optarg);
+            a->samples = (int64_t)u;
+            break;
+        case OPT_SENS:
+            if (!parse_u64(optarg, &u) || u > 1000)
+                return cli_usage_error(CMD, "--sens-points wants an integer in 0..1000, got '%s'", optarg);
+            a->sens_points = (size_t)u;
+            break;
+        case OPT_SEED:
+            if (!parse_u64(optarg, &a->seed))
+                return cli_usage_error(CMD, "--seed wants a non-negative integer, got '%s'", optarg);
+            break;
+        case OPT_THREADS:
+            if (!parse_u64(optarg, &u) || u == 0 || u > 1024)
+                return cli_usage_error(CMD, "--threads wants an integer in 1..1024, got '%s'", optarg);
+            a->threads = (int)u;
+            break;
+        case ':':
+            return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!a->model)
+        return cli_usage_error(CMD, "--model is required");
+    if (!d->path)
+        return cli_usage_error(CMD, "--data is required");
+    if (!a->json)
+        return cli_usage_error(CMD, "--json FILE is required");
+    if (a->out) /* hook: the PDF report is a separate issue */
+        return cli_usage_error(CMD, "--out: PDF reports are not available in this "
+                               "build yet (use --json)");
+    return 0;
+}
+
+/* "A:B" (0-based, B exclusive; either side may be empty) within n rows. */
+static int parse_rows(const char *s, size_t n, size_t *a, size_t *b)
+{
+    *a = 0;
+    *b = n < 50 ? n : 50;
+    if (!s)
+        return 0;
+    const char *colon = strchr(s, ':');
+    uint64_t x;
+    if (!colon)
+        return cli_usage_error(CMD, "--rows wants A:B, got '%s'", s);
+    char left[32] = "";
+    size_t ll = (size_t)(colon - s);
+    if (ll >= sizeof left)
+        return cli_usage_error(CMD, "--rows wants A:B, got '%s'", s);
+    memcpy(left, s, ll);
+    left[ll] = 0;
+    *b = n;
+    if (ll) {
+        if (!parse_u64(left, &x))
+            return cli_usage_error(CMD, "--rows: '%s' is not a row number", left);
+        *a = x < n ? (size_t)x : n;
+    }
+    if (colon[1]) {
+        if (!parse_u64(colon + 1, &x))
+            return cli_usage_error(CMD, "--rows: '%s' is not a row number", colon + 1);
+        *b = x < n ? (size_t)x : n;
+    }
+    if (*a >= *b)
+        return cli_usage_error(CMD, "--rows %s selects no rows (the data has %zu)", s, n);
+    return 0;
+}
+
+/* Comma-separated method names into ms (caller frees). */
+static int parse_methods(const char *list, const xai_explain_options *base,
+                         xai_audit_method **ms, size_t *n)
+{
+    *ms = NULL;
+    *n = 0;
+    if (!list)
+        return 0;
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    xai_audit_method *m = calloc(cap, sizeof *m);
+    char *copy = strdup(list);
+    if (!m || !copy) {
+        free(m), free(copy);
+        fprintf(stderr, "xai audit: out of memory\n");
+        return CLI_RUNTIME_ERROR;
+    }
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        xai_method me;
+        if (xai_method_lookup(t, &me) != XAI_OK || me == XAI_METHOD_CUSTOM) {
+            int rc = cli_usage_error(CMD, "--methods: %s",
+                                     me == XAI_METHOD_CUSTOM ? "custom methods need the C API"
+                                                             : xai_last_error());
+            free(m), free(copy);
+            return rc;
+        }
+        m[*n].options = *base;
+        m[*n].options.method = me;
+        snprintf(m[*n].name, sizeof m[*n].name, "%s", xai_method_name(me));
+        ++*n;
+    }
+    free(copy);
+    if (!*n) {
+        free(m);
+        return cli_usage_error(CMD, "--methods: no method named");
+    }
+    *ms = m;
+    return 0;
+}
+
+static void print_summary(const xai_audit_result *r)
+{
+    size_t M = r->n_methods, Z = r->n_nbhds, MK = XAI_AUDIT_METRIC_COUNT;
+    printf("LFA loss (mean over %zu rows, +-95%% CI; rank in brackets, equal "
+           "ranks are ties; * best):\n%-22s", r->n_rows, "method");
+    for (size_t z = 0; z < Z; z++)
+        printf(" %24s", r->nbhd_names[z]);
+    printf("\n");
+    for (size_t m = 0; m < M; m++) {
+        printf("%-22s", r->methods[m].name);
+        for (size_t z = 0; z < Z; z++) {
+            const xai_audit_cell *c = &r->table[m * Z + z];
+            char buf[64];
+            snprintf(buf, sizeof buf, "%.3g+-%.2g [%d]%s", c->mean, c->ci95, c->rank,
+                     r->best[z] == m ? "*" : "");
+            printf(" %24s", buf);
+        }
+        printf("\n");
+    }
+    printf("\nmetrics (mean over rows; rank in brackets):\n%-22s", "method");
+    for (size_t k = 0; k < MK; k++)
+        if (r->metrics[k].count)
+            printf(" %18s", xai_audit_metric_name((xai_audit_metric)k));
+    printf("\n");
+    for (size_t m = 0; m < M; m++) {
+        printf("%-22s", r->methods[m].name);
+        for (size_t k = 0; k < MK; k++) {
+            if (!r->metrics[k].count)
+                continue;
+            const xai_audit_cell *c = &r->metrics[m * MK + k];
+            char buf[48];
+            if (k == XAI_AUDIT_SANITY)
+                snprintf(buf, sizeof buf, "%.3g %s", c->mean,
+                         r->sanity_flag[m] == 1 ? "FLAGGED" : "pass");
+            else
+                snprintf(buf, sizeof buf, "%.3g [%d]", c->mean, c->rank);
+            printf(" %18s", buf);
+        }
+        printf("\n");
+    }
+    printf("\n(PGI: higher is better; PGU, infidelity, max_sensitivity: lower is better)\n");
+    if (r->n_labelled)
+        printf("model accuracy on the %zu labelled rows: %.3f (majority-class rate "
+               "%.3f)%s\n", r->n_labelled, r->accuracy, r->majority_rate,
+               r->accuracy <= r->majority_rate + 1e-12
+                   ? ": no better than always predicting the majority class" : "");
+    size_t z0 = r->rec_nbhd, m0 = r->rec_method;
+    printf("\nrecommendation: %s for the %s neighbourhood%s", r->methods[m0].name,
+           r->nbhd_names[z0], r->declared ? " you declared" :
+           " (the default; declare yours with --neighbourhood)");
+    int tie = 0;
+    for (size_t m = 0; m < M; m++)
+        if (m != m0 && r->table[m * Z + z0].rank == 1) {
+            printf("%s%s", tie ? ", " : "; tied within noise with ", r->methods[m].name);
+            tie = 1;
+        }
+    printf("\nbest per neighbourhood:");
+    for (size_t z = 0; z < Z; z++)
+        printf(" %s -> %s%s", r->nbhd_names[z], r->methods[r->best[z]].name,
+               z + 1 < Z ? ";" : "\n");
+}
+
+static int provenance(const audit_args *a, const data_args *d, size_t r0, size_t r1,
+                      char *buf, size_t len)
+{
+    char hm[65], hd[65];
+    if (xai_sha256_file(a->model, hm) != XAI_OK || xai_sha256_file(d->path, hd) != XAI_OK)
+        return cli_runtime_error(CMD, XAI_ERR_IO);
+    /* paths are written as JSON strings: escape quotes and backslashes */
+    char pm[1024], pd[1024];
+    const char *src[2] = {a->model, d->path};
+    char *dst[2] = {pm, pd};
+    for (int k = 0; k < 2; k++) {
+        size_t o = 0;
+        for (const char *s = src[k]; *s && o + 7 < sizeof pm; s++) {
+            unsigned char ch = (unsigned char)*s;
+            if (ch == '"' || ch == '\\')
+                dst[k][o++] = '\\', dst[k][o++] = (char)ch;
+            else if (ch < 0x20)
+                o += (size_t)snprintf(dst[k] + o, 7, "\\u%04x", ch);
+            else
+                dst[k][o++] = (char)ch;
+        }
+        dst[k][o] = 0;
+    }
+    snprintf(buf, len, "\"model\": \"%s\", \"model_sha256\": \"%s\", \"data\": \"%s\", "
+             "\"data_sha256\": \"%s\", \"row_range\": [%zu, %zu]", pm, hm, pd, hd, r0, r1);
+    return 0;
+}
+
+static int run(int argc, char **argv)
+{
+    audit_args a = {.output = XAI_OUTPUT_PROB, .baseline = XAI_BASELINE_MEAN,
+                    .samples = XAI_AUTO, .sens_points = 5};
+    data_args d = {0};
+    int rc = parse_args(argc, argv, &a, &d);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    xai_audit_nbhd nb[8];
+    size_t nz = 0;
+    if (a.nbhd) {
+        if (xai_audit_nbhd_parse(a.nbhd, &nb[0]) != XAI_OK)
+            return cli_usage_error(CMD, "--neighbourhood: %s", xai_last_error());
+        nz = 1;
+    }
+    /* the declared neighbourhood first, then the standard set */
+    xai_audit_nbhd std[8];
+    size_t ns = xai_audit_default_nbhds(std, 8);
+    for (size_t k = 0; k < ns; k++)
+        if (!(nz && std[k].kind == nb[0].kind && std[k].param == nb[0].param))
+            nb[nz++] = std[k];
+
+    xai_model *m = NULL, *mr = NULL;
+    xai_dataset *ds = NULL;
+    xai_audit_method *ms = NULL;
+    xai_audit_result *res = NULL;
+    xai_column_stats *st = NULL;
+    xai_status s;
+    if ((rc = data_args_load(&d, CMD, &ds)) != CLI_OK)
+        goto out;
+    if ((s = xai_model_load(a.model, &m)) != XAI_OK ||
+        (a.randomized && (s = xai_model_load(a.randomized, &mr)) != XAI_OK)) {
+        rc = cli_runtime_error(CMD, s);
+        goto out;
+    }
+    if (!a.randomized && xai_model_randomize_last_layer(m, a.seed, &mr) != XAI_OK)
+        fprintf(stderr, "xai audit: note: sanity check skipped: %s\n", xai_last_error());
+    size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds), r0, r1;
+    if ((rc = parse_rows(a.rows, n, &r0, &r1)) != 0)
+        goto out;
+    xai_audit_options o = xai_audit_options_default();
+    o.base.output = a.output;
+    o.base.baseline = a.baseline;
+    o.base.seed = a.seed;
+    if ((rc = parse_methods(a.methods, &o.base, &ms, &o.n_methods)) != 0)
+        goto out;
+    o.methods = ms;
+    o.nbhds = nb;
+    o.n_nbhds = nz;
+    o.declared = a.nbhd != NULL;
+    o.loss_samples = a.samples;
+    o.sens_points = a.sens_points;
+    o.randomized = mr;
+    o.n_threads = a.threads;
+    st = calloc(D, sizeof *st);
+    if (!st) {
+        rc = cli_runtime_error(CMD, XAI_ERR_NOMEM);
+        goto out;
+    }
+    for (size_t j = 0; j < D; j++)
+        st[j] = *xai_dataset_stats(ds, j);
+    xai_explain_context c = {.n_features = D, .stats = st};
+    if (!xai_dataset_image_shape(ds, &c.image_c, &c.image_h, &c.image_w) &&
+        xai_dataset_group_count(ds) < D) {
+        c.groups = xai_dataset_feature_groups(ds);
+        c.n_groups = xai_dataset_group_count(ds);
+    }
+    const float *lab = xai_dataset_labels(ds);
+    fprintf(stderr, "xai audit: %zu rows (%zu:%zu) of %s, %zu features, %zu "
+            "neighbourhoods\n", r1 - r0, r0, r1, d.path, D, nz);
+    s = xai_audit_run(m, &c, &o, xai_dataset_row(ds, r0), r1 - r0, r0,
+                      lab ? lab + r0 : NULL, &res);
+    if (s != XAI_OK) {
+        rc = cli_runtime_error(CMD, s);
+        goto out;
+    }
+    print_summary(res);
+    char prov[4096];
+    if ((rc = provenance(&a, &d, r0, r1, prov, sizeof prov)) != 0)
+        goto out;
+    if ((s = xai_audit_write_json(res, prov, a.json)) != XAI_OK) {
+        rc = cli_runtime_error(CMD, s);
+        goto out;
+    }
+    printf("wrote %s\n", a.json);
+    rc = CLI_OK;
+out:
+    xai_audit_result_free(res);
+    free(ms), free(st);
+    xai_dataset_free(ds);
+    xai_model_free(m);
+    xai_model_free(mr);
+    return rc;
+}
+
+const cli_command cli_cmd_audit = {
+    .name = "audit",
+    .summary = "rank explanation methods by faithfulness and recommend one",
+    .help = help,
+    .run = run,
+};

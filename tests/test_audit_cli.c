@@ -1,0 +1,120 @@
+/* tests/test_audit_cli.c: `xai audit` end to end on the German credit MLP:
+ * exit codes, the summary, the JSON schema (parsed by python3's json), the
+ * declared neighbourhood, thread-count invariance, and no file left behind
+ * on failure. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "support/run_cmd.h"
+
+#define BASE "audit --model examples/credit/model.onnx --data " \
+             "examples/credit/data/test.csv --label credit-risk --groups auto " \
+             "--rows 5:17 --methods gradient,c-lime,kernelshap,integrated-gradients " \
+             "--sens-points 1 --samples 300"
+
+static char J1[64], J2[64];
+
+/* Runs python3 on the JSON file with the given checks; fails with its output. */
+static void py_check(const char *path, const char *checks)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import json,sys\n"
+             "d=json.load(open(sys.argv[1]))\n%s' %s 2>&1", checks, path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[4096] = "";
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    if (pclose(p) != 0)
+        fail_msg("JSON check failed on %s: %s", path, out);
+}
+
+static void credit_default_set(void **state)
+{
+    (void)state;
+    static cmd_result r;
+    assert_int_equal(cmd_run(&r, BASE " --threads 1 --json %s", J1), 0);
+    assert_non_null(strstr(r.out, "recommendation: "));
+    assert_non_null(strstr(r.out, "for the gaussian:0.1 neighbourhood (the default"));
+    assert_non_null(strstr(r.out, "model accuracy on the 12 labelled rows"));
+    py_check(J1,
+             "t=d[\"table\"]\n"
+             "assert d[\"schema\"]==\"xai-audit/1\"\n"
+             "assert t[\"methods\"]==[\"gradient\",\"c-lime\",\"kernelshap\",\"integrated-gradients\"]\n"
+             "assert t[\"neighbourhoods\"]==[\"gaussian:0.1\",\"gaussian:0.5\",\"mask:0.5\",\"path\",\"point\"]\n"
+             "assert all(len(row)==5 for row in t[\"loss\"]) and len(t[\"loss\"])==4\n"
+             "assert t[\"loss\"][0][4]==0 and t[\"rank\"][0][4]==1\n"   /* gradient on point */
+             "assert t[\"best\"][3]==\"integrated-gradients\"\n"
+             "rec=d[\"recommendation\"]\n"
+             "assert rec[\"neighbourhood\"]==\"gaussian:0.1\" and rec[\"declared\"] is False\n"
+             "assert rec[\"method\"]==t[\"best\"][0]\n"
+             "assert d[\"rows\"][\"first\"]==5 and d[\"rows\"][\"count\"]==12\n"
+             "assert d[\"input\"][\"row_range\"]==[5,17] and len(d[\"input\"][\"model_sha256\"])==64\n"
+             "q=d[\"model_quality\"]; assert q[\"labelled_rows\"]==12 and 0<=q[\"accuracy\"]<=1 and q[\"majority_rate\"]>=0.5\n"
+             "for m in t[\"methods\"]:\n"
+             "  assert {\"pgi\",\"pgu\",\"infidelity\",\"max_sensitivity\"}<=set(d[\"metrics\"][m])\n");
+    /* the same numbers for another thread count */
+    assert_int_equal(cmd_run(&r, BASE " --threads 2 --json %s", J2), 0);
+    char checks[1024];
+    snprintf(checks, sizeof checks,
+             "e=json.load(open(\"%s\"))\n"
+             "assert d[\"table\"]==e[\"table\"] and d[\"recommendation\"]==e[\"recommendation\"]\n"
+             "for m in d[\"metrics\"]:\n"
+             "  a=dict(d[\"metrics\"][m]); b=dict(e[\"metrics\"][m]); a.pop(\"explain\"); b.pop(\"explain\")\n"
+             "  assert a==b, m\n", J2);
+    py_check(J1, checks);
+}
+
+static void credit_declared(void **state)
+{
+    (void)state;
+    static cmd_result r;
+    assert_int_equal(cmd_run(&r, BASE " --neighbourhood point --json %s", J1), 0);
+    assert_non_null(strstr(r.out, "recommendation: gradient for the point neighbourhood you declared"));
+    py_check(J1,
+             "rec=d[\"recommendation\"]\n"
+             "assert rec==dict(rec, method=\"gradient\", neighbourhood=\"point\", declared=True)\n"
+             "assert d[\"table\"][\"neighbourhoods\"]==[\"point\",\"gaussian:0.1\",\"gaussian:0.5\",\"mask:0.5\",\"path\"]\n");
+}
+
+static void usage_errors(void **state)
+{
+    (void)state;
+    static cmd_result r;
+    assert_int_equal(cmd_run(&r, BASE " --neighbourhood cube --json %s", J1), 2);
+    assert_non_null(strstr(r.err, "unknown neighbourhood 'cube'"));
+    assert_int_equal(cmd_run(&r, BASE), 2);
+    assert_non_null(strstr(r.err, "--json"));
+    assert_int_equal(cmd_run(&r, BASE " --json %s --out r.pdf", J1), 2);
+    assert_int_equal(cmd_run(&r, BASE " --rows 9:3 --json %s", J1), 2);
+    assert_int_equal(cmd_run(&r, BASE " --methods nope --json %s", J1), 2);
+    remove(J1);
+    assert_int_equal(cmd_run(&r, "audit --model /nonexistent.onnx --data "
+                                 "examples/credit/data/test.csv --json %s", J1), 1);
+    assert_int_equal(access(J1, F_OK), -1); /* nothing written */
+    assert_int_equal(cmd_run(&r, "help audit"), 0);
+    assert_non_null(strstr(r.out, "--neighbourhood SPEC"));
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    cmd_init(argv[0]);
+    snprintf(J1, sizeof J1, "/tmp/xai_audit_cli_%ld_1.json", (long)getpid());
+    snprintf(J2, sizeof J2, "/tmp/xai_audit_cli_%ld_2.json", (long)getpid());
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(credit_default_set),
+        cmocka_unit_test(credit_declared),
+        cmocka_unit_test(usage_errors),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    remove(J1);
+    remove(J2);
+    return rc;
+}

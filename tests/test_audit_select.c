@@ -1,0 +1,351 @@
+/* tests/test_audit_select.c: the methods x neighbourhoods table, ranking,
+ * recommendation and JSON of xai_audit_run on a logistic callback model.
+ * References: analytic gradients (point losses), the LFA principle (each
+ * neighbourhood is won by the preset built on it), a JSON parser (python3). */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xai/audit.h>
+
+enum { D = 6, N = 30 };
+typedef struct logit { float w[D]; float b; } logit;
+static const logit W0 = {{2.5f, -2.0f, 1.5f, 3.0f, -1.0f, 0.5f}, 0.2f};
+
+static double score(const logit *l, const float *x)
+{
+    double a = l->b;
+    for (int j = 0; j < D; j++)
+        a += (double)l->w[j] * x[j];
+    return a;
+}
+
+static int predict(void *u, const float *x, size_t n, float *y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = (float)(1 / (1 + exp(-score(u, x + i * D))));
+    return 0;
+}
+
+/* dx = dy sigma'(a) w */
+static int vjp(void *u, const float *x, size_t n, const float *dy, float *dx)
+{
+    const logit *l = u;
+    for (size_t i = 0; i < n; i++) {
+        double s = 1 / (1 + exp(-score(l, x + i * D)));
+        for (int j = 0; j < D; j++)
+            dx[i * D + j] = (float)(dy[i] * s * (1 - s) * l->w[j]);
+    }
+    return 0;
+}
+
+static float X[N * D], LAB[N];
+static xai_column_stats ST[D];
+
+static void make_rows(void)
+{
+    xai_rng r;
+    xai_rng_init(&r, 3, 0);
+    for (int i = 0; i < N * D; i++)
+        X[i] = (float)(0.4 * xai_rng_normal(&r));
+    for (int j = 0; j < D; j++) {
+        double m = 0, v = 0;
+        for (int i = 0; i < N; i++)
+            m += X[i * D + j] / N;
+        for (int i = 0; i < N; i++)
+            v += (X[i * D + j] - m) * (X[i * D + j] - m) / N;
+        ST[j] = (xai_column_stats){m, sqrt(v), -2, 2};
+    }
+    for (int i = 0; i < N; i++) /* labels: the model is right except on i % 5 == 0 */
+        LAB[i] = (float)((score(&W0, X + i * D) > 0) ^ (i % 5 == 0));
+}
+
+static xai_audit_method method(const char *name, const char *label, double sigma)
+{
+    xai_audit_method m;
+    memset(&m, 0, sizeof m);
+    m.options = xai_explain_options_default();
+    assert_int_equal(xai_method_lookup(name, &m.options.method), XAI_OK);
+    snprintf(m.name, sizeof m.name, "%s", label);
+    if (sigma > 0)
+        m.options.sigma = sigma;
+    m.options.seed = 5;
+    return m;
+}
+
+static size_t find(const xai_audit_result *r, const char *name)
+{
+    for (size_t m = 0; m < r->n_methods; m++)
+        if (strcmp(r->methods[m].name, name) == 0)
+            return m;
+    fail_msg("no method %s", name);
+    return 0;
+}
+
+static const xai_audit_cell *cell(const xai_audit_result *r, const char *m, size_t z)
+{
+    return &r->table[find(r, m) * r->n_nbhds + z];
+}
+
+static xai_audit_result *run(xai_model *m, xai_model *rnd, int declared,
+                             const xai_audit_nbhd *nb, size_t nz)
+{
+    xai_audit_method ms[] = {
+        method("gradient", "gradient", 0),
+        method("gradient-x-input", "gradient-x-input", 0),
+        method("smoothgrad", "smoothgrad(0.02)", 0.02),
+        method("c-lime", "c-lime(0.1)", 0.1),
+        method("c-lime", "c-lime(1)", 1.0),
+        method("integrated-gradients", "integrated-gradients", 0),
+        method("kernelshap", "kernelshap", 0),
+        method("lime", "lime", 0),
+        method("occlusion", "occlusion", 0),
+        method("gradient", "gradient-again", 0),
+    };
+    ms[3].options.samples = ms[4].options.samples = 2000;
+    xai_explain_context c = {.n_features = D, .stats = ST};
+    xai_audit_options o = xai_audit_options_default();
+    o.methods = ms;
+    o.n_methods = sizeof ms / sizeof ms[0];
+    o.nbhds = nb;
+    o.n_nbhds = nz;
+    o.declared = declared;
+    o.base.seed = 5;
+    o.loss_samples = 1000;
+    o.randomized = rnd;
+    o.sens_points = 1;
+    o.n_threads = 2;
+    xai_audit_result *r = NULL;
+    if (xai_audit_run(m, &c, &o, X, N, 0, LAB, &r) != XAI_OK)
+        fail_msg("%s", xai_last_error());
+    return r;
+}
+
+static void table_principle(void **state)
+{
+    (void)state;
+    make_rows();
+    logit w1 = {{-0.3f, 1.2f, 0.8f, -1.9f, 2.2f, 0.4f}, 0.0f};
+    xai_model *m, *rnd;
+    assert_int_equal(xai_model_from_callbacks(D, 1, 1, predict, vjp, (void *)&W0, &m), XAI_OK);
+    assert_int_equal(xai_model_from_callbacks(D, 1, 1, predict, vjp, &w1, &rnd), XAI_OK);
+    xai_audit_nbhd nb[4];
+    assert_int_equal(xai_audit_nbhd_parse("point", &nb[0]), XAI_OK);
+    assert_int_equal(xai_audit_nbhd_parse("gaussian:0.1", &nb[1]), XAI_OK);
+    assert_int_equal(xai_audit_nbhd_parse("gaussian:1", &nb[2]), XAI_OK);
+    assert_int_equal(xai_audit_nbhd_parse("path", &nb[3]), XAI_OK);
+    xai_audit_result *r = run(m, rnd, 0, nb, 4);
+    if (getenv("XAI_TEST_VERBOSE"))
+        for (size_t k = 0; k < r->n_methods; k++) {
+            printf("%-22s", r->methods[k].name);
+            for (size_t z = 0; z < r->n_nbhds; z++)
+                printf(" %10.3g(%d)", r->table[k * r->n_nbhds + z].mean,
+                       r->table[k * r->n_nbhds + z].rank);
+            printf("\n");
+        }
+    /* point: the gradient matches exactly; SmoothGrad with tiny noise nearly */
+    assert_true(cell(r, "gradient", 0)->mean < 1e-10);
+    assert_int_equal(cell(r, "gradient", 0)->rank, 1);
+    double other = cell(r, "kernelshap", 0)->mean;
+    assert_true(cell(r, "smoothgrad(0.02)", 0)->mean < 1e-3 * other);
+    /* independent value: gradient x input on the point = mean |g - x g|^2 */
+    double want = 0, g[D];
+    for (int i = 0; i < N; i++) {
+        double s = 1 / (1 + exp(-score(&W0, X + i * D))), e = 0;
+        for (int j = 0; j < D; j++) {
+            g[j] = s * (1 - s) * W0.w[j];
+            double d = g[j] - (double)X[i * D + j] * g[j];
+            e += d * d;
+        }
+        want += e / N;
+    }
+    assert_float_equal(cell(r, "gradient-x-input", 0)->mean, want, 1e-5 * want);
+    /* each Gaussian neighbourhood is won by the C-LIME built on it */
+    assert_int_equal(r->methods[r->best[1]].options.sigma, 0.1);
+    assert_string_equal(r->methods[r->best[1]].name, "c-lime(0.1)");
+    assert_string_equal(r->methods[r->best[2]].name, "c-lime(1)");
+    assert_true(cell(r, "c-lime(1)", 1)->mean > cell(r, "c-lime(0.1)", 1)->mean);
+    assert_true(cell(r, "c-lime(0.1)", 2)->mean > cell(r, "c-lime(1)", 2)->mean);
+    assert_true(cell(r, "c-lime(1)", 1)->rank > 1);
+    assert_true(cell(r, "c-lime(0.1)", 2)->rank > 1);
+    /* the path is won by Integrated Gradients */
+    assert_string_equal(r->methods[r->best[3]].name, "integrated-gradients");
+    /* identical methods are tied (same rank), not ordered by noise */
+    assert_int_equal(cell(r, "gradient-again", 1)->rank, cell(r, "gradient", 1)->rank);
+    /* not declared: the recommendation is for the first neighbourhood */
+    assert_int_equal(r->rec_nbhd, 0);
+    assert_int_equal(r->declared, 0);
+    /* sanity: the gradient changes with the randomised model */
+    assert_int_equal(r->sanity_flag[find(r, "gradient")], 0);
+    /* accuracy: wrong exactly on i % 5 == 0 (independent count) */
+    assert_float_equal(r->accuracy, 1.0 - 6.0 / N, 1e-12);
+    size_t ones = 0;
+    for (int i = 0; i < N; i++)
+        ones += LAB[i] == 1;
+    double maj = (double)(ones > N - ones ? ones : N - ones) / N;
+    assert_float_equal(r->majority_rate, maj, 1e-12);
+    /* PGI/PGU computed for every method */
+    for (size_t k = 0; k < r->n_methods; k++) {
+        assert_true(r->metrics[k * XAI_AUDIT_METRIC_COUNT + XAI_AUDIT_PGI].count == N);
+        assert_true(r->metrics[k * XAI_AUDIT_METRIC_COUNT + XAI_AUDIT_DELETION].count == 0);
+    }
+    xai_audit_result_free(r);
+    /* declared neighbourhood: the recommendation is for it */
+    xai_audit_nbhd dz[2] = {nb[2], nb[0]};
+    r = run(m, NULL, 1, dz, 2);
+    assert_int_equal(r->declared, 1);
+    assert_string_equal(r->methods[r->rec_method].name, "c-lime(1)");
+    assert_int_equal(r->sanity_flag[0], -1);
+    xai_audit_result_free(r);
+    xai_model_free(m);
+    xai_model_free(rnd);
+}
+
+static void nbhd_parse(void **state)
+{
+    (void)state;
+    xai_audit_nbhd z;
+    char buf[32];
+    assert_int_equal(xai_audit_nbhd_parse("gaussian:0.25", &z), XAI_OK);
+    assert_int_equal(z.kind, XAI_AUDIT_NBHD_GAUSSIAN);
+    xai_audit_nbhd_format(&z, buf, sizeof buf);
+    assert_string_equal(buf, "gaussian:0.25");
+    assert_int_equal(xai_audit_nbhd_parse("mask:0.3", &z), XAI_OK);
+    assert_true(z.kind == XAI_AUDIT_NBHD_MASK && z.param == 0.3);
+    assert_int_equal(xai_audit_nbhd_parse("mask:1", &z), XAI_ERR_INVALID);
+    assert_int_equal(xai_audit_nbhd_parse("gaussian:-1", &z), XAI_ERR_INVALID);
+    assert_int_equal(xai_audit_nbhd_parse("gaussian:", &z), XAI_ERR_INVALID);
+    assert_int_equal(xai_audit_nbhd_parse("cube", &z), XAI_ERR_INVALID);
+    assert_non_null(strstr(xai_last_error(), "mask:P"));
+    xai_audit_nbhd std[8];
+    assert_int_equal(xai_audit_default_nbhds(std, 8), 5u);
+    int kinds[4] = {0};
+    for (int i = 0; i < 5; i++)
+        kinds[std[i].kind] = 1;
+    assert_true(kinds[0] && kinds[1] && kinds[2] && kinds[3]); /* all four kinds */
+}
+
+/* mask:P on an additive model f = sum_j c_j(x_j) with the zero baseline
+ * and unit = feature: the occlusion attribution phi_j = c_j(x_j) - c_j(0)
+ * fits exactly, so its loss is 0; any other phi has loss
+ * P(1-P) sum_j (phi_j - phi*_j)^2 (independent Bernoulli masks). */
+static int additive(void *u, const float *x, size_t n, float *y)
+{
+    (void)u;
+    for (size_t i = 0; i < n; i++) {
+        double a = 0;
+        for (int j = 0; j < D; j++)
+            a += (j + 1) * sin((double)x[i * D + j]) + 0.1 * x[i * D + j] * x[i * D + j];
+        y[i] = (float)a;
+    }
+    return 0;
+}
+
+static void mask_loss_additive(void **state)
+{
+    (void)state;
+    make_rows();
+    xai_model *m;
+    assert_int_equal(xai_model_from_callbacks(D, 1, 0, additive, NULL, NULL, &m), XAI_OK);
+    float phi[N * D], bad[N * D];
+    float d[D] = {0.5f, 0, -0.25f, 0, 0, 1};
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < D; j++) {
+            double v = X[i * D + j];
+            phi[i * D + j] = (float)((j + 1) * sin(v) + 0.1 * v * v);
+            bad[i * D + j] = phi[i * D + j] + d[j];
+        }
+    xai_explain_context c = {.n_features = D, .stats = ST};
+    xai_explain_options o = xai_explain_options_default();
+    o.baseline = XAI_BASELINE_ZERO;
+    xai_audit_nbhd z = {XAI_AUDIT_NBHD_MASK, 0.3};
+    double l0[N], l1[N];
+    assert_int_equal(xai_audit_lfa_loss(m, &o, &c, &z, 4000, X, N, 0, phi, l0, 2), XAI_OK);
+    assert_int_equal(xai_audit_lfa_loss(m, &o, &c, &z, 4000, X, N, 0, bad, l1, 2), XAI_OK);
+    double want = 0;
+    for (int j = 0; j < D; j++)
+        want += 0.3 * 0.7 * d[j] * d[j];
+    for (int i = 0; i < N; i++) {
+        assert_true(l0[i] < 1e-9);
+        assert_true(fabs(l1[i] - want) < 0.1 * want);
+    }
+    xai_model_free(m);
+}
+
+/* The JSON parses and has the documented keys and shapes (python3's json
+ * module is the independent parser). */
+static void json_schema(void **state)
+{
+    (void)state;
+    make_rows();
+    xai_model *m;
+    assert_int_equal(xai_model_from_callbacks(D, 1, 1, predict, vjp, (void *)&W0, &m), XAI_OK);
+    xai_explain_context c = {.n_features = D, .stats = ST};
+    xai_audit_options o = xai_audit_options_default();
+    o.sens_points = 2;
+    xai_audit_result *r = NULL;
+    if (xai_audit_run(m, &c, &o, X, 12, 100, NULL, &r) != XAI_OK)
+        fail_msg("%s", xai_last_error());
+    assert_int_equal(r->n_nbhds, 5u);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_audit_test_%ld.json", (long)getpid());
+    assert_int_equal(xai_audit_write_json(r, "\"model\": \"m \\\"q\\\"\"", path), XAI_OK);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c '\n"
+             "import json,sys\n"
+             "d=json.load(open(sys.argv[1]))\n"
+             "assert d[\"schema\"]==\"xai-audit/1\"\n"
+             "assert d[\"input\"][\"model\"]==\"m \\\"q\\\"\"\n"
+             "t=d[\"table\"]; M=len(t[\"methods\"]); Z=len(t[\"neighbourhoods\"])\n"
+             "assert M==%zu and Z==5\n"
+             "for k in (\"loss\",\"se\",\"rank\"):\n"
+             "  assert len(t[k])==M and all(len(row)==Z for row in t[k])\n"
+             "assert all(isinstance(v,(int,float)) and v>=0 for row in t[\"loss\"] for v in row)\n"
+             "assert len(t[\"best\"])==Z and len(t[\"tied_with_best\"])==Z\n"
+             "rec=d[\"recommendation\"]\n"
+             "assert rec[\"method\"] in t[\"methods\"] and rec[\"neighbourhood\"]==t[\"neighbourhoods\"][0]\n"
+             "assert rec[\"declared\"] is False and rec[\"method\"]==t[\"best\"][0]\n"
+             "assert set(d[\"metrics\"])==set(t[\"methods\"])\n"
+             "for name,mt in d[\"metrics\"].items():\n"
+             "  for k in (\"pgi\",\"pgu\",\"infidelity\",\"max_sensitivity\"):\n"
+             "    c=mt[k]; assert set(c)=={\"mean\",\"se\",\"ci95\",\"n\",\"rank\"}, c\n"
+             "    assert c[\"n\"]==12 and 1<=c[\"rank\"]<=M\n"
+             "  assert \"deletion_area\" not in mt and mt[\"sanity_flagged\"] is None\n"
+             "  assert len(mt[\"pgi_curve\"])==d[\"settings\"][\"pgi_k\"]==6\n"
+             "  assert mt[\"explain\"][\"evaluations\"]>0\n"
+             "assert d[\"rows\"]==dict(first=100,count=12,features=6,mean_output=d[\"rows\"][\"mean_output\"])\n"
+             "assert d[\"model_quality\"][\"labelled_rows\"]==0 and d[\"model_quality\"][\"accuracy\"] is None\n"
+             "' %s 2>&1",
+             r->n_methods, path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char out[4096] = "";
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    out[got] = 0;
+    int rc = pclose(p);
+    if (rc != 0)
+        fail_msg("schema check failed: %s", out);
+    /* a failed write leaves nothing behind */
+    assert_int_equal(xai_audit_write_json(r, NULL, "/nonexistent-dir/a.json"), XAI_ERR_IO);
+    remove(path);
+    xai_audit_result_free(r);
+    xai_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(nbhd_parse),
+        cmocka_unit_test(mask_loss_additive),
+        cmocka_unit_test(table_principle),
+        cmocka_unit_test(json_schema),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
