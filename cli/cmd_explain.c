@@ -727,8 +727,8 @@ static int run(int argc, char **argv)
     xai_model *m = NULL;
     ctx_store st = {0};
     xai_explain_options res[MAX_METHODS];
-    char *tmp = NULL, *png_dir = NULL;
-    FILE *f = NULL;
+    char *png_dir = NULL;
+    xai_outfile *outf = NULL;
     if ((rc = data_args_load(&a.data, CMD, &ds)) != CLI_OK)
         goto out;
     uint32_t ic, ih, iw;
@@ -765,43 +765,23 @@ static int run(int argc, char **argv)
         }
     }
     /* temporary file next to the output, renamed at the end */
-    size_t len = strlen(a.out) + 16;
-    tmp = malloc(len);
-    if (!tmp) {
-        rc = CLI_RUNTIME_ERROR;
+    if ((s = xai_outfile_open(a.out, &outf)) != XAI_OK) {
+        rc = cli_runtime_error(CMD, s);
         goto out;
     }
-    snprintf(tmp, len, "%s.tmpXXXXXX", a.out);
-    int fd = mkstemp(tmp);
-    if (fd < 0 || !(f = fdopen(fd, "w"))) {
-        fprintf(stderr, "xai explain: cannot create '%s': %s\n", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd), unlink(tmp);
-        free(tmp), tmp = NULL;
-        rc = CLI_RUNTIME_ERROR;
-        goto out;
-    }
+    FILE *f = xai_outfile_stream(outf);
     writer w = {.f = f, .json = json, .ds = ds, .no_timing = a.no_timing};
     write_header(&w, &a, ms, res, nm, r0, r1);
     rc = explain_all(&a, m, ds, &st.c, ms, res, nm, r0, r1, &w);
     if (json)
         fputs("\n  ]\n}\n", f);
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    f = NULL;
-    if (rc == CLI_OK && bad) {
-        fprintf(stderr, "xai explain: error writing '%s'\n", tmp);
-        rc = CLI_RUNTIME_ERROR;
-    }
-    if (rc == CLI_OK && rename(tmp, a.out) != 0) {
-        fprintf(stderr, "xai explain: cannot rename '%s' to '%s': %s\n", tmp, a.out,
-                strerror(errno));
-        rc = CLI_RUNTIME_ERROR;
-    }
-    if (rc != CLI_OK)
-        unlink(tmp);
+    if (rc == CLI_OK && (s = xai_outfile_commit(outf)) != XAI_OK)
+        rc = cli_runtime_error(CMD, s);
+    else if (rc != CLI_OK)
+        xai_outfile_abort(outf);
+    outf = NULL;
 out:
-    free(tmp);
+    xai_outfile_abort(outf);
     free(png_dir);
     free(st.stats);
     free(st.background);
