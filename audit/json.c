@@ -1,11 +1,11 @@
 /* audit/json.c: the audit result as JSON (schema: README "Audit metrics"),
  * written to PATH.tmp.PID and renamed into place. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include <xai/outfile.h>
 
 #include "audit_impl.h"
 #include "core/error.h"
@@ -199,26 +199,8 @@ xai_status xai_audit_write_json(const xai_audit_result *r, const char *prov,
 {
     if (!r || !path)
         return xai_fail(XAI_ERR_INVALID, "audit JSON: result and path are required");
-    size_t len = strlen(path) + 32;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory");
-    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        xai_status s = xai_fail(XAI_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
-        return s;
-    }
-    write_all(f, r, prov);
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        xai_status s = xai_fail(XAI_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return s;
-    }
-    free(tmp);
-    return XAI_OK;
+    xai_outfile *out;
+    XAI_TRY(xai_outfile_open(path, &out));
+    write_all(xai_outfile_stream(out), r, prov);
+    return xai_outfile_commit(out);
 }

@@ -45,7 +45,9 @@ static const char help[] =
     "  --samples N          samples per neighbourhood for the loss (default\n"
     "                       1000 gaussian/mask, 50 path)\n"
     "  --randomized-model M a copy of the model with its last layer re-drawn,\n"
-    "                       for the model-randomisation sanity check\n"
+    "                       for the model-randomisation sanity check (default:\n"
+    "                       ONNX models are copied with their last Gemm, MatMul\n"
+    "                       or Conv re-drawn from the seed; other models skip it)\n"
     "  --sens-points N      points for max-sensitivity (default 5; 0 skips)\n"
     "  --seed S             random seed (default 0)\n"
     "  --threads T          threads (default: all); results do not depend on it\n"
@@ -460,6 +462,8 @@ static int run(int argc, char **argv)
         rc = cli_runtime_error(CMD, s);
         goto out;
     }
+    if (!a.randomized && xai_model_randomize_last_layer(m, a.seed, &mr) != XAI_OK)
+        fprintf(stderr, "xai audit: note: sanity check skipped: %s\n", xai_last_error());
     size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds), r0, r1;
     if ((rc = parse_rows(a.rows, n, &r0, &r1)) != 0)
         goto out;

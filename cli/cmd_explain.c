@@ -1,7 +1,8 @@
 /* cli/cmd_explain.c: `xai explain`: attributions of chosen rows by one or more
  * methods, written as CSV or JSON (with diagnostics and the settings used).
  * The file is written to a temporary name in the same directory and renamed
- * at the end. */
+ * at the end.  --png DIR adds heatmap overlays of image rows
+ * (reports/overlay.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -9,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "data_args.h"
+#include "reports/overlay.h"
 
 #define CMD "explain"
 #define MAX_METHODS 16
@@ -51,7 +54,15 @@ static const char help_text[] =
     "  custom               --neighbourhood masks|onehot|gaussian[:SIGMA]|point|\n"
     "                       path  --loss function|gradient  --kernel uniform|\n"
     "                       exp[:WIDTH]|shapley  --grad-scale none|input|delta\n"
-    "  smooth-gradcam++     convolutional image models (when built in)\n"
+    "  smooth-gradcam++     convolutional image models: Grad-CAM++ at --layer\n"
+    "                       (default: the last conv layer with spatial size\n"
+    "                       above 1x1); activations A and gradients G averaged\n"
+    "                       over 25 copies x + N(0, sigma^2), sigma 0.15 of the\n"
+    "                       value range; weights from mean G, G^2, G^3; ReLU;\n"
+    "                       bilinear upsampling to the image.  --sigma 0 is one\n"
+    "                       copy: Grad-CAM++.  Explains the --output kind; use\n"
+    "                       --output score (Grad-CAM++ assumes the pre-softmax\n"
+    "                       score)\n"
     "Units: one-hot groups (--groups) are single units for the mask methods;\n"
     "images use square patches (--patch, default about 8 x 8 patches).  A\n"
     "unit's attribution is spread equally over its features.  Models without\n"
@@ -73,14 +84,22 @@ static const char help_text[] =
     "  --kernel-width W     LIME kernel width (default 0.75 sqrt(M))\n"
     "  --ridge R            ridge added to the least squares (default 0)\n"
     "  --patch P, --window W, --stride S   image units and occlusion windows\n"
+    "  --layer NAME         smooth-gradcam++: the C x H x W tensor explained\n"
     "  --seed S             random seed (default 0); row i uses stream (S, i),\n"
     "                       so output is identical for any --threads\n"
     "  --threads T          worker threads (default: all cores)\n"
     "  --no-timing          write null for seconds (byte-identical JSON)\n"
-    "  --out FILE           .csv or .json (required)\n";
+    "  --out FILE           .csv or .json (required)\n"
+    "  --png DIR            images: also write DIR/row<R>_input.png and, per\n"
+    "                       method, DIR/row<R>_<method>.png: the input upscaled\n"
+    "                       (nearest neighbour, short side >= 128 px), greyed,\n"
+    "                       with the attributions blended over it: viridis from\n"
+    "                       0 to the maximum for smooth-gradcam++, blue-white-red\n"
+    "                       symmetric around 0 for the signed methods (DIR is\n"
+    "                       created if missing)\n";
 
 typedef struct args {
-    const char *model, *out, *rows, *methods, *target, *baseline;
+    const char *model, *out, *rows, *methods, *target, *baseline, *png_dir;
     data_args data;
     xai_explain_options o;
     int threads, no_timing, custom_given;
@@ -90,7 +109,7 @@ enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHOD, OPT_TARGET, OPT_OUTPUT, OPT_SAMPLES,
     OPT_BASELINE, OPT_SIGMA, OPT_IG_RULE, OPT_KWIDTH, OPT_RIDGE, OPT_PATCH,
     OPT_WINDOW, OPT_STRIDE, OPT_SEED, OPT_THREADS, OPT_NO_TIMING, OPT_OUT,
-    OPT_NBHD, OPT_LOSS, OPT_KERNEL, OPT_GSCALE, OPT_HELP
+    OPT_NBHD, OPT_LOSS, OPT_KERNEL, OPT_GSCALE, OPT_LAYER, OPT_PNG, OPT_HELP
 };
 
 static int parse_double(const char *arg, const char *name, double *out)
@@ -199,6 +218,8 @@ static int parse_args(int argc, char **argv, args *a)
         {"loss", required_argument, NULL, OPT_LOSS},
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"grad-scale", required_argument, NULL, OPT_GSCALE},
+        {"layer", required_argument, NULL, OPT_LAYER},
+        {"png", required_argument, NULL, OPT_PNG},
         {"help", no_argument, NULL, OPT_HELP},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -221,6 +242,8 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_TARGET: a->target = optarg; break;
         case OPT_BASELINE: a->baseline = optarg; break;
         case OPT_OUT: a->out = optarg; break;
+        case OPT_LAYER: a->o.layer = optarg; break;
+        case OPT_PNG: a->png_dir = optarg; break;
         case OPT_NO_TIMING: a->no_timing = 1; break;
         case OPT_OUTPUT:
             if (strcmp(optarg, "prob") == 0)
@@ -491,6 +514,13 @@ static void json_settings(FILE *f, const xai_explain_options *r, const args *a)
     if (r->patch)
         fprintf(f, ", \"patch\": %d, \"window\": %d, \"stride\": %d", (int)r->patch,
                 (int)r->window, (int)r->stride);
+    if (r->method == XAI_METHOD_SMOOTH_GRADCAM_PP) {
+        fprintf(f, ", \"layer\": "); /* null: the default layer */
+        if (r->layer)
+            json_string(f, r->layer);
+        else
+            fputs("null", f);
+    }
     fputc('}', f);
 }
 
@@ -567,6 +597,65 @@ static void write_one(writer *w, size_t row, xai_method m, const float *phi,
     w->n_written++;
 }
 
+/* mkdir -p DIR, then checks that DIR is a writable directory.  Returns 0,
+ * or -1 with errno set and the failing path in *bad (a prefix of dir). */
+static int make_dirs(char *dir, const char **bad)
+{
+    *bad = dir;
+    for (char *q = dir + 1; *q; q++) {
+        if (*q != '/' || q[-1] == '/')
+            continue;
+        *q = '\0';
+        int r = mkdir(dir, 0777);
+        *q = '/';
+        if (r != 0 && errno != EEXIST) {
+            *q = '\0'; /* report the prefix that failed */
+            return -1;
+        }
+    }
+    struct stat sb;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return -1;
+    if (stat(dir, &sb) != 0)
+        return -1;
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return access(dir, W_OK | X_OK);
+}
+
+/* --png: DIR/row<R>_input.png and DIR/row<R>_<method>.png for rows s..s+n-1
+ * of the chunk (phi of method k, row i at (k * chunk + i) * D). */
+static int write_pngs(const args *a, const xai_dataset *ds, const xai_explain_context *c,
+                      const xai_method *ms, size_t nm, size_t s, size_t n, size_t chunk,
+                      const float *phi)
+{
+    size_t D = c->n_features, len = strlen(a->png_dir) + 64;
+    char *path = malloc(len);
+    if (!path) {
+        fprintf(stderr, "xai explain: out of memory\n");
+        return CLI_RUNTIME_ERROR;
+    }
+    xai_overlay_image im = {c->image_c, c->image_h, c->image_w, NULL};
+    xai_status st = XAI_OK;
+    for (size_t i = 0; i < n && st == XAI_OK; i++) {
+        im.pixels = xai_dataset_row(ds, s + i);
+        snprintf(path, len, "%s/row%zu_input.png", a->png_dir, s + i);
+        st = xai_overlay_write_png(path, &im, NULL, XAI_CMAP_AUTO);
+        for (size_t k = 0; k < nm && st == XAI_OK; k++) {
+            /* Grad-CAM maps are unsigned (ReLU); the others signed */
+            xai_cmap cm = ms[k] == XAI_METHOD_SMOOTH_GRADCAM_PP ? XAI_CMAP_SEQUENTIAL
+                                                               : XAI_CMAP_DIVERGING;
+            snprintf(path, len, "%s/row%zu_%s.png", a->png_dir, s + i,
+                     xai_method_name(ms[k]));
+            st = xai_overlay_write_png(path, &im, phi + (k * chunk + i) * D, cm);
+        }
+    }
+    free(path);
+    return st == XAI_OK ? CLI_OK : cli_runtime_error(CMD, st);
+}
+
 static int explain_all(const args *a, const xai_model *m, const xai_dataset *ds,
                        const xai_explain_context *c, const xai_method *ms,
                        const xai_explain_options *res, size_t nm, size_t r0,
@@ -593,6 +682,8 @@ static int explain_all(const args *a, const xai_model *m, const xai_dataset *ds,
         for (size_t i = 0; i < n && rc == CLI_OK; i++)
             for (size_t k = 0; k < nm; k++)
                 write_one(w, s + i, ms[k], phi + (k * chunk + i) * D, &dg[k * chunk + i]);
+        if (rc == CLI_OK && a->png_dir)
+            rc = write_pngs(a, ds, c, ms, nm, s, n, chunk, phi);
         if (tty)
             fprintf(stderr, "\rxai explain: %zu/%zu rows", s + n - r0, r1 - r0);
     }
@@ -619,6 +710,11 @@ static int run(int argc, char **argv)
         if (ms[k] == XAI_METHOD_CUSTOM && !a.custom_given)
             return cli_usage_error(CMD, "--method custom needs --neighbourhood "
                                    "and --loss");
+    int cam = 0;
+    for (size_t k = 0; k < nm; k++)
+        cam |= ms[k] == XAI_METHOD_SMOOTH_GRADCAM_PP;
+    if (a.o.layer && !cam)
+        return cli_usage_error(CMD, "--layer applies to smooth-gradcam++ only");
     a.o.baseline = baseline_kind(a.baseline);
     if (a.target && strcmp(a.target, "pred") != 0) {
         long long v;
@@ -631,10 +727,16 @@ static int run(int argc, char **argv)
     xai_model *m = NULL;
     ctx_store st = {0};
     xai_explain_options res[MAX_METHODS];
-    char *tmp = NULL;
-    FILE *f = NULL;
+    char *png_dir = NULL;
+    xai_outfile *outf = NULL;
     if ((rc = data_args_load(&a.data, CMD, &ds)) != CLI_OK)
         goto out;
+    uint32_t ic, ih, iw;
+    if (a.png_dir && !xai_dataset_image_shape(ds, &ic, &ih, &iw)) {
+        rc = cli_usage_error(CMD, "--png needs image data (PNG files, or CSV "
+                             "with --image-shape); '%s' is tabular", a.data.path);
+        goto out;
+    }
     size_t r0, r1;
     if ((rc = parse_rows(a.rows, xai_dataset_rows(ds), &r0, &r1)) != CLI_OK)
         goto out;
@@ -653,44 +755,34 @@ static int run(int argc, char **argv)
             goto out;
         }
     }
+    if (a.png_dir) {
+        const char *bad;
+        if (!(png_dir = strdup(a.png_dir)) || make_dirs(png_dir, &bad) != 0) {
+            fprintf(stderr, "xai explain: --png: cannot create or write to directory '%s': %s\n",
+                    png_dir ? bad : a.png_dir, strerror(errno));
+            rc = CLI_RUNTIME_ERROR;
+            goto out;
+        }
+    }
     /* temporary file next to the output, renamed at the end */
-    size_t len = strlen(a.out) + 16;
-    tmp = malloc(len);
-    if (!tmp) {
-        rc = CLI_RUNTIME_ERROR;
+    if ((s = xai_outfile_open(a.out, &outf)) != XAI_OK) {
+        rc = cli_runtime_error(CMD, s);
         goto out;
     }
-    snprintf(tmp, len, "%s.tmpXXXXXX", a.out);
-    int fd = mkstemp(tmp);
-    if (fd < 0 || !(f = fdopen(fd, "w"))) {
-        fprintf(stderr, "xai explain: cannot create '%s': %s\n", tmp, strerror(errno));
-        if (fd >= 0)
-            close(fd), unlink(tmp);
-        free(tmp), tmp = NULL;
-        rc = CLI_RUNTIME_ERROR;
-        goto out;
-    }
+    FILE *f = xai_outfile_stream(outf);
     writer w = {.f = f, .json = json, .ds = ds, .no_timing = a.no_timing};
     write_header(&w, &a, ms, res, nm, r0, r1);
     rc = explain_all(&a, m, ds, &st.c, ms, res, nm, r0, r1, &w);
     if (json)
         fputs("\n  ]\n}\n", f);
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    f = NULL;
-    if (rc == CLI_OK && bad) {
-        fprintf(stderr, "xai explain: error writing '%s'\n", tmp);
-        rc = CLI_RUNTIME_ERROR;
-    }
-    if (rc == CLI_OK && rename(tmp, a.out) != 0) {
-        fprintf(stderr, "xai explain: cannot rename '%s' to '%s': %s\n", tmp, a.out,
-                strerror(errno));
-        rc = CLI_RUNTIME_ERROR;
-    }
-    if (rc != CLI_OK)
-        unlink(tmp);
+    if (rc == CLI_OK && (s = xai_outfile_commit(outf)) != XAI_OK)
+        rc = cli_runtime_error(CMD, s);
+    else if (rc != CLI_OK)
+        xai_outfile_abort(outf);
+    outf = NULL;
 out:
-    free(tmp);
+    xai_outfile_abort(outf);
+    free(png_dir);
     free(st.stats);
     free(st.background);
     xai_model_free(m);

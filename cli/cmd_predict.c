@@ -1,11 +1,9 @@
 /* cli/cmd_predict.c: `xai predict`: model outputs for every row of a data set,
  * written as CSV (temporary file renamed into place: no partial output). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "data_args.h"
@@ -26,25 +24,11 @@ static int predicted(const float *y, size_t k, int score_of_probs)
 static int write_csv(const char *out, const float *y, size_t n, size_t k,
                      int score_of_probs)
 {
-    size_t len = strlen(out) + 16;
-    char *tmp = malloc(len);
-    if (!tmp) {
-        fprintf(stderr, "xai predict: error: out of memory\n");
-        return CLI_RUNTIME_ERROR;
-    }
-    snprintf(tmp, len, "%s.tmpXXXXXX", out);
-    int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        fprintf(stderr, "xai predict: error: cannot create a file next to %s: %s\n", out,
-                strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        free(tmp);
-        return CLI_RUNTIME_ERROR;
-    }
+    xai_outfile *o;
+    xai_status s = xai_outfile_open(out, &o);
+    if (s != XAI_OK)
+        return cli_runtime_error("predict", s);
+    FILE *f = xai_outfile_stream(o);
     for (size_t j = 0; j < k; j++)
         fprintf(f, "out%zu,", j);
     fprintf(f, "pred\n");
@@ -53,15 +37,8 @@ static int write_csv(const char *out, const float *y, size_t n, size_t k,
             fprintf(f, "%.9g,", y[i * k + j]);
         fprintf(f, "%d\n", predicted(y + i * k, k, score_of_probs));
     }
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, out) != 0) {
-        fprintf(stderr, "xai predict: error: cannot write %s: %s\n", out, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return CLI_RUNTIME_ERROR;
-    }
-    free(tmp);
+    if ((s = xai_outfile_commit(o)) != XAI_OK)
+        return cli_runtime_error("predict", s);
     return CLI_OK;
 }
 

@@ -75,6 +75,7 @@ void xai_model_free(xai_model *m)
     free(m);
 }
 
+void *xai_model_backend_impl(const xai_model *m) { return m->impl; }
 size_t xai_model_input_size(const xai_model *m) { return m->n_in; }
 size_t xai_model_output_size(const xai_model *m) { return m->n_out; }
 int xai_model_outputs_probabilities(const xai_model *m) { return m->probs; }
@@ -97,6 +98,17 @@ int xai_model_tensor_shape(const xai_model *m, const char *name, int64_t dims[4]
     if (!m->ops->tensor_shape)
         return -1;
     return m->ops->tensor_shape(m->impl, name, dims);
+}
+
+xai_status xai_model_randomize_last_layer(const xai_model *m, uint64_t seed,
+                                          xai_model **out)
+{
+    *out = NULL;
+    if (!m->ops->randomized_copy)
+        return xai_fail(XAI_ERR_UNSUPPORTED,
+                        "re-drawing the last layer needs an ONNX model (this is a %s model)",
+                        m->ops->name);
+    return m->ops->randomized_copy(m->impl, seed, out);
 }
 
 void xai_model_info_get(const xai_model *m, xai_model_info *info)
@@ -147,11 +159,11 @@ static xai_status cb_vjp(void *state, xai_output_kind kind, const float *x,
 }
 
 static const xai_backend_ops callbacks_ops = {
-    "callbacks", cb_free, cb_runner_new, cb_runner_free, cb_forward, cb_vjp,
-    NULL, NULL, NULL};
+    .name = "callbacks", .free = cb_free, .runner_new = cb_runner_new,
+    .runner_free = cb_runner_free, .forward = cb_forward, .vjp = cb_vjp};
 static const xai_backend_ops callbacks_fd_ops = {
-    "callbacks", cb_free, cb_runner_new, cb_runner_free, cb_forward, NULL,
-    NULL, NULL, NULL};
+    .name = "callbacks", .free = cb_free, .runner_new = cb_runner_new,
+    .runner_free = cb_runner_free, .forward = cb_forward};
 
 xai_status xai_model_from_callbacks(size_t n_inputs, size_t n_outputs,
                                     int outputs_probabilities,

@@ -27,6 +27,10 @@ typedef struct xai_backend_ops {
     int (*tensor_shape)(const void *impl, const char *name, int64_t dims[4]);
     /* Fills the backend's part of xai_model_info; NULL => nothing more. */
     void (*describe)(const void *impl, xai_model_info *info);
+    /* A new model whose last weighted layer is re-drawn (see
+     * xai_model_randomize_last_layer); NULL => unsupported. */
+    xai_status (*randomized_copy)(const void *impl, uint64_t seed,
+                                  xai_model **out);
 } xai_backend_ops;
 
 typedef struct xai_model_desc {
@@ -42,6 +46,9 @@ typedef struct xai_model_desc {
  * ops->free); on failure impl is freed too. */
 xai_status xai_model_wrap(const xai_backend_ops *ops, void *impl,
                           const xai_model_desc *desc, xai_model **out);
+
+/* The backend's impl pointer of a model (for backends building copies). */
+void *xai_model_backend_impl(const xai_model *m);
 
 /* Provided by the ONNX backend and the plugin loader respectively. */
 xai_status xai_onnx_model_load(const char *path, xai_model **out);

@@ -1,7 +1,10 @@
 /* core/onnx_model.c: the ONNX backend: wraps a loaded graph and its runners
  * into an xai_model (core/model_impl.h). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <xai/rng.h>
 
 #include "error.h"
 #include "graph_exec.h"
@@ -84,9 +87,59 @@ static void describe(const void *p, xai_model_info *info)
     info->op_counts = im->op_counts;
 }
 
+/* Re-draws a constant float tensor i.i.d. N(mean, std) of its own values. */
+static void redraw(g_tensor *t, xai_rng *rng)
+{
+    float *v = t->data;
+    double sum = 0, ss = 0;
+    for (size_t i = 0; i < t->numel; i++)
+        sum += v[i];
+    double mean = sum / (double)t->numel;
+    for (size_t i = 0; i < t->numel; i++)
+        ss += (v[i] - mean) * (v[i] - mean);
+    double sd = sqrt(ss / (double)t->numel);
+    for (size_t i = 0; i < t->numel; i++)
+        v[i] = (float)(mean + sd * xai_rng_normal(rng));
+}
+
+static int is_const_f32(const graph *g, int t)
+{
+    return t >= 0 && !g->t[t].batched && g->t[t].dtype == G_F32 && g->t[t].data &&
+           g->t[t].numel > 0;
+}
+
+static xai_status randomized_copy(const void *p, uint64_t seed, xai_model **out);
+
 static const xai_backend_ops onnx_ops = {
-    "onnx", impl_free, runner_new, runner_free, forward, vjp, tap,
-    tensor_shape, describe};
+    .name = "onnx", .free = impl_free, .runner_new = runner_new,
+    .runner_free = runner_free, .forward = forward, .vjp = vjp, .tap = tap,
+    .tensor_shape = tensor_shape, .describe = describe,
+    .randomized_copy = randomized_copy};
+
+/* Loads the file again (the graph owns its constants) and re-draws the last
+ * weighted layer of the copy. */
+static xai_status randomized_copy(const void *p, uint64_t seed, xai_model **out)
+{
+    const graph *orig = ((const onnx_impl *)p)->g;
+    XAI_TRY(xai_onnx_model_load(orig->path, out));
+    graph *g = ((onnx_impl *)xai_model_backend_impl(*out))->g;
+    for (size_t i = g->n_nodes; i-- > 0;) {
+        g_node *nd = &g->nodes[i];
+        int weighted = nd->op == OP_GEMM || nd->op == OP_MATMUL || nd->op == OP_CONV;
+        if (nd->folded || !weighted || nd->n_in < 2 || !is_const_f32(g, nd->in[1]))
+            continue;
+        xai_rng rng;
+        xai_rng_init(&rng, seed, 0);
+        redraw(&g->t[nd->in[1]], &rng);
+        if (nd->op != OP_MATMUL && nd->n_in > 2 && is_const_f32(g, nd->in[2]))
+            redraw(&g->t[nd->in[2]], &rng);
+        return XAI_OK;
+    }
+    xai_model_free(*out);
+    *out = NULL;
+    return xai_fail(XAI_ERR_UNSUPPORTED, "%s: no Gemm, MatMul or Conv with constant weights to re-draw",
+                    orig->path);
+}
 
 xai_status xai_onnx_model_load(const char *path, xai_model **out)
 {

@@ -69,9 +69,11 @@ static void describe(const void *impl, xai_model_info *info)
 }
 
 static const xai_backend_ops plugin_ops = {
-    "plugin", impl_free, runner_new, runner_free, forward, vjp, NULL, NULL, describe};
+    .name = "plugin", .free = impl_free, .runner_new = runner_new,
+    .runner_free = runner_free, .forward = forward, .vjp = vjp, .describe = describe};
 static const xai_backend_ops plugin_fd_ops = {
-    "plugin", impl_free, runner_new, runner_free, forward, NULL, NULL, NULL, describe};
+    .name = "plugin", .free = impl_free, .runner_new = runner_new,
+    .runner_free = runner_free, .forward = forward, .describe = describe};
 
 xai_status xai_plugin_model_load(const char *path, xai_model **out)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <xai/image.h>
+#include <xai/outfile.h>
 
 #include "error.h"
 
@@ -129,31 +130,16 @@ xai_status xai_png_write(const char *path, uint32_t width, uint32_t height,
     if (channels < 1 || channels > 4 || width == 0 || height == 0)
         return xai_fail(XAI_ERR_INVALID, "%s: cannot write a %ux%u image with %u channels",
                         path, width, height, channels);
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory");
-    snprintf(tmp, len + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        xai_status s = xai_fail(XAI_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        free(tmp);
-        return s;
-    }
-    FILE *f = fdopen(fd, "wb");
+    xai_outfile *out;
+    XAI_TRY(xai_outfile_open(path, &out));
+    FILE *f = xai_outfile_stream(out);
     png_err err = {{0}};
-    png_structp png = f ? png_create_write_struct(PNG_LIBPNG_VER_STRING, &err,
-                                                  on_png_error, on_png_warning)
-                        : NULL;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &err,
+                                              on_png_error, on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info || setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
-        if (f)
-            fclose(f);
-        else
-            close(fd);
-        unlink(tmp);
-        free(tmp);
+        xai_outfile_abort(out);
         return xai_fail(XAI_ERR_IO, "%s: cannot write PNG: %s", path,
                         err.msg[0] ? err.msg : "out of memory");
     }
@@ -165,14 +151,5 @@ xai_status xai_png_write(const char *path, uint32_t width, uint32_t height,
         png_write_row(png, pixels + (size_t)y * width * channels);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        xai_status s = xai_fail(XAI_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return s;
-    }
-    free(tmp);
-    return XAI_OK;
+    return xai_outfile_commit(out);
 }

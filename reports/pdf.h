@@ -26,12 +26,12 @@
 
 #include <xai/base.h>
 
+#include "colormap.h"
+
 typedef struct xai_pdf xai_pdf;
 
-/* A colour, each channel in [0, 1]. */
-typedef struct xai_pdf_rgb {
-    float r, g, b;
-} xai_pdf_rgb;
+/* A colour, each channel in [0, 1] (reports/colormap.h). */
+typedef xai_rgb xai_pdf_rgb;
 
 typedef struct xai_pdf_options {
     const char *title;    /* page headers and document info; required */
@@ -97,15 +97,17 @@ xai_status xai_pdf_add_table(xai_pdf *doc, const xai_pdf_table *table);
 
 /* ---- colour maps ---------------------------------------------------------- */
 
-typedef enum xai_pdf_cmap {
-    XAI_PDF_CMAP_AUTO = 0,   /* diverging if any value is negative, else sequential */
-    XAI_PDF_CMAP_DIVERGING,  /* blue (negative) - white (0) - red (positive) */
-    XAI_PDF_CMAP_SEQUENTIAL  /* viridis: dark purple (low) to yellow (high) */
-} xai_pdf_cmap;
+/* The maps of reports/colormap.h under the PDF layer's names. */
+typedef xai_cmap xai_pdf_cmap;
+#define XAI_PDF_CMAP_AUTO XAI_CMAP_AUTO
+#define XAI_PDF_CMAP_DIVERGING XAI_CMAP_DIVERGING
+#define XAI_PDF_CMAP_SEQUENTIAL XAI_CMAP_SEQUENTIAL
 
-/* Colour of t in [0, 1] (clamped; NaN gives grey).  For DIVERGING, 0.5 is
- * white; map a signed v with t = 0.5 + 0.5 * v / max|v|. */
-xai_pdf_rgb xai_pdf_cmap_color(xai_pdf_cmap cmap, double t);
+/* Colour of t in [0, 1]: xai_cmap_color. */
+static inline xai_pdf_rgb xai_pdf_cmap_color(xai_pdf_cmap cmap, double t)
+{
+    return xai_cmap_color(cmap, t);
+}
 
 /* ---- charts -------------------------------------------------------------- */
 

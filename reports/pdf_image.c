@@ -5,12 +5,12 @@
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "overlay.h"
 
 #define TILE_MAX 118.0
 #define TILE_MIN 72.0
 #define TILE_GAP 10.0
 #define CAPTION_H 13.0
-#define OVERLAY_ALPHA 0.75 /* opacity of the strongest overlay value */
 
 /* Size of the tile's raster: the image's, or the overlay's without one. */
 static void tile_size(const xai_pdf_image *im, size_t *h, size_t *w)
@@ -60,7 +60,7 @@ static double sample(const double *m, size_t oh, size_t ow, size_t h, size_t w, 
 static double clamp01(double v) { return isfinite(v) ? fmin(fmax(v, 0), 1) : 0; }
 
 /* Fills px (h x w RGB bytes) with the image, the overlay, or the overlay
- * blended over a grey copy of the image. */
+ * blended over a grey copy of the image (reports/overlay.h). */
 static void compose(const xai_pdf_image *im, size_t h, size_t w, unsigned char *px)
 {
     size_t oh = im->overlay_height ? im->overlay_height : h;
@@ -79,19 +79,13 @@ static void compose(const xai_pdf_image *im, size_t h, size_t w, unsigned char *
             }
             if (im->overlay) {
                 double v = sample(im->overlay, oh, ow, h, w, y, x);
-                double t = xai_pdf_color_t(cmap, v, lo, hi), a = 1;
-                if (im->pixels) {
-                    /* a = strength of the value: |v| / max|v| or (v - lo) / range */
-                    a = isfinite(t) ? OVERLAY_ALPHA * (cmap == XAI_PDF_CMAP_DIVERGING
-                                                           ? fabs(2 * t - 1) : clamp01(t))
-                                    : 0;
-                    double grey = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
-                    rgb[0] = rgb[1] = rgb[2] = 0.15 + 0.7 * grey; /* muted base */
+                double t = xai_pdf_color_t(cmap, v, lo, hi);
+                if (im->pixels) { /* over a grey copy, opacity by strength */
+                    xai_overlay_blend(cmap, t, rgb);
+                } else {
+                    xai_pdf_rgb c = xai_pdf_cmap_color(cmap, t);
+                    rgb[0] = c.r, rgb[1] = c.g, rgb[2] = c.b;
                 }
-                xai_pdf_rgb c = xai_pdf_cmap_color(cmap, t);
-                rgb[0] = (1 - a) * rgb[0] + a * c.r;
-                rgb[1] = (1 - a) * rgb[1] + a * c.g;
-                rgb[2] = (1 - a) * rgb[2] + a * c.b;
             }
             for (int c = 0; c < 3; c++)
                 px[3 * (y * w + x) + (size_t)c] = (unsigned char)lrint(clamp01(rgb[c]) * 255);

@@ -16,6 +16,17 @@
  *                                                         * (x - b)
  *   custom               any of the above neighbourhoods + any valid loss
  *
+ * and, outside the LFA family, for convolutional image models:
+ *   smooth-gradcam++     Grad-CAM++ at options.layer (default: the last conv
+ *                        layer with spatial size above 1x1), activations and
+ *                        gradients averaged over `samples` (25) copies
+ *                        x + N(0, sigma^2), sigma 0.15 of the value range;
+ *                        ReLU, bilinear upsampling to the image, the map
+ *                        copied to every channel.  sigma 0: one copy, plain
+ *                        Grad-CAM++.  It explains options.output; use
+ *                        XAI_OUTPUT_SCORE, as Grad-CAM++ assumes the
+ *                        pre-softmax score.
+ *
  * Worked example (error handling shortened):
  *
  *     xai_explain_options o = xai_explain_options_default();

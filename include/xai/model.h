@@ -88,6 +88,15 @@ typedef struct xai_model_info {
 /* Fills *info (never fails). */
 void xai_model_info_get(const xai_model *m, xai_model_info *info);
 
+/* A copy of m whose last weighted layer (the last Gemm, MatMul or Conv with
+ * constant weights) has its weights and bias re-drawn i.i.d. from a normal
+ * distribution with the mean and standard deviation of the originals, from
+ * the random stream (seed, 0): the randomised model of the sanity check of
+ * Adebayo et al. (2018).  ONNX models only (XAI_ERR_UNSUPPORTED otherwise).
+ * *out is a new model (free with xai_model_free). */
+xai_status xai_model_randomize_last_layer(const xai_model *m, uint64_t seed,
+                                          xai_model **out);
+
 xai_status xai_runner_new(const xai_model *m, xai_runner **out);
 void xai_runner_free(xai_runner *r);
 /* The model a runner executes (borrowed). */

@@ -28,6 +28,7 @@
 #include "model.h"
 #include "image.h"
 #include "hash.h"
+#include "outfile.h"
 #include "explain.h"
 #include "audit.h"
 
