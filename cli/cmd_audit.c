@@ -462,6 +462,8 @@ static int run(int argc, char **argv)
         rc = cli_runtime_error(CMD, s);
         goto out;
     }
+    if ((rc = data_args_check_model(&d, CMD, ds, a.model, m)) != CLI_OK)
+        goto out;
     if (!a.randomized && xai_model_randomize_last_layer(m, a.seed, &mr) != XAI_OK)
         fprintf(stderr, "xai audit: note: sanity check skipped: %s\n", xai_last_error());
     size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds), r0, r1;

@@ -745,6 +745,8 @@ static int run(int argc, char **argv)
         rc = cli_runtime_error(CMD, s);
         goto out;
     }
+    if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK)
+        goto out;
     if ((rc = build_context(&a, ds, &st)) != CLI_OK)
         goto out;
     for (size_t k = 0; k < nm; k++) {

@@ -109,14 +109,8 @@ static int run(int argc, char **argv)
     if (rc != CLI_OK)
         goto done;
     size_t n = xai_dataset_rows(d), k = xai_model_output_size(m);
-    if (xai_dataset_features(d) != xai_model_input_size(m)) {
-        fprintf(stderr,
-                "xai predict: error: %s has %zu feature columns but the model %s takes "
-                "%zu inputs\n",
-                da.path, xai_dataset_features(d), model, xai_model_input_size(m));
-        rc = CLI_RUNTIME_ERROR;
+    if ((rc = data_args_check_model(&da, "predict", d, model, m)) != CLI_OK)
         goto done;
-    }
     if (!(y = malloc((n * k > 0 ? n * k : 1) * sizeof *y))) {
         fprintf(stderr, "xai predict: error: out of memory for %zu x %zu outputs\n", n, k);
         rc = CLI_RUNTIME_ERROR;

@@ -82,3 +82,17 @@ int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
     *out = d;
     return CLI_OK;
 }
+
+int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset *ds,
+                          const char *model_path, const xai_model *m)
+{
+    size_t have = xai_dataset_features(ds), want = xai_model_input_size(m);
+    if (have == want)
+        return CLI_OK;
+    fprintf(stderr, "xai %s: error: %s has %zu features but the model %s takes %zu inputs%s\n",
+            cmd, a->path, have, model_path, want,
+            !a->label && have == want + 1
+                ? " (is one column the label? name it with --label NAME)"
+                : "");
+    return CLI_RUNTIME_ERROR;
+}

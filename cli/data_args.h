@@ -50,4 +50,10 @@ int data_args_parse(data_args *a, const char *cmd, int opt, const char *arg);
  * returns CLI_USAGE_ERROR (no --data) or CLI_RUNTIME_ERROR. */
 int data_args_load(const data_args *a, const char *cmd, xai_dataset **out);
 
+/* Checks that the data's feature count is the model's input width; prints
+ * an error naming both files (with a hint when an unnamed label column
+ * would explain the difference) and returns CLI_RUNTIME_ERROR if not. */
+int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset *ds,
+                          const char *model_path, const xai_model *m);
+
 #endif

@@ -123,7 +123,15 @@ static void predict_errors(void **state)
     /* 8 features + label into a 5-input model: runtime error, no output */
     assert_int_equal(cmd_run(&r, "predict --model " DIR "linear.onnx --data %s --label label "
                                  "--out %s", csv, out), 1);
-    assert_non_null(strstr(r.err, "8 feature columns"));
+    assert_non_null(strstr(r.err, "has 8 features but the model"));
+    assert_null(strstr(r.err, "--label")); /* 8 != 5 + 1: no label hint */
+    assert_int_equal(access(out, F_OK), -1);
+    /* one column too many and no --label: the hint names the likely cause */
+    assert_int_equal(cmd_run(&r, "predict --model examples/credit/model.onnx "
+                                 "--data examples/credit/data/test.csv --out %s", out), 1);
+    assert_string_equal(r.err, "xai predict: error: examples/credit/data/test.csv has 61 "
+                               "features but the model examples/credit/model.onnx takes 60 "
+                               "inputs (is one column the label? name it with --label NAME)\n");
     assert_int_equal(access(out, F_OK), -1);
     assert_int_equal(cmd_run(&r, "predict --model /nonexistent.onnx --data %s --out %s",
                              csv, out), 1);
