@@ -1,5 +1,5 @@
 /* audit/json.c: the audit result as JSON (schema: README "Audit metrics"),
- * written to PATH.tmp.PID and renamed into place. */
+ * written through xai_outfile (temporary file renamed into place). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,29 +9,10 @@
 
 #include "audit_impl.h"
 #include "core/error.h"
+#include "core/json_out.h"
 
-static void jstr(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-static void jnum(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.10g", v);
-    else
-        fputs("null", f);
-}
+static void jstr(FILE *f, const char *s) { xai_json_string(f, s); }
+static void jnum(FILE *f, double v) { xai_json_number(f, v, 10); }
 
 static void jcell(FILE *f, const xai_audit_cell *c)
 {

@@ -31,7 +31,7 @@ static const char help[] =
     "recommends one.  See README, section \"Audit metrics\".\n\n"
     "  --model M            ONNX model (or plugin:PATH.so)\n"
     DATA_ARGS_HELP
-    "  --rows A:B           rows A..B-1 (0-based; default 0:50, clipped)\n"
+    "  --rows A:B           rows A..B-1 (0-based; A: or :B allowed; default 0:50)\n"
     "  --methods LIST       comma-separated methods (default: every available\n"
     "                       method for the data kind)\n"
     "  --neighbourhood SPEC the neighbourhood you care about: gaussian:SIGMA\n"
@@ -188,39 +188,6 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         return cli_usage_error(CMD, "--data is required");
     if (!a->json && !a->out)
         return cli_usage_error(CMD, "--json FILE or --out FILE.pdf is required");
-    return 0;
-}
-
-/* "A:B" (0-based, B exclusive; either side may be empty) within n rows. */
-static int parse_rows(const char *s, size_t n, size_t *a, size_t *b)
-{
-    *a = 0;
-    *b = n < 50 ? n : 50;
-    if (!s)
-        return 0;
-    const char *colon = strchr(s, ':');
-    uint64_t x;
-    if (!colon)
-        return cli_usage_error(CMD, "--rows wants A:B, got '%s'", s);
-    char left[32] = "";
-    size_t ll = (size_t)(colon - s);
-    if (ll >= sizeof left)
-        return cli_usage_error(CMD, "--rows wants A:B, got '%s'", s);
-    memcpy(left, s, ll);
-    left[ll] = 0;
-    *b = n;
-    if (ll) {
-        if (!parse_u64(left, &x))
-            return cli_usage_error(CMD, "--rows: '%s' is not a row number", left);
-        *a = x < n ? (size_t)x : n;
-    }
-    if (colon[1]) {
-        if (!parse_u64(colon + 1, &x))
-            return cli_usage_error(CMD, "--rows: '%s' is not a row number", colon + 1);
-        *b = x < n ? (size_t)x : n;
-    }
-    if (*a >= *b)
-        return cli_usage_error(CMD, "--rows %s selects no rows (the data has %zu)", s, n);
     return 0;
 }
 
@@ -467,7 +434,7 @@ static int run(int argc, char **argv)
     if (!a.randomized && xai_model_randomize_last_layer(m, a.seed, &mr) != XAI_OK)
         fprintf(stderr, "xai audit: note: sanity check skipped: %s\n", xai_last_error());
     size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds), r0, r1;
-    if ((rc = parse_rows(a.rows, n, &r0, &r1)) != 0)
+    if ((rc = data_args_rows(CMD, a.rows, n, 50, &r0, &r1)) != 0)
         goto out;
     xai_audit_options o = xai_audit_options_default();
     o.base.output = a.output;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/json_out.h"
 #include "data_args.h"
 #include "reports/overlay.h"
 
@@ -346,34 +347,6 @@ static int parse_methods(const char *list, xai_method *ms, size_t *n)
     return CLI_OK;
 }
 
-static int parse_rows(const char *spec, size_t nrows, size_t *a, size_t *b)
-{
-    *a = 0;
-    *b = nrows;
-    if (!spec)
-        return CLI_OK;
-    const char *colon = strchr(spec, ':');
-    char *end;
-    if (!colon)
-        return cli_usage_error(CMD, "--rows wants A:B, got '%s'", spec);
-    if (colon != spec) {
-        unsigned long long v = strtoull(spec, &end, 10);
-        if (end != colon)
-            return cli_usage_error(CMD, "--rows wants A:B, got '%s'", spec);
-        *a = (size_t)v;
-    }
-    if (colon[1]) {
-        unsigned long long v = strtoull(colon + 1, &end, 10);
-        if (*end)
-            return cli_usage_error(CMD, "--rows wants A:B, got '%s'", spec);
-        *b = (size_t)v;
-    }
-    if (*a >= *b || *b > nrows)
-        return cli_usage_error(CMD, "--rows %s is empty or beyond the %zu rows of "
-                               "the data", spec, nrows);
-    return CLI_OK;
-}
-
 /* The explain context of a dataset; owns copies of stats and background. */
 typedef struct ctx_store {
     xai_explain_context c;
@@ -465,27 +438,8 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-static void json_number(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.9g", v);
-    else
-        fputs("null", f);
-}
+static void json_string(FILE *f, const char *s) { xai_json_string(f, s); }
+static void json_number(FILE *f, double v) { xai_json_number(f, v, 9); }
 
 static const char *nbhd_names[] = {"masks", "onehot", "gaussian", "point", "path", "user"};
 static const char *kernel_names[] = {"default", "uniform", "exponential", "shapley"};
@@ -738,7 +692,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     size_t r0, r1;
-    if ((rc = parse_rows(a.rows, xai_dataset_rows(ds), &r0, &r1)) != CLI_OK)
+    if ((rc = data_args_rows(CMD, a.rows, xai_dataset_rows(ds), SIZE_MAX, &r0, &r1)) != CLI_OK)
         goto out;
     xai_status s = xai_model_load(a.model, &m);
     if (s != XAI_OK) {

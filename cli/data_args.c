@@ -96,3 +96,38 @@ int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset
                 : "");
     return CLI_RUNTIME_ERROR;
 }
+
+/* A whole decimal number; 0 if text is empty or has anything else. */
+static int parse_count(const char *text, size_t len, size_t *out)
+{
+    if (len == 0 || len > 18)
+        return 0;
+    size_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return 0;
+        v = v * 10 + (size_t)(text[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+int data_args_rows(const char *cmd, const char *spec, size_t n, size_t default_count,
+                   size_t *a, size_t *b)
+{
+    *a = 0;
+    *b = n < default_count ? n : default_count;
+    if (!spec)
+        return CLI_OK;
+    const char *colon = strchr(spec, ':');
+    if (!colon)
+        return cli_usage_error(cmd, "--rows wants A:B, got '%s'", spec);
+    size_t left = (size_t)(colon - spec), right = strlen(colon + 1);
+    *b = n;
+    if ((left && !parse_count(spec, left, a)) || (right && !parse_count(colon + 1, right, b)))
+        return cli_usage_error(cmd, "--rows wants A:B with row numbers, got '%s'", spec);
+    if (*a >= *b || *b > n)
+        return cli_usage_error(cmd, "--rows %s is empty or beyond the %zu rows of the data",
+                               spec, n);
+    return CLI_OK;
+}

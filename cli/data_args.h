@@ -50,6 +50,13 @@ int data_args_parse(data_args *a, const char *cmd, int opt, const char *arg);
  * returns CLI_USAGE_ERROR (no --data) or CLI_RUNTIME_ERROR. */
 int data_args_load(const data_args *a, const char *cmd, xai_dataset **out);
 
+/* Parses --rows "A:B" (0-based, B exclusive; A: and :B allowed) for data of
+ * n rows; without a spec the rows are 0:min(n, default_count).  A range that
+ * is empty or reaches beyond the data is a usage error (printed; returns
+ * CLI_USAGE_ERROR), else CLI_OK. */
+int data_args_rows(const char *cmd, const char *spec, size_t n, size_t default_count,
+                   size_t *a, size_t *b);
+
 /* Checks that the data's feature count is the model's input width; prints
  * an error naming both files (with a hint when an unnamed label column
  * would explain the difference) and returns CLI_RUNTIME_ERROR if not. */
