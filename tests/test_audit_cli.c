@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "support/run_cmd.h"
+#include "support/shell.h"
 
 #define BASE "audit --model examples/credit/model.onnx --data " \
              "examples/credit/data/test.csv --label credit-risk --groups auto " \
@@ -19,21 +20,6 @@
              "--sens-points 1 --samples 300"
 
 static char J1[64], J2[64];
-
-/* Runs python3 on the JSON file with the given checks; fails with its output. */
-static void py_check(const char *path, const char *checks)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 -c 'import json,sys\n"
-             "d=json.load(open(sys.argv[1]))\n%s' %s 2>&1", checks, path);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char out[4096] = "";
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    if (pclose(p) != 0)
-        fail_msg("JSON check failed on %s: %s", path, out);
-}
 
 static void credit_default_set(void **state)
 {
@@ -43,7 +29,7 @@ static void credit_default_set(void **state)
     assert_non_null(strstr(r.out, "recommendation: "));
     assert_non_null(strstr(r.out, "for the gaussian:0.1 neighbourhood (the default"));
     assert_non_null(strstr(r.out, "model accuracy on the 12 labelled rows"));
-    py_check(J1,
+    sh_json_check(J1,
              "t=d[\"table\"]\n"
              "assert d[\"schema\"]==\"xai-audit/1\"\n"
              "assert t[\"methods\"]==[\"gradient\",\"c-lime\",\"kernelshap\",\"integrated-gradients\"]\n"
@@ -68,7 +54,7 @@ static void credit_default_set(void **state)
              "for m in d[\"metrics\"]:\n"
              "  a=dict(d[\"metrics\"][m]); b=dict(e[\"metrics\"][m]); a.pop(\"explain\"); b.pop(\"explain\")\n"
              "  assert a==b, m\n", J2);
-    py_check(J1, checks);
+    sh_json_check(J1, checks);
 }
 
 static void credit_declared(void **state)
@@ -77,7 +63,7 @@ static void credit_declared(void **state)
     static cmd_result r;
     assert_int_equal(cmd_run(&r, BASE " --neighbourhood point --json %s", J1), 0);
     assert_non_null(strstr(r.out, "recommendation: gradient for the point neighbourhood you declared"));
-    py_check(J1,
+    sh_json_check(J1,
              "rec=d[\"recommendation\"]\n"
              "assert rec==dict(rec, method=\"gradient\", neighbourhood=\"point\", declared=True)\n"
              "assert d[\"table\"][\"neighbourhoods\"]==[\"point\",\"gaussian:0.1\",\"gaussian:0.5\",\"mask:0.5\",\"path\"]\n");

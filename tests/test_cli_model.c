@@ -15,6 +15,7 @@
 
 #include "support/ref_file.h"
 #include "support/run_cmd.h"
+#include "support/shell.h"
 
 #define DIR "tests/fixtures/models/"
 
@@ -141,11 +142,7 @@ static void predict_errors(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(csv, sizeof csv, "/tmp/xai_cli_XXXXXX");
-    int fd = mkstemp(csv);
-    if (fd < 0)
-        return -1;
-    close(fd);
+    tmp_file(csv, sizeof csv, "xai_cli");
     snprintf(out, sizeof out, "%s.pred.csv", csv);
     return 0;
 }

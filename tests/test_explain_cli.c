@@ -11,29 +11,13 @@
 #include <cmocka.h>
 
 #include "support/run_cmd.h"
+#include "support/shell.h"
 
 #define MODEL "examples/credit/model.onnx"
 #define DATA "tests/fixtures/data/german_head.csv"
 #define COMMON "explain --model " MODEL " --data " DATA " --label credit-risk --groups auto"
 
 static char dir[64];
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
 
 static void csv_format_and_threads(void **state)
 {
@@ -49,8 +33,8 @@ static void csv_format_and_threads(void **state)
     char p1[128], p2[128];
     snprintf(p1, sizeof p1, "%s/t1.csv", dir);
     snprintf(p2, sizeof p2, "%s/t2.csv", dir);
-    a = slurp(p1, &la);
-    b = slurp(p2, &lb);
+    a = file_read(p1, &la);
+    b = file_read(p2, &lb);
     assert_non_null(a);
     assert_non_null(b);
     assert_int_equal(la, lb);
@@ -71,8 +55,8 @@ static void csv_format_and_threads(void **state)
             fail_msg("exit %d: %s", r.exit_code, r.err);
     snprintf(p1, sizeof p1, "%s/t1.json", dir);
     snprintf(p2, sizeof p2, "%s/t2.json", dir);
-    a = slurp(p1, &la);
-    b = slurp(p2, &lb);
+    a = file_read(p1, &la);
+    b = file_read(p2, &lb);
     assert_int_equal(la, lb);
     assert_memory_equal(a, b, la);
     assert_non_null(strstr(a, "\"samples\": 2088")); /* 2 * 20 groups + 2048 */
@@ -109,8 +93,7 @@ static void errors(void **state)
     char pc[128], pl[128];
     snprintf(pc, sizeof pc, "%s/c.csv", dir);
     snprintf(pl, sizeof pl, "%s/l.csv", dir);
-    size_t lc, ll;
-    char *c = slurp(pc, &lc), *l = slurp(pl, &ll);
+    char *c = file_read(pc, NULL), *l = file_read(pl, NULL);
     /* same numbers, only the method column differs */
     char *cc = strstr(c, "\n0,custom,"), *lll = strstr(l, "\n0,c-lime,");
     assert_non_null(cc);
@@ -127,18 +110,12 @@ int main(int argc, char **argv)
 {
     (void)argc;
     cmd_init(argv[0]);
-    snprintf(dir, sizeof dir, "/tmp/xai_explain_cli_%d", (int)getpid());
-    char mk[96];
-    snprintf(mk, sizeof mk, "mkdir -p %s", dir);
-    if (system(mk) != 0)
-        return 1;
+    tmp_dir(dir, sizeof dir, "xai_explain_cli");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_format_and_threads),
         cmocka_unit_test(errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    snprintf(mk, sizeof mk, "rm -rf %s", dir);
-    if (system(mk) != 0)
-        return 1;
+    rm_tree(dir);
     return rc;
 }

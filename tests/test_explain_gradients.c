@@ -23,15 +23,6 @@ static xai_explain_options opts(xai_method m)
     return o;
 }
 
-static void run(xai_model *m, const xai_explain_options *o,
-                const xai_explain_context *c, const float *x, size_t n,
-                float *phi, xai_explain_diag *dg)
-{
-    xai_status s = xai_explain_rows(m, o, c, x, n, 0, phi, dg, 1);
-    if (s != XAI_OK)
-        fail_msg("%s", xai_last_error());
-}
-
 static void gradient_linear_is_weights(void **state)
 {
     (void)state;
@@ -44,11 +35,11 @@ static void gradient_linear_is_weights(void **state)
     for (int target = 0; target < 2; target++) {
         xai_explain_options o = opts(XAI_METHOD_GRADIENT);
         o.target = target;
-        run(m, &o, &c, x, N, phi, NULL);
+        tm_explain(m, &o, &c, x, N, phi, NULL);
         for (size_t i = 0; i < N * D; i++)
             assert_float_equal(phi[i], t.w[target][i % D], 1e-6);
         o.method = XAI_METHOD_GRADIENT_X_INPUT;
-        run(m, &o, &c, x, N, phi, NULL);
+        tm_explain(m, &o, &c, x, N, phi, NULL);
         for (size_t i = 0; i < N * D; i++)
             assert_float_equal(phi[i], t.w[target][i % D] * x[i], 1e-5);
     }
@@ -66,9 +57,9 @@ static void gradient_logistic_and_finite_differences(void **state)
     xai_explain_context c = {.n_features = D};
     xai_explain_options o = opts(XAI_METHOD_GRADIENT);
     xai_explain_diag dg[N];
-    run(m, &o, &c, x, N, phi, dg);
+    tm_explain(m, &o, &c, x, N, phi, dg);
     assert_int_equal(dg[0].finite_differences, 0);
-    run(mfd, &o, &c, x, N, phifd, dg);
+    tm_explain(mfd, &o, &c, x, N, phifd, dg);
     assert_int_equal(dg[0].finite_differences, 1);
     assert_int_equal(dg[0].evaluations, 2 + 2 * D + 1);
     for (size_t i = 0; i < N; i++) {
@@ -99,7 +90,7 @@ static void ig_linear_and_completeness(void **state)
     o.baseline = XAI_BASELINE_ROW;
     for (int rule = 0; rule < 2; rule++) {
         o.ig_rule = rule ? XAI_IG_TRAPEZOID : XAI_IG_GAUSS_LEGENDRE;
-        run(m, &o, &c, x, N, phi, NULL);
+        tm_explain(m, &o, &c, x, N, phi, NULL);
         for (size_t i = 0; i < N * D; i++)
             assert_float_equal(phi[i], t.w[0][i % D] * (x[i] - base[i % D]), 1e-5);
     }
@@ -111,7 +102,7 @@ static void ig_linear_and_completeness(void **state)
     o.samples = 256;
     o.ig_rule = XAI_IG_GAUSS_LEGENDRE;
     xai_explain_diag dg[N];
-    run(m, &o, &c, x, N, phi, dg);
+    tm_explain(m, &o, &c, x, N, phi, dg);
     for (size_t i = 0; i < N; i++) {
         double fx[2], fb[2], sum = 0;
         tm_eval(&t, x + i * D, fx);
@@ -125,12 +116,12 @@ static void ig_linear_and_completeness(void **state)
     /* the trapezoid rule with few steps is visibly worse than with many */
     o.ig_rule = XAI_IG_TRAPEZOID;
     o.samples = 4;
-    run(m, &o, &c, x, N, phi, dg);
+    tm_explain(m, &o, &c, x, N, phi, dg);
     double coarse = 0, fine = 0;
     for (size_t i = 0; i < N; i++)
         coarse += dg[i].completeness_gap;
     o.samples = 256;
-    run(m, &o, &c, x, N, phi, dg);
+    tm_explain(m, &o, &c, x, N, phi, dg);
     for (size_t i = 0; i < N; i++)
         fine += dg[i].completeness_gap;
     assert_true(fine < coarse);
@@ -151,7 +142,7 @@ static void smoothgrad_linear_is_weights(void **state)
     xai_explain_context c = {.n_features = D, .stats = st};
     xai_explain_options o = opts(XAI_METHOD_SMOOTHGRAD);
     xai_explain_diag dg[N];
-    run(m, &o, &c, x, N, phi, dg);
+    tm_explain(m, &o, &c, x, N, phi, dg);
     assert_int_equal(dg[0].samples, 50);
     for (size_t i = 0; i < N * D; i++)
         assert_float_equal(phi[i], t.w[0][i % D], 1e-6);
@@ -171,14 +162,14 @@ static void clime_small_sigma_approaches_gradient(void **state)
     xai_explain_context c = {.n_features = D};
     xai_explain_options o = opts(XAI_METHOD_GRADIENT);
     o.output = XAI_OUTPUT_SCORE;
-    run(m, &o, &c, x, N, g, NULL);
+    tm_explain(m, &o, &c, x, N, g, NULL);
     double prev = INFINITY;
     double sig[] = {0.3, 0.03, 0.003};
     for (int k = 0; k < 3; k++) {
         o = opts(XAI_METHOD_CLIME);
         o.sigma = sig[k];
         xai_explain_diag dg[N];
-        run(m, &o, &c, x, N, phi, dg);
+        tm_explain(m, &o, &c, x, N, phi, dg);
         double err = 0, norm = 0;
         for (size_t i = 0; i < N * D; i++)
             err += (phi[i] - g[i]) * (phi[i] - g[i]), norm += g[i] * g[i];

@@ -48,8 +48,7 @@ static void no_free_lunch(void **state)
     static float phi[NM][N * D];
     for (int a = 0; a < NM; a++) {
         xai_explain_options o = opts(lfa_methods[a]);
-        if (xai_explain_rows(m, &o, &c, x, N, 0, phi[a], NULL, 1) != XAI_OK)
-            fail_msg("%s", xai_last_error());
+        tm_explain(m, &o, &c, x, N, phi[a], NULL);
     }
     int winner_of[NM];
     for (int z = 0; z < NM; z++) { /* neighbourhood of method z */
@@ -150,8 +149,7 @@ static void custom_triples(void **state)
     o.custom.neighbourhood = XAI_NBHD_USER;
     o.custom.sample = design_sampler;
     xai_explain_diag dg[4];
-    if (xai_explain_rows(m, &o, &c, x, 4, 0, a, dg, 1) != XAI_OK)
-        fail_msg("%s", xai_last_error());
+    tm_explain(m, &o, &c, x, 4, a, dg);
     for (size_t i = 0; i < 4 * D; i++)
         assert_float_equal(a[i], t.w[0][i % D], 1e-5);
     assert_float_equal(dg[0].intercept, dg[0].fx, 1e-5);

@@ -16,15 +16,6 @@
 
 enum { MAXD = 10 };
 
-static void run(xai_model *m, const xai_explain_options *o,
-                const xai_explain_context *c, const float *x, size_t n,
-                float *phi, xai_explain_diag *dg)
-{
-    xai_status s = xai_explain_rows(m, o, c, x, n, 0, phi, dg, 1);
-    if (s != XAI_OK)
-        fail_msg("%s", xai_last_error());
-}
-
 /* v(S) = mean_k f_target(x on units S, background k elsewhere). */
 static double value(const tm_model *t, const float *x, const float *bg, size_t nb,
                     const uint32_t *unit, uint32_t S, int target)
@@ -82,7 +73,7 @@ static void kernelshap_exact_matches_enumeration(void **state)
         o.target = 1;
         o.baseline = use_bg ? XAI_BASELINE_BACKGROUND : XAI_BASELINE_ROW;
         xai_explain_diag dg[N];
-        run(m, &o, &c, x, N, phi, dg);
+        tm_explain(m, &o, &c, x, N, phi, dg);
         for (size_t i = 0; i < N; i++) {
             double ref[D];
             shapley(&t, x + i * D, bg, use_bg ? NB : 1, id, D, 1, ref);
@@ -111,7 +102,7 @@ static void kernelshap_groups_are_units(void **state)
                              .baseline_row = base};
     xai_explain_options o = xai_explain_options_default();
     o.baseline = XAI_BASELINE_ROW;
-    run(m, &o, &c, x, N, phi, NULL);
+    tm_explain(m, &o, &c, x, N, phi, NULL);
     for (size_t i = 0; i < N; i++) {
         double ref[G], sum[G] = {0};
         shapley(&t, x + i * D, base, 1, grp, G, 0, ref);
@@ -151,7 +142,7 @@ static void kernelshap_sampled_error_shrinks(void **state)
         o.samples = budget[b];
         o.seed = 3;
         xai_explain_diag dg[N];
-        run(m, &o, &c, x, N, phi, dg);
+        tm_explain(m, &o, &c, x, N, phi, dg);
         err[b] = 0;
         for (size_t i = 0; i < N; i++) {
             assert_int_equal(dg[i].exact, budget[b] >= 1022);
@@ -181,7 +172,7 @@ static void occlusion_additive_is_exact(void **state)
     o.method = XAI_METHOD_OCCLUSION;
     o.baseline = XAI_BASELINE_BACKGROUND;
     xai_explain_diag dg[N];
-    run(m, &o, &c, x, N, phi, dg);
+    tm_explain(m, &o, &c, x, N, phi, dg);
     for (size_t i = 0; i < N; i++) {
         assert_int_equal(dg[i].evaluations, 1 + NB + D * NB);
         for (size_t j = 0; j < D; j++) {
@@ -216,7 +207,7 @@ static void lime_linear_recovers_weights(void **state)
     xai_explain_options o = xai_explain_options_default();
     o.method = XAI_METHOD_LIME; /* mean baseline */
     xai_explain_diag dg[N];
-    run(m, &o, &c, x, N, phi, dg);
+    tm_explain(m, &o, &c, x, N, phi, dg);
     for (size_t i = 0; i < N; i++) {
         assert_true(dg[i].r2 > 1 - 1e-9);
         assert_int_equal(dg[i].samples, 1000);
@@ -243,9 +234,9 @@ static void image_patches(void **state)
     xai_explain_options o = xai_explain_options_default();
     o.baseline = XAI_BASELINE_ZERO;
     o.patch = 3;
-    run(m, &o, &c, x, 1, phi, NULL);
+    tm_explain(m, &o, &c, x, 1, phi, NULL);
     o.method = XAI_METHOD_OCCLUSION;
-    run(m, &o, &c, x, 1, phio, NULL);
+    tm_explain(m, &o, &c, x, 1, phio, NULL);
     for (size_t j = 0; j < D; j++) {
         size_t y = (j / W) % H, xx = j % W, py = y / 3, px = xx / 3;
         double tot = 0;

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -23,6 +22,7 @@
 
 #include "reports/overlay.h"
 #include "support/run_cmd.h"
+#include "support/shell.h"
 
 #define DIGITS "--model examples/digits/model.onnx --data examples/digits/png"
 #define SIDE 128 /* 8 x 8 digits upscaled 16 times */
@@ -138,18 +138,6 @@ static void render_colours(void **state)
 
 /* ---- xai explain --png ---- */
 
-static int count_files(const char *d)
-{
-    DIR *dp = opendir(d);
-    if (!dp)
-        return -1;
-    int n = 0;
-    for (struct dirent *e; (e = readdir(dp));)
-        n += e->d_name[0] != '.';
-    closedir(dp);
-    return n;
-}
-
 /* RGB bytes of a written PNG (must be SIDE x SIDE x 3), into out. */
 static void load_rgb(const char *path, uint8_t *out)
 {
@@ -183,22 +171,6 @@ static void csv_phi(const char *csv, int row, const char *method, double *phi)
         assert_true(end > p + 1);
         p = end;
     }
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n)
-        n = 0;
-    b[n] = 0;
-    fclose(f);
-    return b;
 }
 
 /* Checks one overlay against the digit's input pixels v (64, in [0, 1]) and
@@ -247,8 +219,8 @@ static void cli_png_digits(void **state)
     if (cmd_run(&r, "explain " DIGITS " --rows 0:3 --method gradient,smooth-gradcam++ "
                     "--output score --out %s --png %s", out, png) != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
-    assert_int_equal(count_files(png), 3 * 3); /* no temporary files left */
-    char *csv = slurp(out);
+    assert_int_equal(dir_entries(png), 3 * 3); /* no temporary files left */
+    char *csv = file_read(out, NULL);
     assert_non_null(csv);
     uint8_t *rgb = malloc((size_t)SIDE * SIDE * 3);
     for (int row = 0; row < 3; row++) {
@@ -329,9 +301,9 @@ static void cli_layer(void **state)
     assert_int_equal(cmd_run(&r, "%s --layer '%s' --out %s/l1.csv", args, layer, dir), 0);
     char p[128];
     snprintf(p, sizeof p, "%s/l0.csv", dir);
-    char *a = slurp(p);
+    char *a = file_read(p, NULL);
     snprintf(p, sizeof p, "%s/l1.csv", dir);
-    char *b = slurp(p);
+    char *b = file_read(p, NULL);
     assert_non_null(a);
     assert_non_null(b);
     assert_string_equal(a, b);
@@ -351,11 +323,7 @@ int main(int argc, char **argv)
 {
     (void)argc;
     cmd_init(argv[0]);
-    snprintf(dir, sizeof dir, "/tmp/xai_explain_png_%d", (int)getpid());
-    char mk[96];
-    snprintf(mk, sizeof mk, "mkdir -p %s", dir);
-    if (system(mk) != 0)
-        return 1;
+    tmp_dir(dir, sizeof dir, "xai_explain_png");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scale_factor),
         cmocka_unit_test(render_grey_and_blocks),
@@ -365,8 +333,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(cli_layer),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    snprintf(mk, sizeof mk, "rm -rf %s", dir);
-    if (system(mk) != 0)
-        return 1;
+    rm_tree(dir);
     return rc;
 }

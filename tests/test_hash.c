@@ -10,14 +10,14 @@
 
 #include <xai/xai.h>
 
+#include "support/shell.h"
+
 static void fips_vector(void **state)
 {
     (void)state;
-    char path[] = "/tmp/xai-hash-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, "abc", 3), 3);
-    close(fd);
+    char path[64];
+    tmp_file(path, sizeof path, "xai_hash");
+    file_write(path, "abc");
     char hex[65];
     assert_int_equal(xai_sha256_file(path, hex), XAI_OK);
     /* FIPS 180-2, appendix B.1 */
@@ -29,13 +29,11 @@ static void matches_sha256sum(void **state)
 {
     (void)state;
     const char *f = "tests/fixtures/data/german_head.csv";
-    char hex[65], cmd[256], want[65] = {0};
+    char hex[65], want[65] = {0}, *out;
     assert_int_equal(xai_sha256_file(f, hex), XAI_OK);
-    snprintf(cmd, sizeof cmd, "sha256sum %s", f);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    assert_int_equal(fscanf(p, "%64s", want), 1);
-    pclose(p);
+    assert_int_equal(sh_run(&out, "sha256sum %s", f), 0);
+    assert_int_equal(sscanf(out, "%64s", want), 1);
+    free(out);
     assert_string_equal(hex, want);
 }
 

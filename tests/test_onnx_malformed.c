@@ -14,6 +14,7 @@
 #include <xai/xai.h>
 
 #include "support/onnx_build.h"
+#include "support/shell.h"
 
 static char path[64];
 static char msgs[16][1024];
@@ -184,11 +185,7 @@ static void absurd_dimensions(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(path, sizeof path, "/tmp/xai_bad_XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    close(fd);
+    tmp_file(path, sizeof path, "xai_bad");
     return 0;
 }
 

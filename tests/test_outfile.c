@@ -1,5 +1,4 @@
 /* tests/test_outfile.c: output files appear whole or not at all. */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,18 +11,9 @@
 
 #include <xai/xai.h>
 
-static char dir[64];
+#include "support/shell.h"
 
-static int entries(void)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
+static char dir[64];
 
 static void commit_writes_whole_file(void **state)
 {
@@ -44,7 +34,7 @@ static void commit_writes_whole_file(void **state)
     mode_t mask = umask(022);
     umask(mask);
     assert_int_equal(st.st_mode & 0777, 0666 & ~mask);
-    assert_int_equal(entries(), 1);
+    assert_int_equal(dir_entries(dir), 1);
     unlink(path);
 }
 
@@ -58,7 +48,7 @@ static void abort_leaves_nothing(void **state)
     fputs("{", xai_outfile_stream(o));
     xai_outfile_abort(o);
     xai_outfile_abort(NULL);
-    assert_int_equal(entries(), 0);
+    assert_int_equal(dir_entries(dir), 0);
 }
 
 static void failures_name_the_path(void **state)
@@ -83,7 +73,7 @@ static void failures_name_the_path(void **state)
     assert_int_equal(mkdir(path, 0700), 0);
     assert_int_equal(xai_outfile_write_all(path, "abc", 3), XAI_ERR_IO);
     assert_non_null(strstr(xai_last_error(), "renaming the temporary file failed"));
-    assert_int_equal(entries(), 2); /* plain and isdir only */
+    assert_int_equal(dir_entries(dir), 2); /* plain and isdir only */
     rmdir(path);
     unlink(file);
     assert_int_equal(xai_outfile_open("", &o), XAI_ERR_INVALID);
@@ -92,8 +82,8 @@ static void failures_name_the_path(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/xai-outfile-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    tmp_dir(dir, sizeof dir, "xai_outfile");
+    return 0;
 }
 
 static int teardown(void **state)

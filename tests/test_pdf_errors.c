@@ -12,70 +12,26 @@
 #include <cmocka.h>
 
 #include "reports/pdf.h"
-
-static int sh(char **out, const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char *buf = calloc(1, 65536);
-    assert_non_null(buf);
-    size_t n = fread(buf, 1, 65535, p);
-    buf[n] = '\0';
-    int st = pclose(p);
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void tmpdir(char *dir, size_t size)
-{
-    snprintf(dir, size, "/tmp/xai_pdf_err_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void rmtree(const char *dir) { assert_int_equal(sh(NULL, "rm -rf '%s'", dir), 0); }
+#include "support/pdf_tools.h"
+#include "support/shell.h"
 
 /* The names in dir, one per line. */
 static void assert_listing(const char *dir, const char *expected)
 {
     char *out;
-    assert_int_equal(sh(&out, "ls -A '%s'", dir), 0);
+    assert_int_equal(sh_run(&out, "ls -A '%s'", dir), 0);
     if (strcmp(out, expected) != 0)
         fprintf(stderr, "listing of %s: [%s], expected [%s]\n", dir, out, expected);
     assert_string_equal(out, expected);
     free(out);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static xai_pdf *small_doc(void)
 {
-    xai_pdf_options o = xai_pdf_options_default();
-    o.title = "Errors";
-    o.date = 0;
-    xai_pdf *d;
-    assert_int_equal(xai_pdf_new(&o, &d), XAI_OK);
+    xai_pdf *d = pdf_new_doc("Errors", 0);
     assert_int_equal(xai_pdf_add_heading(d, 1, "Section"), XAI_OK);
     assert_int_equal(xai_pdf_add_paragraph(d, "Some text."), XAI_OK);
     return d;
-}
-
-static void assert_valid_pdf(const char *path)
-{
-    assert_int_equal(sh(NULL, "qpdf --check '%s' >/dev/null 2>&1", path), 0);
 }
 
 /* ---- saving ---------------------------------------------------------------- */
@@ -86,10 +42,10 @@ static void save_under_regular_file(void **state)
 {
     (void)state;
     char dir[64], file[96], path[160];
-    tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_pdf_err");
     snprintf(file, sizeof file, "%s/xx", dir);
     snprintf(path, sizeof path, "%s/report.pdf", file);
-    write_file(file, "not a directory");
+    file_write(file, "not a directory");
     xai_pdf *d = small_doc();
     assert_int_equal(xai_pdf_save(d, path), XAI_ERR_IO);
     assert_non_null(strstr(xai_last_error(), path));
@@ -99,14 +55,14 @@ static void save_under_regular_file(void **state)
     snprintf(good, sizeof good, "%s/good.pdf", dir);
     assert_int_equal(xai_pdf_save(d, good), XAI_OK);
     xai_pdf_free(d);
-    assert_valid_pdf(good);
+    pdf_assert_valid(good);
     unlink(good);
     assert_listing(dir, "xx\n");
-    char *out;
-    assert_int_equal(sh(&out, "cat '%s'", file), 0);
+    char *out = file_read(file, NULL);
+    assert_non_null(out);
     assert_string_equal(out, "not a directory");
     free(out);
-    rmtree(dir);
+    rm_tree(dir);
 }
 
 /* The rename step fails (the destination is a directory): the temporary
@@ -115,11 +71,11 @@ static void failed_rename_leaves_nothing(void **state)
 {
     (void)state;
     char dir[64], sub[96], keep[128];
-    tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_pdf_err");
     snprintf(sub, sizeof sub, "%s/sub", dir);
     snprintf(keep, sizeof keep, "%s/keep", sub);
     assert_int_equal(mkdir(sub, 0755), 0);
-    write_file(keep, "x");
+    file_write(keep, "x");
     xai_pdf *d = small_doc();
     assert_int_equal(xai_pdf_save(d, sub), XAI_ERR_IO);
     assert_non_null(strstr(xai_last_error(), sub));
@@ -127,7 +83,7 @@ static void failed_rename_leaves_nothing(void **state)
     xai_pdf_free(d);
     assert_listing(dir, "sub\n");
     assert_listing(sub, "keep\n");
-    rmtree(dir);
+    rm_tree(dir);
 }
 
 static void save_into_proc_fails(void **state)
@@ -145,27 +101,27 @@ static void save_replaces_existing(void **state)
 {
     (void)state;
     char dir[64], path[96];
-    tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_pdf_err");
     snprintf(path, sizeof path, "%s/report.pdf", dir);
-    write_file(path, "old contents");
+    file_write(path, "old contents");
     xai_pdf *d = small_doc();
     assert_int_equal(xai_pdf_save(d, path), XAI_OK);
     xai_pdf_free(d);
-    assert_valid_pdf(path);
+    pdf_assert_valid(path);
     assert_listing(dir, "report.pdf\n");
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     mode_t mask = umask(0); /* the test is single-threaded */
     umask(mask);
     assert_int_equal(st.st_mode & 0777, 0666 & ~mask); /* not mkstemp's 0600 */
-    rmtree(dir);
+    rm_tree(dir);
 }
 
 static void empty_document_saves(void **state)
 {
     (void)state;
     char dir[64], path[96];
-    tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_pdf_err");
     snprintf(path, sizeof path, "%s/empty.pdf", dir);
     xai_pdf_options o = xai_pdf_options_default();
     o.title = "Empty";
@@ -178,13 +134,12 @@ static void empty_document_saves(void **state)
     assert_int_equal(xai_pdf_add_paragraph(d, "late"), XAI_ERR_INVALID);
     assert_non_null(strstr(xai_last_error(), "after the document was saved"));
     xai_pdf_free(d);
-    assert_valid_pdf(path);
-    char *txt;
-    assert_int_equal(sh(&txt, "pdftotext '%s' - 2>/dev/null", path), 0);
+    pdf_assert_valid(path);
+    char *txt = pdf_text(path);
     assert_non_null(strstr(txt, "Only a heading"));
     assert_non_null(strstr(txt, "page 1 of 1"));
     free(txt);
-    rmtree(dir);
+    rm_tree(dir);
 }
 
 /* ---- fonts ----------------------------------------------------------------- */
@@ -193,7 +148,7 @@ static void missing_font_named(void **state)
 {
     (void)state;
     char dir[64];
-    tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_pdf_err");
     xai_pdf_options o = xai_pdf_options_default();
     o.title = "t";
     o.font_dir = dir;
@@ -202,7 +157,7 @@ static void missing_font_named(void **state)
     assert_null(d);
     assert_non_null(strstr(xai_last_error(), dir));
     assert_non_null(strstr(xai_last_error(), "DejaVuSans.ttf"));
-    rmtree(dir);
+    rm_tree(dir);
 }
 
 /* A corrupt font goes through libharu's error path: an error, not a crash. */
@@ -210,13 +165,13 @@ static void corrupt_font_is_an_error(void **state)
 {
     (void)state;
     char dir[64], path[128];
-    tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_pdf_err");
     snprintf(path, sizeof path, "%s/DejaVuSans.ttf", dir);
     char junk[4096];
     for (size_t i = 0; i < sizeof junk - 1; i++)
         junk[i] = (char)('A' + i % 23);
     junk[sizeof junk - 1] = '\0';
-    write_file(path, junk);
+    file_write(path, junk);
     xai_pdf_options o = xai_pdf_options_default();
     o.title = "t";
     o.font_dir = dir;
@@ -226,7 +181,7 @@ static void corrupt_font_is_an_error(void **state)
     assert_null(d);
     assert_non_null(strstr(xai_last_error(), path));
     assert_non_null(strstr(xai_last_error(), "libharu error"));
-    rmtree(dir);
+    rm_tree(dir);
 }
 
 /* ---- arguments --------------------------------------------------------------- */
@@ -281,13 +236,13 @@ static void bad_arguments_refused(void **state)
 
     /* argument errors do not spoil the document */
     char dir[64], path[96];
-    tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_pdf_err");
     snprintf(path, sizeof path, "%s/ok.pdf", dir);
     assert_int_equal(xai_pdf_add_paragraph(d, "still fine"), XAI_OK);
     assert_int_equal(xai_pdf_save(d, path), XAI_OK);
     xai_pdf_free(d);
-    assert_valid_pdf(path);
-    rmtree(dir);
+    pdf_assert_valid(path);
+    rm_tree(dir);
 }
 
 /* Invalid UTF-8, control characters and characters beyond the BMP render as
@@ -296,7 +251,7 @@ static void awkward_input_renders(void **state)
 {
     (void)state;
     char dir[64], path[96];
-    tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_pdf_err");
     snprintf(path, sizeof path, "%s/odd.pdf", dir);
     xai_pdf *d = small_doc();
     assert_int_equal(xai_pdf_add_paragraph(d, "bad \xff\xfe bytes, tab\there, emoji \xF0\x9F\x98\x80, "
@@ -314,13 +269,12 @@ static void awkward_input_renders(void **state)
     assert_int_equal(xai_pdf_add_line_chart(d, &lc), XAI_OK);
     assert_int_equal(xai_pdf_save(d, path), XAI_OK);
     xai_pdf_free(d);
-    assert_valid_pdf(path);
-    char *txt;
-    assert_int_equal(sh(&txt, "pdftotext -enc UTF-8 '%s' - 2>/dev/null", path), 0);
+    pdf_assert_valid(path);
+    char *txt = pdf_text(path);
     assert_non_null(strstr(txt, "bytes, tab here"));
     assert_non_null(strstr(txt, "\xEF\xBF\xBD")); /* U+FFFD */
     free(txt);
-    rmtree(dir);
+    rm_tree(dir);
 }
 
 int main(void)

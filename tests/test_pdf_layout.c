@@ -13,101 +13,20 @@
 #include <cmocka.h>
 
 #include "reports/pdf.h"
+#include "support/pdf_tools.h"
+#include "support/pnm.h"
+#include "support/shell.h"
 
 #define DATE 1700000000 /* 2023-11-14 22:13 UTC */
 #define TABLE_ROWS 60
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* Runs a shell command; returns its exit status and (if out) its stdout in a
- * malloc'ed string. */
-static int run(const char *cmd, char **out)
-{
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-        len += got;
-        if (cap - len < 2048) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    buf[len] = '\0';
-    int st = pclose(p);
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int runf(char **out, const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return run(cmd, out);
-}
-
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;
     for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
         n++;
-    return n;
-}
-
-static void make_tmpdir(char *dir, size_t size)
-{
-    snprintf(dir, size, "/tmp/xai_pdf_test_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void remove_tree(const char *dir)
-{
-    assert_int_equal(runf(NULL, "rm -rf '%s'", dir), 0);
-}
-
-
-/* Reads a binary PGM (P5, maxval 255) into *px; returns width * height. */
-static size_t read_pgm(const char *path, unsigned char **px, size_t *width)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    int w, h, maxval;
-    assert_int_equal(fscanf(f, "P5 %d %d %d", &w, &h, &maxval), 3);
-    assert_int_equal(maxval, 255);
-    *width = (size_t)w;
-    fgetc(f);
-    size_t n = (size_t)w * (size_t)h;
-    *px = malloc(n);
-    assert_non_null(*px);
-    assert_int_equal(fread(*px, 1, n, f), n);
-    fclose(f);
-    return n;
-}
-
-/* Reads a binary PPM (P6, maxval 255); returns width * height. */
-static size_t read_ppm(const char *path, unsigned char **px)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    int w, h, maxval;
-    assert_int_equal(fscanf(f, "P6 %d %d %d", &w, &h, &maxval), 3);
-    assert_int_equal(maxval, 255);
-    fgetc(f);
-    size_t n = (size_t)w * (size_t)h;
-    *px = malloc(3 * n);
-    assert_non_null(*px);
-    assert_int_equal(fread(*px, 3, n, f), n);
-    fclose(f);
     return n;
 }
 
@@ -284,25 +203,27 @@ static void add_everything(xai_pdf *doc)
     assert_int_equal(xai_pdf_add_table(doc, &big), XAI_OK);
 }
 
-static xai_pdf *new_doc(void)
-{
-    xai_pdf_options o = xai_pdf_options_default();
-    o.title = "Audit of credit.onnx — Größe";
-    o.date = DATE;
-    xai_pdf *doc = NULL;
-    assert_int_equal(xai_pdf_new(&o, &doc), XAI_OK);
-    return doc;
-}
+static xai_pdf *new_doc(void) { return pdf_new_doc("Audit of credit.onnx — Größe", DATE); }
 
 /* ---- tests ---------------------------------------------------------------- */
 
 static char g_dir[64], g_pdf[128];
 static size_t g_pages;
 
+/* The words of the sample document (pdftotext -bbox). */
+static size_t sample_words(word **out)
+{
+    char *html;
+    assert_int_equal(sh_run(&html, "pdftotext -bbox -enc UTF-8 '%s' - 2>/dev/null", g_pdf), 0);
+    size_t n = parse_bbox(html, out);
+    free(html);
+    return n;
+}
+
 static int setup(void **state)
 {
     (void)state;
-    make_tmpdir(g_dir, sizeof g_dir);
+    tmp_dir(g_dir, sizeof g_dir, "xai_pdf_test");
     snprintf(g_pdf, sizeof g_pdf, "%s/sample.pdf", g_dir);
     xai_pdf *doc = new_doc();
     add_everything(doc);
@@ -312,14 +233,14 @@ static int setup(void **state)
     xai_pdf_free(doc);
     const char *keep = getenv("XAI_PDF_SAMPLE"); /* for looking at it by hand */
     if (keep)
-        runf(NULL, "cp '%s' '%s'", g_pdf, keep);
+        sh_run(NULL, "cp '%s' '%s'", g_pdf, keep);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    remove_tree(g_dir);
+    rm_tree(g_dir);
     return 0;
 }
 
@@ -327,7 +248,7 @@ static void qpdf_check_passes(void **state)
 {
     (void)state;
     char *out;
-    int st = runf(&out, "qpdf --check '%s' 2>&1", g_pdf);
+    int st = sh_run(&out, "qpdf --check '%s' 2>&1", g_pdf);
     if (st != 0)
         fprintf(stderr, "%s\n", out);
     assert_int_equal(st, 0);
@@ -339,7 +260,7 @@ static void info_and_page_count(void **state)
 {
     (void)state;
     char *out;
-    assert_int_equal(runf(&out, "pdfinfo '%s'", g_pdf), 0);
+    assert_int_equal(sh_run(&out, "pdfinfo '%s'", g_pdf), 0);
     size_t pages = 0;
     const char *p = strstr(out, "Pages:");
     assert_non_null(p);
@@ -357,8 +278,7 @@ static void info_and_page_count(void **state)
 static void text_comes_back(void **state)
 {
     (void)state;
-    char *txt;
-    assert_int_equal(runf(&txt, "pdftotext -enc UTF-8 '%s' - 2>/dev/null", g_pdf), 0);
+    char *txt = pdf_text(g_pdf);
     const char *must[] = {"Summary", "Global importance", "Method agreement",
                           "Faithfulness", "Feature table", "Größe", "crédit",
                           "KernelSHAP", "Binary masks", "Gaussian σ=0.1", "row-001",
@@ -387,10 +307,8 @@ static void text_comes_back(void **state)
 static void table_header_repeats(void **state)
 {
     (void)state;
-    char *html;
-    assert_int_equal(runf(&html, "pdftotext -bbox -enc UTF-8 '%s' - 2>/dev/null", g_pdf), 0);
     word *w;
-    size_t n = parse_bbox(html, &w);
+    size_t n = sample_words(&w);
     int first = 0, last = 0, header_pages = 0;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(w[i].text, "row-001") == 0)
@@ -407,7 +325,6 @@ static void table_header_repeats(void **state)
             }
     assert_int_equal(header_pages, last - first + 1);
     free(w);
-    free(html);
 }
 
 /* Numeric columns align right (common right edge), text columns left; no
@@ -415,10 +332,8 @@ static void table_header_repeats(void **state)
 static void table_alignment(void **state)
 {
     (void)state;
-    char *html;
-    assert_int_equal(runf(&html, "pdftotext -bbox -enc UTF-8 '%s' - 2>/dev/null", g_pdf), 0);
     word *w;
-    size_t n = parse_bbox(html, &w);
+    size_t n = sample_words(&w);
     double name_x0 = -1, val_x1 = -1, val_x0_min = 1e9, val_x0_max = -1;
     int rows = 0;
     for (size_t i = 0; i < n; i++) {
@@ -442,7 +357,6 @@ static void table_alignment(void **state)
     /* "1000.0000" and "-16.6667" differ in width, so left edges differ */
     assert_true(val_x0_max - val_x0_min > 5);
     free(w);
-    free(html);
 }
 
 /* An explicit page break: "Faithfulness" opens a page (right under the
@@ -450,10 +364,8 @@ static void table_alignment(void **state)
 static void page_break_honoured(void **state)
 {
     (void)state;
-    char *html;
-    assert_int_equal(runf(&html, "pdftotext -bbox -enc UTF-8 '%s' - 2>/dev/null", g_pdf), 0);
     word *w;
-    size_t n = parse_bbox(html, &w);
+    size_t n = sample_words(&w);
     const word *f = find_word(w, n, "Faithfulness"), *l = find_word(w, n, "Local");
     assert_non_null(f);
     assert_non_null(l);
@@ -462,17 +374,14 @@ static void page_break_honoured(void **state)
         if (w[i].page == f->page && w[i].y0 > 60)
             assert_true(w[i].y0 >= f->y0 - 0.5);
     free(w);
-    free(html);
 }
 
 /* Bars are ordered by |value|, largest on top, as an independent sort says. */
 static void bars_sorted_by_magnitude(void **state)
 {
     (void)state;
-    char *html;
-    assert_int_equal(runf(&html, "pdftotext -bbox -enc UTF-8 '%s' - 2>/dev/null", g_pdf), 0);
     word *w;
-    size_t n = parse_bbox(html, &w);
+    size_t n = sample_words(&w);
     size_t order[N_BARS];
     for (size_t i = 0; i < N_BARS; i++)
         order[i] = i;
@@ -496,21 +405,20 @@ static void bars_sorted_by_magnitude(void **state)
     assert_non_null(o);
     assert_true(o->y0 > prev_y);
     free(w);
-    free(html);
 }
 
 /* Every page renders and none is blank. */
 static void pages_render_not_blank(void **state)
 {
     (void)state;
-    assert_int_equal(runf(NULL, "pdftoppm -r 30 -gray '%s' '%s/pg' 2>/dev/null", g_pdf, g_dir),
-                     0);
+    assert_int_equal(
+        sh_run(NULL, "pdftoppm -r 30 -gray '%s' '%s/pg' 2>/dev/null", g_pdf, g_dir), 0);
     for (size_t p = 1; p <= g_pages; p++) {
         char path[256];
         /* pdftoppm zero-pads the page number to the width of the last one */
         snprintf(path, sizeof path, "%s/pg-%0*zu.pgm", g_dir, g_pages >= 10 ? 2 : 1, p);
         unsigned char *px;
-        size_t w, n = read_pgm(path, &px, &w), dark = 0;
+        size_t w, n = pgm_read(path, &px, &w), dark = 0;
         assert_true(n > 64 * w);
         /* count only the body: header and footer alone do not make a page */
         for (size_t i = 32 * w; i < n - 32 * w; i++)
@@ -528,12 +436,12 @@ static void pages_render_not_blank(void **state)
 static void charts_have_colour(void **state)
 {
     (void)state;
-    assert_int_equal(runf(NULL, "pdftoppm -r 30 -f 1 -l 1 '%s' '%s/col' 2>/dev/null", g_pdf,
-                          g_dir), 0);
+    assert_int_equal(sh_run(NULL, "pdftoppm -r 30 -f 1 -l 1 '%s' '%s/col' 2>/dev/null", g_pdf,
+                            g_dir), 0);
     char path[256];
     snprintf(path, sizeof path, "%s/col-%0*d.ppm", g_dir, g_pages >= 10 ? 2 : 1, 1);
     unsigned char *px;
-    size_t n = read_ppm(path, &px), red = 0, blue = 0;
+    size_t n = ppm_read(path, &px), red = 0, blue = 0;
     for (size_t i = 0; i < n; i++) {
         int r = px[3 * i], b = px[3 * i + 2];
         red += r > b + 80;
@@ -554,7 +462,7 @@ static void deterministic_output(void **state)
     add_everything(doc);
     assert_int_equal(xai_pdf_save(doc, again), XAI_OK);
     xai_pdf_free(doc);
-    assert_int_equal(runf(NULL, "cmp -s '%s' '%s'", g_pdf, again), 0);
+    assert_int_equal(sh_run(NULL, "cmp -s '%s' '%s'", g_pdf, again), 0);
     unlink(again);
 }
 

@@ -12,16 +12,7 @@
 
 #include <xai/rng.h>
 #include "reports/pdf_layout.h"
-
-static xai_pdf *doc(void)
-{
-    xai_pdf_options o = xai_pdf_options_default();
-    o.title = "units";
-    o.date = 0;
-    xai_pdf *d;
-    assert_int_equal(xai_pdf_new(&o, &d), XAI_OK);
-    return d;
-}
+#include "support/pdf_tools.h"
 
 /* Words of text (split at spaces and newlines) joined by single spaces. */
 static void words_of(const char *text, char *out)
@@ -42,7 +33,7 @@ static void words_of(const char *text, char *out)
 static void wrap_is_greedy_and_complete(void **state)
 {
     (void)state;
-    xai_pdf *d = doc();
+    xai_pdf *d = pdf_new_doc("units", 0);
     const char *text = "Größe and crédit are the two features with the largest mean "
                        "absolute attribution; the 信用 score comes third.\nA forced break "
                        "then  double  spaces and a last line";
@@ -88,7 +79,7 @@ static void wrap_is_greedy_and_complete(void **state)
 static void long_word_is_broken(void **state)
 {
     (void)state;
-    xai_pdf *d = doc();
+    xai_pdf *d = pdf_new_doc("units", 0);
     char word[600] = "";
     for (int i = 0; i < 100; i++)
         strcat(word, i % 3 ? "ab" : "ö");

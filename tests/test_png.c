@@ -13,6 +13,8 @@
 
 #include <xai/xai.h>
 
+#include "support/shell.h"
+
 static char dir[64];
 
 /* Sample value of pixel (x, y), channel c, for a given bit depth. */
@@ -193,16 +195,15 @@ static void writer_round_trip(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/xai-png-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    tmp_dir(dir, sizeof dir, "xai_png");
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
+    rm_tree(dir);
+    return 0;
 }
 
 int main(void)

@@ -4,7 +4,6 @@
  * blank).  Also: non-ASCII feature names, an unwritable destination and a
  * failure midway (nothing left behind), reproducibility across runs, and
  * the audit's stored attributions against a direct xai_explain_rows call. */
-#include <dirent.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,14 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include <xai/xai.h>
 
 #include "reports/audit_report.h"
+#include "support/pdf_tools.h"
+#include "support/pnm.h"
 #include "support/run_cmd.h"
+#include "support/shell.h"
 
 #define CREDIT_MODEL "examples/credit/model.onnx"
 #define CREDIT_DATA "examples/credit/data/test.csv"
@@ -36,77 +37,10 @@ static const char *headings[] = {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* Runs a shell command; returns its exit status and (if out) its stdout. */
-static int runf(char **out, const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, len = 0, got;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    while ((got = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-        len += got;
-        if (cap - len < 4096) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    buf[len] = 0;
-    int st = pclose(p);
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void make_tmpdir(char *dir, size_t size)
-{
-    snprintf(dir, size, "/tmp/xai_report_test_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-}
-
-static void remove_tree(const char *dir) { assert_int_equal(runf(NULL, "rm -rf '%s'", dir), 0); }
-
-/* Number of directory entries other than . and .. */
-static int dir_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
-}
-
-static char *pdf_text(const char *pdf)
-{
-    char *t;
-    assert_int_equal(runf(&t, "pdftotext -enc UTF-8 '%s' - 2>/dev/null", pdf), 0);
-    return t;
-}
-
 static void must_contain(const char *text, const char *needle)
 {
     if (!strstr(text, needle))
         fail_msg("report text lacks '%s'", needle);
-}
-
-static void qpdf_ok(const char *pdf)
-{
-    char *out;
-    int rc = runf(&out, "qpdf --check '%s' 2>&1", pdf);
-    if (rc != 0)
-        fail_msg("qpdf --check failed on %s: %s", pdf, out);
-    free(out);
 }
 
 /* Renders every page in grey at 30 dpi; each page's body (between header
@@ -114,31 +48,25 @@ static void qpdf_ok(const char *pdf)
 static int check_pages(const char *pdf, const char *dir)
 {
     char *info;
-    assert_int_equal(runf(&info, "pdfinfo '%s' 2>/dev/null | sed -n 's/^Pages: *//p'", pdf), 0);
+    assert_int_equal(sh_run(&info, "pdfinfo '%s' 2>/dev/null | sed -n 's/^Pages: *//p'", pdf), 0);
     int pages = atoi(info);
     free(info);
     assert_true(pages >= 5);
-    assert_int_equal(runf(NULL, "pdftoppm -r 30 -gray '%s' '%s/pg' 2>/dev/null", pdf, dir), 0);
+    assert_int_equal(sh_run(NULL, "pdftoppm -r 30 -gray '%s' '%s/pg' 2>/dev/null", pdf, dir), 0);
     for (int k = 1; k <= pages; k++) {
         char path[512];
-        FILE *f = NULL;
-        for (int width = 1; width <= 3 && !f; width++) { /* pdftoppm pads page numbers */
+        int found = 0;
+        for (int width = 1; width <= 3 && !found; width++) { /* pdftoppm pads page numbers */
             snprintf(path, sizeof path, "%s/pg-%0*d.pgm", dir, width, k);
-            f = fopen(path, "rb");
+            found = access(path, F_OK) == 0;
         }
-        if (!f)
+        if (!found)
             fail_msg("page %d of %s was not rendered", k, pdf);
-        int w, h, maxval;
-        assert_int_equal(fscanf(f, "P5 %d %d %d", &w, &h, &maxval), 3);
-        fgetc(f);
-        size_t n = (size_t)w * (size_t)h, dark = 0, body = 0;
-        unsigned char *px = malloc(n);
-        assert_non_null(px);
-        assert_int_equal(fread(px, 1, n, f), n);
-        fclose(f);
-        for (int y = h / 10; y < h - h / 10; y++)
-            for (int x = 0; x < w; x++, body++)
-                dark += px[(size_t)y * (size_t)w + (size_t)x] < 200;
+        unsigned char *px;
+        size_t w, n = pgm_read(path, &px, &w), h = n / w, dark = 0, body = 0;
+        for (size_t y = h / 10; y < h - h / 10; y++)
+            for (size_t x = 0; x < w; x++, body++)
+                dark += px[y * w + x] < 200;
         free(px);
         if (dark * 200 < body)
             fail_msg("page %d of %s is blank (%zu of %zu body pixels drawn)", k, pdf, dark, body);
@@ -244,11 +172,11 @@ static void credit_report_content(void **state)
     credit c;
     credit_run(&c);
     char dir[64], pdf[128];
-    make_tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_report_test");
     snprintf(pdf, sizeof pdf, "%s/report.pdf", dir);
     xai_report_input in = credit_input(&c);
     assert_int_equal(xai_report_write_audit(&in, pdf), XAI_OK);
-    qpdf_ok(pdf);
+    pdf_assert_valid(pdf);
     check_pages(pdf, dir);
     assert_int_equal(dir_entries(dir), 1); /* the report only: no temporary file */
     char *t = pdf_text(pdf);
@@ -262,7 +190,7 @@ static void credit_report_content(void **state)
     must_contain(t, "2023-11-14"); /* the fixed date */
     /* SHA-256 of both files from sha256sum */
     char *sum;
-    assert_int_equal(runf(&sum, "sha256sum %s %s | cut -c1-64", CREDIT_MODEL, CREDIT_DATA), 0);
+    assert_int_equal(sh_run(&sum, "sha256sum %s %s | cut -c1-64", CREDIT_MODEL, CREDIT_DATA), 0);
     sum[64] = 0;
     must_contain(t, sum);
     must_contain(t, sum + 65);
@@ -292,7 +220,7 @@ static void credit_report_content(void **state)
         }
     }
     free(imp), free(row), free(t);
-    remove_tree(dir);
+    rm_tree(dir);
     credit_free(&c);
 }
 
@@ -304,17 +232,12 @@ static void unwritable_and_midway(void **state)
     credit c;
     credit_run(&c);
     char dir[64], file[128], bad[160], keep[128];
-    make_tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_report_test");
     snprintf(file, sizeof file, "%s/plain", dir);
     snprintf(bad, sizeof bad, "%s/report.pdf", file);
     snprintf(keep, sizeof keep, "%s/keep.pdf", dir);
-    FILE *f = fopen(file, "w");
-    assert_non_null(f);
-    fclose(f);
-    f = fopen(keep, "w");
-    assert_non_null(f);
-    fputs("old", f);
-    fclose(f);
+    file_write(file, "");
+    file_write(keep, "old");
     xai_report_input in = credit_input(&c);
     assert_int_equal(xai_report_write_audit(&in, bad), XAI_ERR_IO);
     must_contain(xai_last_error(), bad);
@@ -323,12 +246,10 @@ static void unwritable_and_midway(void **state)
     assert_int_not_equal(xai_report_write_audit(&in, keep), XAI_OK);
     must_contain(xai_last_error(), "keep.pdf");
     assert_int_equal(dir_entries(dir), 2); /* plain and keep.pdf only */
-    char got[8] = "";
-    f = fopen(keep, "r");
-    assert_non_null(f);
-    assert_non_null(fgets(got, sizeof got, f));
-    fclose(f);
+    char *got = file_read(keep, NULL);
+    assert_non_null(got);
     assert_string_equal(got, "old");
+    free(got);
     /* the CLI: exit 1 with the path in the message */
     static cmd_result r;
     assert_int_equal(cmd_run(&r, "audit --model " CREDIT_MODEL " --data " CREDIT_DATA
@@ -336,7 +257,7 @@ static void unwritable_and_midway(void **state)
                              "--sens-points 0 --samples 50 --out %s", bad), 1);
     must_contain(r.err, bad);
     assert_int_equal(dir_entries(dir), 2);
-    remove_tree(dir);
+    rm_tree(dir);
     credit_free(&c);
 }
 
@@ -350,9 +271,9 @@ static void unwritable_and_midway(void **state)
 static char *stable_text(const char *pdf)
 {
     char *t;
-    assert_int_equal(runf(&t, "pdftotext -layout -enc UTF-8 '%s' - 2>/dev/null | grep -v 'run time' "
-                          "| sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC//g'",
-                          pdf), 0);
+    assert_int_equal(sh_run(&t, "pdftotext -layout -enc UTF-8 '%s' - 2>/dev/null | grep -v 'run time' "
+                            "| sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} UTC//g'",
+                            pdf), 0);
     return t;
 }
 
@@ -360,7 +281,7 @@ static void cli_reproducible(void **state)
 {
     (void)state;
     char dir[64], a[128], j[128], b[128];
-    make_tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_report_test");
     snprintf(a, sizeof a, "%s/a.pdf", dir);
     snprintf(j, sizeof j, "%s/a.json", dir);
     snprintf(b, sizeof b, "%s/b.pdf", dir);
@@ -368,7 +289,7 @@ static void cli_reproducible(void **state)
     /* the same command twice (the command line is in the report) */
     assert_int_equal(cmd_run(&r, CREDIT_CLI " --out %s --json %s", a, j), 0);
     must_contain(r.out, a);
-    qpdf_ok(a);
+    pdf_assert_valid(a);
     char *ta = stable_text(a);
     assert_int_equal(cmd_run(&r, CREDIT_CLI " --out %s --json %s", a, j), 0);
     char *tb = stable_text(a);
@@ -380,15 +301,15 @@ static void cli_reproducible(void **state)
     assert_int_equal(access(j, F_OK), 0);
     /* the PDF alone, without --json */
     assert_int_equal(cmd_run(&r, CREDIT_CLI " --out %s", b), 0);
-    qpdf_ok(b);
-    remove_tree(dir);
+    pdf_assert_valid(b);
+    rm_tree(dir);
 }
 
 static void cli_image_report(void **state)
 {
     (void)state;
     char dir[64], pdf[128];
-    make_tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_report_test");
     snprintf(pdf, sizeof pdf, "%s/digits.pdf", dir);
     static cmd_result r;
     assert_int_equal(cmd_run(&r, "audit --model tests/fixtures/models/cnn.onnx --data "
@@ -396,7 +317,7 @@ static void cli_image_report(void **state)
                              "--image-shape 1,8,8 --scale 16 --rows 0:3 --methods "
                              "gradient,occlusion,integrated-gradients --sens-points 1 "
                              "--samples 100 --instances 2 --out %s", pdf), 0);
-    qpdf_ok(pdf);
+    pdf_assert_valid(pdf);
     check_pages(pdf, dir);
     char *t = pdf_text(pdf);
     for (size_t k = 0; k < N_HEADINGS; k++)
@@ -405,7 +326,7 @@ static void cli_image_report(void **state)
     must_contain(t, "The first 2 of the 3 explained rows");
     must_contain(t, "integrated-gradients");
     free(t);
-    remove_tree(dir);
+    rm_tree(dir);
 }
 
 /* Feature names in UTF-8: Latin with accents renders and extracts; a
@@ -414,7 +335,7 @@ static void cli_unicode_names(void **state)
 {
     (void)state;
     char dir[64], csv[128], pdf[128];
-    make_tmpdir(dir, sizeof dir);
+    tmp_dir(dir, sizeof dir, "xai_report_test");
     snprintf(csv, sizeof csv, "%s/names.csv", dir);
     snprintf(pdf, sizeof pdf, "%s/names.pdf", dir);
     FILE *f = fopen(csv, "w");
@@ -428,7 +349,7 @@ static void cli_unicode_names(void **state)
     assert_int_equal(cmd_run(&r, "audit --model tests/fixtures/models/linear.onnx --data %s "
                              "--methods gradient,c-lime --sens-points 1 --samples 100 "
                              "--out %s", csv, pdf), 0);
-    qpdf_ok(pdf);
+    pdf_assert_valid(pdf);
     check_pages(pdf, dir);
     char *t = pdf_text(pdf);
     must_contain(t, "Größe");
@@ -436,7 +357,7 @@ static void cli_unicode_names(void **state)
     must_contain(t, "income");
     must_contain(t, "no label column"); /* model quality unknown, said plainly */
     free(t);
-    remove_tree(dir);
+    rm_tree(dir);
 }
 
 int main(int argc, char **argv)

@@ -1,4 +1,9 @@
 /* tests/support/models.c: analytic callback models (see models.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 #include "models.h"
 
 #include <math.h>
@@ -139,4 +144,11 @@ void tm_rows(size_t n, size_t d, uint64_t seed, float *out)
     xai_rng_init(&r, seed, 1);
     for (size_t i = 0; i < n * d; i++)
         out[i] = (float)xai_rng_normal(&r);
+}
+
+void tm_explain(xai_model *m, const xai_explain_options *o, const xai_explain_context *c,
+                const float *x, size_t n, float *phi, xai_explain_diag *dg)
+{
+    if (xai_explain_rows(m, o, c, x, n, 0, phi, dg, 1) != XAI_OK)
+        fail_msg("%s", xai_last_error());
 }

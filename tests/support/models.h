@@ -36,4 +36,9 @@ xai_model *tm_wrap(tm_model *t, int fd);
 /* Random rows x ~ N(0, 1) into out (n x d), stream (seed, 1). */
 void tm_rows(size_t n, size_t d, uint64_t seed, float *out);
 
+/* xai_explain_rows on one thread from instance 0; any error fails the test
+ * with xai_last_error(). */
+void tm_explain(xai_model *m, const xai_explain_options *o, const xai_explain_context *c,
+                const float *x, size_t n, float *phi, xai_explain_diag *dg);
+
 #endif
