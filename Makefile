@@ -8,6 +8,7 @@
 #   make asan       the tests built with -fsanitize=address,undefined
 #   make install    PREFIX=/usr/local DESTDIR=   (make uninstall undoes it)
 #   make bench      build and run the benchmarks under bench/
+#   make fuzz       libFuzzer targets in build-fuzz/ (clang; see tests/fuzz/)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -52,7 +53,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 EXAMPLE_PLUGINS := $(patsubst examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard examples/plugin/*.c))
 EXAMPLE_PROGRAMS := $(patsubst examples/api/%.c,$(BUILD)/examples/%,$(wildcard examples/api/*.c))
 
-.PHONY: all deps check test asan install uninstall bench clean demo
+.PHONY: all deps check test asan install uninstall bench clean demo fuzz
 .SECONDARY: $(GEN_C) $(GEN_H)
 .DELETE_ON_ERROR:
 
@@ -129,6 +130,26 @@ asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \
 	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" test
 
+# libFuzzer targets (clang): the library built with fuzzer-no-link + ASan +
+# UBSan into build-fuzz/, one binary per tests/fuzz/fuzz_*.c.  Run e.g.
+#   build-fuzz/fuzz/fuzz_csv build-fuzz/corpus/csv $(FUZZ_SEEDS_csv)
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SEEDS_onnx = tests/fixtures/models
+FUZZ_SEEDS_csv = tests/fixtures/data tests/fixtures/data/bad
+FUZZ_SEEDS_png = examples/digits/png
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 \
+	  SANITIZE="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/libxai.a
+	@mkdir -p build-fuzz/fuzz
+	for t in onnx csv png; do \
+	  clang $(CPPFLAGS_ALL) $(CFLAGS_BASE) -fsanitize=fuzzer $(FUZZ_SAN) \
+	    -o build-fuzz/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c build-fuzz/libxai.a \
+	    $(LDLIBS_ALL) || exit 1; \
+	  mkdir -p build-fuzz/corpus/$$t; done
+	@echo "run: build-fuzz/fuzz/fuzz_onnx build-fuzz/corpus/onnx $(FUZZ_SEEDS_onnx)"
+	@echo "     build-fuzz/fuzz/fuzz_csv build-fuzz/corpus/csv $(FUZZ_SEEDS_csv)"
+	@echo "     build-fuzz/fuzz/fuzz_png build-fuzz/corpus/png $(FUZZ_SEEDS_png)"
+
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 
@@ -150,6 +171,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/xai
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
