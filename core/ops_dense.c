@@ -41,8 +41,12 @@ G_INFER(gemm)
         return g_node_fail(g, nd, XAI_ERR_PARSE, "needs float32 inputs A and B");
     nd->p.alpha = g_attr_float(nd, "alpha", 1.0f);
     nd->p.beta = g_attr_float(nd, "beta", 1.0f);
-    nd->p.trans_a = (int)g_attr_int(nd, "transA", 0);
-    nd->p.trans_b = (int)g_attr_int(nd, "transB", 0);
+    int64_t ta = g_attr_int(nd, "transA", 0), tb = g_attr_int(nd, "transB", 0);
+    if ((ta != 0 && ta != 1) || (tb != 0 && tb != 1)) /* they index dims[] */
+        return g_node_fail(g, nd, XAI_ERR_PARSE, "transA and transB must be 0 or 1 "
+                           "(got %lld, %lld)", (long long)ta, (long long)tb);
+    nd->p.trans_a = (int)ta;
+    nd->p.trans_b = (int)tb;
     if (a->rank != 2 || b->rank != 2)
         return g_node_fail(g, nd, XAI_ERR_SHAPE, "A and B must be matrices (ranks %d, %d)",
                            a->rank, b->rank);

@@ -182,6 +182,20 @@ static void absurd_dimensions(void **state)
     expect_fail(XAI_ERR_UNSUPPORTED, "absurd node output", "node 'pd'", "absurd", NULL);
 }
 
+/* Inputs found by the libFuzzer target tests/fuzz/fuzz_onnx.c, rebuilt with
+ * the model builder (the raw finds are bit flips of the fixture models). */
+static void fuzz_regressions(void **state)
+{
+    (void)state;
+    /* Gemm transB=33 once indexed dims[33] of a rank-6 array */
+    ob_model *m = valid();
+    m->graph->node[0]->attribute[0]->i = 33;
+    ob_write(m, path);
+    ob_free(m);
+    expect_fail(XAI_ERR_PARSE, "Gemm transB", "node 'fc'", "transA and transB must be 0 or 1",
+                NULL);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -204,6 +218,7 @@ int main(void)
         cmocka_unit_test(truncated),
         cmocka_unit_test(graph_level),
         cmocka_unit_test(absurd_dimensions),
+        cmocka_unit_test(fuzz_regressions),
     };
     return cmocka_run_group_tests_name("onnx_malformed", tests, setup, teardown);
 }
