@@ -194,6 +194,17 @@ static void fuzz_regressions(void **state)
     ob_free(m);
     expect_fail(XAI_ERR_PARSE, "Gemm transB", "node 'fc'", "transA and transB must be 0 or 1",
                 NULL);
+
+    /* a MaxPool with an empty output name read the tensor at index -1 */
+    m = ob_new(13);
+    ob_input(m, "x", 4, (int64_t[]){1, 1, 4, 4});
+    ob_output(m, "y", 0, NULL);
+    ob_attr_ints(ob_add(m, "MaxPool", "mp", "x", ""), "kernel_shape", 2,
+                 (int64_t[]){2, 2});
+    ob_add(m, "Relu", "r", "x", "y");
+    ob_write(m, path);
+    ob_free(m);
+    expect_fail(XAI_ERR_PARSE, "no output", "node 'mp'", "no (first) output", NULL);
 }
 
 static int setup(void **state)
