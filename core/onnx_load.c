@@ -333,6 +333,9 @@ static xai_status read_node(graph *g, size_t i, const Onnx__NodeProto *np)
                            "op type '%s' is not supported", nd->op_type);
     if (np->n_input > G_MAX_IO || np->n_output > G_MAX_IO)
         return g_node_fail(g, nd, XAI_ERR_UNSUPPORTED, "too many inputs or outputs");
+    /* every supported op computes its first output; infer and exec use it */
+    if (np->n_output < 1 || !np->output[0][0])
+        return g_node_fail(g, nd, XAI_ERR_PARSE, "the node has no (first) output");
     nd->n_in = (int)np->n_input;
     nd->n_out = (int)np->n_output;
     for (size_t k = 0; k < np->n_input; k++) {
