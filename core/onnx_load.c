@@ -169,7 +169,9 @@ static xai_status tensor_from_proto(graph *g, const Onnx__TensorProto *tp,
     t->data = malloc(numel ? numel * (dt == 1 ? 4 : 8) : 1);
     if (!t->data)
         return xai_fail(XAI_ERR_NOMEM, "%s: out of memory for %s '%s'", g->path, what, nm);
-    if (dt == 1) {
+    if (numel == 0) {
+        /* no values: the proto's arrays may be NULL */
+    } else if (dt == 1) {
         if (tp->has_raw_data)
             memcpy(t->data, tp->raw_data.data, numel * 4); /* little-endian host */
         else
@@ -272,7 +274,8 @@ static xai_status read_attrs(graph *g, g_node *nd, const Onnx__NodeProto *np)
         if (ap->has_s) {
             if (!(a->s = malloc(ap->s.len + 1)))
                 return xai_fail(XAI_ERR_NOMEM, "out of memory loading %s", g->path);
-            memcpy(a->s, ap->s.data, ap->s.len);
+            if (ap->s.len) /* empty bytes unpack as data == NULL */
+                memcpy(a->s, ap->s.data, ap->s.len);
             a->s[ap->s.len] = '\0';
         }
         if (ap->t) {

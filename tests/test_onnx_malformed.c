@@ -205,6 +205,18 @@ static void fuzz_regressions(void **state)
     ob_write(m, path);
     ob_free(m);
     expect_fail(XAI_ERR_PARSE, "no output", "node 'mp'", "no (first) output", NULL);
+
+    /* an empty string attribute and an empty initializer unpack with NULL
+     * data: both load (memcpy from NULL was undefined, caught by make asan) */
+    m = valid();
+    ob_attr_s(m->graph->node[0], "note", "");
+    ob_init_f(m, "unused", 1, (int64_t[]){0}, NULL);
+    ob_write(m, path);
+    ob_free(m);
+    xai_model *mod;
+    assert_int_equal(xai_model_load(path, &mod), XAI_OK);
+    assert_int_equal(xai_model_output_size(mod), 3);
+    xai_model_free(mod);
 }
 
 static int setup(void **state)
