@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xai/image.h>
@@ -17,6 +18,10 @@
 
 /* Largest image accepted: 2^28 values (1 GiB of floats). */
 #define MAX_PNG_VALUES ((size_t)1 << 28)
+/* deflate cannot compress better than about 1032:1, so a file of B bytes
+ * cannot hold more than ~1032 B bytes of pixel rows: a larger declared size
+ * is a lie we refuse before allocating for it. */
+#define DEFLATE_MAX_RATIO 1100
 
 typedef struct png_err {
     char msg[200];
@@ -84,10 +89,18 @@ xai_status xai_png_read(const char *path, uint32_t *channels, uint32_t *height,
     int depth = png_get_bit_depth(png, info);
     uint32_t c = png_get_channels(png, info);
     size_t values, rowbytes = png_get_rowbytes(png, info), rawbytes;
+    struct stat st;
     if (!xai_mul3_size(w, h, c, &values) || values > MAX_PNG_VALUES ||
         !xai_mul_size(rowbytes, h, &rawbytes)) {
         snprintf(err.msg, sizeof err.msg, "image of %lu x %lu is too large",
                  (unsigned long)w, (unsigned long)h);
+        png_longjmp(png, 1);
+    }
+    if (fstat(fileno(f), &st) == 0 &&
+        rawbytes / DEFLATE_MAX_RATIO > (size_t)st.st_size) {
+        snprintf(err.msg, sizeof err.msg,
+                 "declares %lu x %lu pixels, more than its %lld bytes can hold",
+                 (unsigned long)w, (unsigned long)h, (long long)st.st_size);
         png_longjmp(png, 1);
     }
     raw = malloc(rawbytes);

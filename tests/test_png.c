@@ -171,6 +171,49 @@ static void bad_files(void **state)
     assert_int_equal(xai_dataset_load_png(path, &d), XAI_ERR_IO);
 }
 
+/* CRC-32 as PNG chunks use it (bitwise, polynomial 0xedb88320). */
+static uint32_t crc32_png(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+}
+
+/* A small file whose header declares a huge image is refused before the
+ * loader allocates for it (deflate cannot expand beyond ~1032:1). */
+static void declared_size_beyond_file(void **state)
+{
+    (void)state;
+    char path[128], want[256];
+    snprintf(path, sizeof path, "%s/huge.png", dir);
+    write_png(path, 4, 4, PNG_COLOR_TYPE_GRAY, 8, 1);
+    FILE *f = fopen(path, "r+b");
+    unsigned char b[33];
+    assert_int_equal(fread(b, 1, 33, f), 33);
+    assert_memory_equal(b + 12, "IHDR", 4);
+    for (int i = 0; i < 2; i++) { /* width, height = 16384 */
+        b[16 + 4 * i] = 0, b[17 + 4 * i] = 0, b[18 + 4 * i] = 0x40, b[19 + 4 * i] = 0;
+    }
+    uint32_t crc = crc32_png(b + 12, 17);
+    b[29] = (unsigned char)(crc >> 24), b[30] = (unsigned char)(crc >> 16);
+    b[31] = (unsigned char)(crc >> 8), b[32] = (unsigned char)crc;
+    fseek(f, 0, SEEK_SET);
+    assert_int_equal(fwrite(b, 1, 33, f), 33);
+    long size = (fseek(f, 0, SEEK_END), ftell(f));
+    fclose(f);
+    xai_dataset *d;
+    assert_int_equal(xai_dataset_load_png(path, &d), XAI_ERR_PARSE);
+    assert_null(d);
+    snprintf(want, sizeof want,
+             "%s: invalid PNG: declares 16384 x 16384 pixels, more than its %ld bytes can hold",
+             path, size);
+    assert_string_equal(xai_last_error(), want);
+}
+
 static void writer_round_trip(void **state)
 {
     (void)state;
@@ -212,6 +255,7 @@ int main(void)
         cmocka_unit_test(every_type_and_depth),
         cmocka_unit_test(directory_batch),
         cmocka_unit_test(bad_files),
+        cmocka_unit_test(declared_size_beyond_file),
         cmocka_unit_test(writer_round_trip),
     };
     return cmocka_run_group_tests_name("png", tests, setup, teardown);
