@@ -469,11 +469,8 @@ static void json_settings(FILE *f, const xai_explain_options *r, const args *a)
         fprintf(f, ", \"patch\": %d, \"window\": %d, \"stride\": %d", (int)r->patch,
                 (int)r->window, (int)r->stride);
     if (r->method == XAI_METHOD_SMOOTH_GRADCAM_PP) {
-        fprintf(f, ", \"layer\": "); /* null: the default layer */
-        if (r->layer)
-            json_string(f, r->layer);
-        else
-            fputs("null", f);
+        fprintf(f, ", \"layer\": "); /* resolved: named even by default */
+        json_string(f, r->layer);
     }
     fputc('}', f);
 }

@@ -171,6 +171,16 @@ out:
     return s;
 }
 
+/* Names the layer in the resolved options (the default one when none was
+ * given), so a bad name fails before any work and outputs can report it. */
+static xai_status resolve_layer(const xai_model *m, xai_explain_options *o)
+{
+    cam_layer L = {0};
+    XAI_TRY(pick_layer(m, o->layer, &L));
+    o->layer = L.name;
+    return XAI_OK;
+}
+
 const xai_preset xai_preset_smooth_gradcam_pp = {
     .name = "smooth-gradcam++",
     .summary = "Grad-CAM++ at a conv layer, moments averaged over noisy copies",
@@ -178,4 +188,5 @@ const xai_preset xai_preset_smooth_gradcam_pp = {
     .default_samples = 25,
     .default_sigma = 0.15,
     .explain = explain_row,
+    .resolve = resolve_layer,
 };

@@ -28,6 +28,9 @@ typedef struct xai_preset {
     int64_t default_samples; /* 0: not sampled; XAI_SAMPLES_SHAP_AUTO */
     double default_sigma;    /* 0: no noise */
     xai_row_explain_fn explain; /* non-NULL: not an LFA preset */
+    /* Optional method-specific checks and defaults, run at the end of
+     * xai_explain_options_resolve (e.g. Grad-CAM's layer). */
+    xai_status (*resolve)(const xai_model *m, xai_explain_options *o);
 } xai_preset;
 
 /* The registry, indexed by xai_method; entries with a NULL name are not

@@ -275,6 +275,8 @@ xai_status xai_explain_options_resolve(const xai_model *m,
     o.custom.loss = s.loss;
     o.custom.kernel = s.kernel;
     o.custom.scale = s.scale;
+    if (p->resolve)
+        XAI_TRY(p->resolve(m, &o));
     *out = o;
     return XAI_OK;
 }

@@ -476,6 +476,35 @@ static void e2e_noise_recipe(void **state)
 }
 
 /* Models without a usable conv layer: a clear XAI_ERR_UNSUPPORTED. */
+/* Resolving names the layer that will be used: the fixture script records
+ * the last conv layer with spatial size above 1x1 of each CNN. */
+static void resolve_names_default_layer(void **state)
+{
+    (void)state;
+    const char *names[] = {"cnn", "cnn_bn"};
+    for (int k = 0; k < 2; k++) {
+        char path[128];
+        snprintf(path, sizeof path, "tests/fixtures/models/%s.onnx", names[k]);
+        xai_model *m = load(path);
+        snprintf(path, sizeof path, "tests/fixtures/models/%s.ref", names[k]);
+        ref_file *rf = ref_load(path);
+        assert_non_null(rf);
+        const char *want = rf->layer;
+        assert_true(want[0] != '\0');
+        int64_t d[4];
+        assert_int_equal(xai_model_input_shape(m, d), 3);
+        xai_explain_context c = {.n_features = xai_model_input_size(m),
+                                 .image_c = (uint32_t)d[0], .image_h = (uint32_t)d[1],
+                                 .image_w = (uint32_t)d[2]};
+        xai_explain_options o = cam_options(), r;
+        assert_null(o.layer);
+        assert_int_equal(xai_explain_options_resolve(m, &o, &c, &r), XAI_OK);
+        assert_string_equal(r.layer, want);
+        ref_free(rf);
+        xai_model_free(m);
+    }
+}
+
 static void e2e_unsupported_models(void **state)
 {
     (void)state;
@@ -495,7 +524,9 @@ static void e2e_unsupported_models(void **state)
     tm_init(&t, TM_LINEAR, 16, 0, 2, 5);
     m = tm_wrap(&t, 0);
     xai_explain_context c16 = {.n_features = 16, .image_c = 1, .image_h = 4, .image_w = 4};
-    assert_int_equal(xai_explain_rows(m, &o, &c16, x, 0, 0, phi, NULL, 1), XAI_OK);
+    /* the layer is resolved with the options: refused even with no rows */
+    assert_int_equal(xai_explain_rows(m, &o, &c16, x, 0, 0, phi, NULL, 1), XAI_ERR_UNSUPPORTED);
+    assert_non_null(strstr(xai_last_error(), "callbacks model"));
     float x16[16] = {0};
     assert_int_equal(xai_explain_rows(m, &o, &c16, x16, 1, 0, phi, NULL, 1), XAI_ERR_UNSUPPORTED);
     assert_non_null(strstr(xai_last_error(), "callbacks model"));
@@ -518,6 +549,7 @@ int main(void)
         cmocka_unit_test(e2e_noise_deterministic),
         cmocka_unit_test(e2e_noise_recipe),
         cmocka_unit_test(e2e_unsupported_models),
+        cmocka_unit_test(resolve_names_default_layer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* tests/test_onnx_fixtures.c: the ONNX runtime against PyTorch: every
  * fixture model in tests/fixtures/models/ is run on the recorded inputs and
  * compared with the recorded outputs, scores, VJPs, target gradients and
- * layer taps (reference values from torch autograd, FIXTURES_FORMAT.md). */
+ * layer taps (reference values from torch autograd, tests/fixtures/FIXTURES_FORMAT.md). */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -154,7 +154,8 @@ typedef struct xai_explain_options {
      * patches), occlusion window side and stride (XAI_AUTO: the patch) */
     int32_t patch, window, stride;
     /* smooth-gradcam++: the layer (a tensor name, C x H x W per sample);
-     * NULL: the last convolutional layer with spatial size above 1x1 */
+     * NULL: the last convolutional layer with spatial size above 1x1.
+     * Resolving sets it to the layer used (a name owned by the model). */
     const char *layer;
     struct {
         xai_neighbourhood neighbourhood;

@@ -1,5 +1,5 @@
 /* tests/support/ref_file.h: reads the fixture reference files NAME.ref
- * (format: FIXTURES_FORMAT.md): blocks "KEY ROWS COLS" + rows of floats,
+ * (format: tests/fixtures/FIXTURES_FORMAT.md): blocks "KEY ROWS COLS" + rows of floats,
  * and "layer NAME 0". */
 #ifndef XAI_TEST_REF_FILE_H
 #define XAI_TEST_REF_FILE_H
