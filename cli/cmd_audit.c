@@ -27,7 +27,7 @@ static const char help[] =
     "approximates the model on several neighbourhoods (LFA loss: the methods x\n"
     "neighbourhoods table), computes PGI/PGU, infidelity, max-sensitivity\n"
     "(and deletion/insertion areas for images), ranks the methods with paired\n"
-    "95%% confidence intervals (ties within noise are reported as ties) and\n"
+    "95% confidence intervals (ties within noise are reported as ties) and\n"
     "recommends one.  See README, section \"Audit metrics\".\n\n"
     "  --model M            ONNX model (or plugin:PATH.so)\n"
     DATA_ARGS_HELP

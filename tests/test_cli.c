@@ -29,6 +29,31 @@ static void help_lists_commands(void **state)
     assert_non_null(strstr(r.out, "help"));
 }
 
+/* Every command listed by --help has a help page that starts with its usage
+ * and is printed verbatim (no printf escapes left in it). */
+static void every_command_has_help(void **state)
+{
+    (void)state;
+    assert_int_equal(cmd_run(&r, "--help"), 0);
+    char listing[sizeof r.out];
+    memcpy(listing, r.out, sizeof listing);
+    char *p = strstr(listing, "commands:\n");
+    assert_non_null(p);
+    int seen = 0;
+    for (char *line = strtok(p + 10, "\n"); line; line = strtok(NULL, "\n")) {
+        char name[32];
+        if (sscanf(line, " %31s", name) != 1 || strcmp(name, "help") == 0)
+            continue;
+        assert_int_equal(cmd_run(&r, "help %s", name), 0);
+        char want[64];
+        snprintf(want, sizeof want, "usage: xai %s", name);
+        assert_memory_equal(r.out, want, strlen(want));
+        assert_null(strstr(r.out, "%%"));
+        seen++;
+    }
+    assert_true(seen >= 4); /* info, predict, explain, audit */
+}
+
 static void usage_errors_exit_2(void **state)
 {
     (void)state;
@@ -58,6 +83,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(version),
         cmocka_unit_test(help_lists_commands),
+        cmocka_unit_test(every_command_has_help),
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(status_strings),
     };
