@@ -67,6 +67,8 @@ typedef struct g_node {
     size_t n_attrs;
     g_params p;
     int folded;   /* all outputs constant: not executed */
+    int after_score; /* the final Softmax/Sigmoid or a copy (Identity,
+                        Dropout) of its output: not executed for scores */
     double flops; /* per sample, set by infer for executed nodes */
 } g_node;
 

@@ -122,7 +122,7 @@ static g_view view_of(const g_tensor *t, float *p, size_t n)
 
 static int skipped(const graph *g, xai_output_kind kind, size_t i)
 {
-    return g->nodes[i].folded || (kind == XAI_OUTPUT_SCORE && (int)i == g->final_node);
+    return g->nodes[i].folded || (kind == XAI_OUTPUT_SCORE && g->nodes[i].after_score);
 }
 
 static int result_tensor(const graph *g, xai_output_kind kind)
@@ -238,9 +238,11 @@ xai_status g_tap(g_runner *r, xai_output_kind kind, const char *name,
         return xai_fail(XAI_ERR_INVALID,
                         "%s: tensor '%s' is a constant, not computed from the input",
                         g->path, name);
-    if (kind == XAI_OUTPUT_SCORE && g->final_node >= 0 && ti == g->output)
+    if (kind == XAI_OUTPUT_SCORE && g->t[ti].producer >= 0 &&
+        g->nodes[g->t[ti].producer].after_score)
         return xai_fail(XAI_ERR_INVALID,
-                        "%s: tensor '%s' is the final activation, not computed for scores",
+                        "%s: tensor '%s' is the final activation (or a copy of it), "
+                        "not computed for scores",
                         g->path, name);
     if (grad_act && !target)
         return xai_fail(XAI_ERR_INVALID, "layer tap: a gradient needs targets");

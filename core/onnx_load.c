@@ -412,12 +412,19 @@ static xai_status check_output(graph *g, const Onnx__ValueInfoProto *vi)
     }
     g->final_node = -1;
     g->score = g->output;
-    if (t->producer >= 0) {
-        const g_node *nd = &g->nodes[t->producer];
-        if (nd->op == OP_SOFTMAX || nd->op == OP_SIGMOID) {
-            g->final_node = t->producer;
-            g->score = nd->in[0];
-        }
+    /* The final activation, looking through copies of its output: tf2onnx
+     * ends graphs with an Identity naming the output.  Producers precede
+     * their consumers, so the walk goes strictly backwards and ends. */
+    int p = t->producer;
+    while (p >= 0 && (g->nodes[p].op == OP_IDENTITY || g->nodes[p].op == OP_DROPOUT) &&
+           g->nodes[p].in[0] >= 0)
+        p = g->t[g->nodes[p].in[0]].producer;
+    if (p >= 0 && (g->nodes[p].op == OP_SOFTMAX || g->nodes[p].op == OP_SIGMOID)) {
+        g->final_node = p;
+        g->score = g->nodes[p].in[0];
+        for (int q = t->producer; q != p; q = g->t[g->nodes[q].in[0]].producer)
+            g->nodes[q].after_score = 1;
+        g->nodes[p].after_score = 1;
     }
     return XAI_OK;
 }

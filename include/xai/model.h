@@ -55,7 +55,8 @@ size_t xai_model_output_size(const xai_model *m);
  * writes up to 4 dims, returns the rank. */
 int xai_model_input_shape(const xai_model *m, int64_t dims[4]);
 
-/* 1 if the graph ends in Softmax or Sigmoid (outputs are probabilities). */
+/* 1 if the graph ends in Softmax or Sigmoid, possibly followed by Identity or
+ * Dropout copies (as tf2onnx emits): outputs are probabilities. */
 int xai_model_outputs_probabilities(const xai_model *m);
 
 /* 1 if input gradients are exact (reverse mode), 0 if finite differences. */
