@@ -87,6 +87,16 @@ int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset
                           const char *model_path, const xai_model *m)
 {
     size_t have = xai_dataset_features(ds), want = xai_model_input_size(m);
+    uint32_t c, h, w;
+    int64_t d[4];
+    if (have == want && xai_dataset_image_shape(ds, &c, &h, &w) &&
+        xai_model_input_shape(m, d) == 3 && (d[0] != c || d[1] != h || d[2] != w)) {
+        fprintf(stderr, "xai %s: error: %s holds CHW images %ux%ux%u but the model %s "
+                "takes %lldx%lldx%lld per sample (an NHWC model needs its data in its "
+                "own layout, as CSV without --image-shape)\n", cmd, a->path, c, h, w,
+                model_path, (long long)d[0], (long long)d[1], (long long)d[2]);
+        return CLI_RUNTIME_ERROR;
+    }
     if (have == want)
         return CLI_OK;
     fprintf(stderr, "xai %s: error: %s has %zu features but the model %s takes %zu inputs%s\n",

@@ -112,6 +112,17 @@ static xai_status check_context(const xai_model *m, const xai_explain_context *c
             return xai_fail(XAI_ERR_SHAPE, "image shape %ux%ux%u does not "
                             "match %zu features", c->image_c, c->image_h,
                             c->image_w, D);
+        /* same count, other layout (e.g. an NHWC model): refuse rather than
+         * explain a model fed scrambled pixels */
+        int64_t d[4];
+        if (xai_model_input_shape(m, d) == 3 &&
+            (d[0] != c->image_c || d[1] != c->image_h || d[2] != c->image_w))
+            return xai_fail(XAI_ERR_SHAPE, "the model takes %lldx%lldx%lld per "
+                            "sample but the images are CHW %ux%ux%u (an NHWC "
+                            "model needs its data in its own layout, as CSV "
+                            "without --image-shape)", (long long)d[0],
+                            (long long)d[1], (long long)d[2], c->image_c,
+                            c->image_h, c->image_w);
     } else if (c->groups) {
         if (c->n_groups == 0 || c->n_groups > D)
             return xai_fail(XAI_ERR_INVALID, "%zu feature groups for %zu "

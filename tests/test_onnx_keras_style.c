@@ -13,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <xai/xai.h>
 
 #include "support/ref_file.h"
+#include "support/run_cmd.h"
+#include "support/shell.h"
 
 #define DIR "tests/fixtures/models/"
 
@@ -168,11 +171,59 @@ static void keras_cnn(void **state)
                 "sequential/dense/BiasAdd:0");
 }
 
-int main(void)
+/* CHW images (PNG data, --image-shape) fed to an NHWC model would be
+ * scrambled pixels: the explainer and the CLI refuse instead. */
+static void nhwc_model_refuses_chw_images(void **state)
 {
+    (void)state;
+    xai_model *m;
+    assert_int_equal(xai_model_load("tests/fixtures/models/keras_cnn.onnx", &m), XAI_OK);
+    float x[72] = {0}, phi[72];
+    xai_explain_options o = xai_explain_options_default();
+    o.method = XAI_METHOD_GRADIENT;
+    xai_explain_context c = {.n_features = 72, .image_c = 2, .image_h = 6, .image_w = 6};
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_ERR_SHAPE);
+    assert_string_equal(xai_last_error(),
+                        "the model takes 6x6x2 per sample but the images are CHW 2x6x6 "
+                        "(an NHWC model needs its data in its own layout, as CSV without "
+                        "--image-shape)");
+    /* the same rows without an image shape: the model's own layout, fine */
+    xai_explain_context flat = {.n_features = 72};
+    assert_int_equal(xai_explain_rows(m, &o, &flat, x, 1, 0, phi, NULL, 1), XAI_OK);
+    xai_model_free(m);
+
+    char csv[128], out[160], head[2048] = "", row[2048] = "";
+    tmp_file(csv, sizeof csv, "nhwc.csv");
+    for (int j = 0; j < 72; j++) {
+        char cell[16];
+        snprintf(cell, sizeof cell, "%sp%d", j ? "," : "", j);
+        strcat(head, cell);
+        snprintf(cell, sizeof cell, "%s0.5", j ? "," : "");
+        strcat(row, cell);
+    }
+    char text[4200];
+    snprintf(text, sizeof text, "%s\n%s\n", head, row);
+    file_write(csv, text);
+    snprintf(out, sizeof out, "%s.pred.csv", csv);
+    static cmd_result r;
+    assert_int_equal(cmd_run(&r, "predict --model tests/fixtures/models/keras_cnn.onnx "
+                                 "--data %s --image-shape 2,6,6 --out %s", csv, out), 1);
+    assert_non_null(strstr(r.err, "holds CHW images 2x6x6 but the model"));
+    assert_int_equal(access(out, F_OK), -1);
+    assert_int_equal(cmd_run(&r, "predict --model tests/fixtures/models/keras_cnn.onnx "
+                                 "--data %s --out %s", csv, out), 0);
+    unlink(out);
+    unlink(csv);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    cmd_init(argv[0]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keras_mlp),
         cmocka_unit_test(keras_cnn),
+        cmocka_unit_test(nhwc_model_refuses_chw_images),
     };
     return cmocka_run_group_tests_name("onnx_keras_style", tests, NULL, NULL);
 }
