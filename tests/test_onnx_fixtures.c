@@ -13,48 +13,9 @@
 
 #include <xai/xai.h>
 
-#include "support/ref_file.h"
+#include "support/ref_check.h"
 
 #define DIR "tests/fixtures/models/"
-
-/* Max over entries of |got - ref| / scale, scale = the largest |ref| of the
- * row (a relative error that stays meaningful for entries near zero). */
-static double row_rel_err(const float *got, const ref_block *b)
-{
-    double worst = 0;
-    for (size_t i = 0; i < b->rows; i++) {
-        double scale = 0;
-        for (size_t j = 0; j < b->cols; j++)
-            scale = fmax(scale, fabs(b->v[i * b->cols + j]));
-        if (scale == 0)
-            scale = 1;
-        for (size_t j = 0; j < b->cols; j++) {
-            double e = fabs((double)got[i * b->cols + j] - b->v[i * b->cols + j]) / scale;
-            worst = fmax(worst, e);
-        }
-    }
-    return worst;
-}
-
-static void expect_close(const char *model, const char *key, const float *got,
-                         const ref_block *b, double tol)
-{
-    assert_non_null(b);
-    double e = row_rel_err(got, b);
-    if (e > tol)
-        fail_msg("%s: %s differs from PyTorch by %.3g (relative to the row's "
-                 "largest value; tolerance %.1g)",
-                 model, key, e, tol);
-}
-
-static float *to_float(const ref_block *b)
-{
-    float *p = malloc(b->rows * b->cols * sizeof *p);
-    assert_non_null(p);
-    for (size_t i = 0; i < b->rows * b->cols; i++)
-        p[i] = (float)b->v[i];
-    return p;
-}
 
 static void check_model(const char *name, double tol, int expect_probs)
 {
@@ -70,39 +31,18 @@ static void check_model(const char *name, double tol, int expect_probs)
     assert_int_equal(xai_model_outputs_probabilities(m), expect_probs);
     assert_int_equal(xai_model_has_gradient(m), 1);
 
-    const ref_block *in = ref_get(rf, "input"), *out = ref_get(rf, "output");
-    assert_non_null(in);
-    assert_non_null(out);
-    size_t n = in->rows, D = in->cols, K = out->cols;
-    assert_int_equal(xai_model_input_size(m), D);
-    assert_int_equal(xai_model_output_size(m), K);
-    float *x = to_float(in), *y = malloc(n * K * sizeof *y),
-          *dx = malloc(n * D * sizeof *dx), *dy = to_float(ref_get(rf, "dy"));
+    ref_check_runtime(name, m, rf, tol, tol);
+
+    /* layer taps: the activation and d score[target] / d activation */
+    const ref_block *in = ref_get(rf, "input"), *tb = ref_get(rf, "target");
+    size_t n = in->rows, K = xai_model_output_size(m);
+    float *x = ref_to_float(in), *y = malloc(n * K * sizeof *y);
     int32_t *target = malloc(n * sizeof *target);
-    assert_true(y && dx && target);
-    xai_runner *r;
-    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
-
-    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, n, y), XAI_OK);
-    expect_close(name, "output", y, out, tol);
-    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_SCORE, x, n, y), XAI_OK);
-    expect_close(name, "score", y, ref_get(rf, "score"), tol);
-
-    assert_int_equal(xai_runner_vjp(r, XAI_OUTPUT_PROB, x, n, dy, dx, y), XAI_OK);
-    expect_close(name, "vjp_output", dx, ref_get(rf, "vjp_output"), tol);
-    expect_close(name, "output (from vjp)", y, out, tol);
-    assert_int_equal(xai_runner_vjp(r, XAI_OUTPUT_SCORE, x, n, dy, dx, NULL), XAI_OK);
-    expect_close(name, "vjp_score", dx, ref_get(rf, "vjp_score"), tol);
-
-    const ref_block *tb = ref_get(rf, "target");
-    assert_non_null(tb);
+    assert_true(y && target);
     for (size_t i = 0; i < n; i++)
         target[i] = (int32_t)tb->v[i];
-    assert_int_equal(xai_runner_grad(r, XAI_OUTPUT_PROB, x, n, target, dx, NULL), XAI_OK);
-    expect_close(name, "grad_target", dx, ref_get(rf, "grad_target"), tol);
-    assert_int_equal(xai_runner_grad(r, XAI_OUTPUT_SCORE, x, n, target, dx, NULL), XAI_OK);
-    expect_close(name, "grad_target_score", dx, ref_get(rf, "grad_target_score"), tol);
-
+    xai_runner *r;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
     if (rf->layer[0]) {
         /* the layer is the last conv layer of the model */
         size_t nc = xai_model_conv_layer_count(m);
@@ -120,9 +60,9 @@ static void check_model(const char *name, double tol, int expect_probs)
         assert_int_equal(xai_runner_tap(r, XAI_OUTPUT_SCORE, rf->layer, x, n, target,
                                         a, g, y),
                          XAI_OK);
-        expect_close(name, "act", a, act, tol);
-        expect_close(name, "grad_act", g, ga, tol);
-        expect_close(name, "score (from tap)", y, ref_get(rf, "score"), tol);
+        ref_expect_close(name, "act", a, act, tol);
+        ref_expect_close(name, "grad_act", g, ga, tol);
+        ref_expect_close(name, "score (from tap)", y, ref_get(rf, "score"), tol);
         free(a);
         free(g);
     }
@@ -132,8 +72,6 @@ static void check_model(const char *name, double tol, int expect_probs)
     xai_model_free(m);
     free(x);
     free(y);
-    free(dx);
-    free(dy);
     free(target);
     ref_free(rf);
 }
