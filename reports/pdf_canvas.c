@@ -308,8 +308,10 @@ static int finite_all(const double *v, size_t n)
     return 1;
 }
 
-xai_status xai_canvas_text(xai_canvas *c, xai_font font, double size,
-                           xai_pdf_rgb color, double x, double y, const char *utf8)
+/* Text with its baseline starting at (x, y): horizontal, or rotated a
+ * quarter turn counter-clockwise (reading upwards) when up is set. */
+static xai_status draw_text(xai_canvas *c, xai_font font, double size, xai_pdf_rgb color,
+                            double x, double y, const char *utf8, int up)
 {
     HPDF_Page page = NULL;
     const char *t;
@@ -322,31 +324,27 @@ xai_status xai_canvas_text(xai_canvas *c, xai_font font, double size,
     set_fill(page, color);
     HPDF_Page_BeginText(page);
     HPDF_Page_SetFontAndSize(page, c->font[font], (HPDF_REAL)size);
-    HPDF_Page_TextOut(page, (HPDF_REAL)x, (HPDF_REAL)y, t);
+    if (up) {
+        HPDF_Page_SetTextMatrix(page, 0, 1, -1, 0, (HPDF_REAL)x, (HPDF_REAL)y);
+        HPDF_Page_ShowText(page, t);
+    } else {
+        HPDF_Page_TextOut(page, (HPDF_REAL)x, (HPDF_REAL)y, t);
+    }
     HPDF_Page_EndText(page);
     HPDF_CHECK(c, "drawing text");
     return XAI_OK;
 }
 
+xai_status xai_canvas_text(xai_canvas *c, xai_font font, double size,
+                           xai_pdf_rgb color, double x, double y, const char *utf8)
+{
+    return draw_text(c, font, size, color, x, y, utf8, 0);
+}
+
 xai_status xai_canvas_text_up(xai_canvas *c, xai_font font, double size,
                               xai_pdf_rgb color, double x, double y, const char *utf8)
 {
-    HPDF_Page page = NULL;
-    const char *t;
-    XAI_TRY(current_page(c, &page));
-    if (!isfinite(x) || !isfinite(y) || !(size > 0))
-        return xai_fail(XAI_ERR_INTERNAL, "PDF: text placed at a non-finite position");
-    XAI_TRY(sanitize(c, utf8, &t));
-    if (!*t)
-        return XAI_OK;
-    set_fill(page, color);
-    HPDF_Page_BeginText(page);
-    HPDF_Page_SetFontAndSize(page, c->font[font], (HPDF_REAL)size);
-    HPDF_Page_SetTextMatrix(page, 0, 1, -1, 0, (HPDF_REAL)x, (HPDF_REAL)y);
-    HPDF_Page_ShowText(page, t);
-    HPDF_Page_EndText(page);
-    HPDF_CHECK(c, "drawing text");
-    return XAI_OK;
+    return draw_text(c, font, size, color, x, y, utf8, 1);
 }
 
 /* ---- shapes and images --------------------------------------------------- */
