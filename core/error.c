@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static _Thread_local char last_error[1024];
 
@@ -38,4 +39,19 @@ xai_status xai_fail(xai_status status, const char *fmt, ...)
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
     return status;
+}
+
+xai_status xai_floats_reserve(float **p, size_t *cap, size_t len)
+{
+    size_t bytes;
+    if (len <= *cap)
+        return XAI_OK;
+    if (!xai_mul_size(len, sizeof **p, &bytes))
+        return xai_fail(XAI_ERR_NOMEM, "%zu floats of working memory is too many", len);
+    float *q = realloc(*p, bytes);
+    if (!q)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu floats of working memory)", len);
+    *p = q;
+    *cap = len;
+    return XAI_OK;
 }

@@ -20,6 +20,10 @@ static inline int xai_mul3_size(size_t a, size_t b, size_t c, size_t *out)
     return xai_mul_size(a, b, &ab) && xai_mul_size(ab, c, out);
 }
 
+/* Grows the float buffer *p (holding *cap floats) to at least len floats,
+ * keeping its contents; the size in bytes is overflow-checked. */
+xai_status xai_floats_reserve(float **p, size_t *cap, size_t len);
+
 /* Propagates a non-OK status. */
 #define XAI_TRY(expr)                                                          \
     do {                                                                       \

@@ -139,14 +139,7 @@ xai_status g_broadcast_shape(graph *g, g_node *nd, const g_tensor *a,
 
 xai_status g_ws_reserve(g_ws *w, size_t len)
 {
-    if (len <= w->len)
-        return XAI_OK;
-    float *p = realloc(w->p, len * sizeof *p);
-    if (!p)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu floats of workspace)", len);
-    w->p = p;
-    w->len = len;
-    return XAI_OK;
+    return xai_floats_reserve(&w->p, &w->len, len);
 }
 
 void g_ws_free(g_ws *w)

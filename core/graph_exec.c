@@ -253,13 +253,7 @@ xai_status g_tap(g_runner *r, xai_output_kind kind, const char *name,
     if (grad_act) {
         if (!xai_mul_size(rows, K, &len))
             return xai_fail(XAI_ERR_NOMEM, "batch too large");
-        if (len > r->onehot_len) {
-            float *p = realloc(r->onehot, len * sizeof *p);
-            if (!p)
-                return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu floats)", len);
-            r->onehot = p;
-            r->onehot_len = len;
-        }
+        XAI_TRY(xai_floats_reserve(&r->onehot, &r->onehot_len, len));
     }
     for (size_t s = 0; s < n; s += rows) {
         size_t cur = n - s < rows ? n - s : rows;

@@ -21,7 +21,7 @@ struct xai_model {
 struct xai_runner {
     const xai_model *m;
     void *state;
-    float *scratch; /* finite differences and one-hot dy */
+    float *scratch; /* finite differences */
     size_t scratch_len;
 };
 
@@ -214,18 +214,6 @@ void xai_runner_free(xai_runner *r)
 
 const xai_model *xai_runner_model(const xai_runner *r) { return r->m; }
 
-static xai_status scratch_reserve(xai_runner *r, size_t len)
-{
-    if (len <= r->scratch_len)
-        return XAI_OK;
-    float *p = realloc(r->scratch, len * sizeof *p);
-    if (!p)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu floats of scratch)", len);
-    r->scratch = p;
-    r->scratch_len = len;
-    return XAI_OK;
-}
-
 xai_status xai_runner_forward(xai_runner *r, xai_output_kind kind,
                               const float *x, size_t n, float *y)
 {
@@ -245,7 +233,7 @@ static xai_status fd_vjp(xai_runner *r, xai_output_kind kind, const float *x,
     if (!xai_mul3_size(2, D, D, &len_x) || !xai_mul3_size(2, D, K, &len_y) ||
         len_x + len_y < len_x)
         return xai_fail(XAI_ERR_NOMEM, "finite differences: %zu inputs too many", D);
-    XAI_TRY(scratch_reserve(r, len_x + len_y));
+    XAI_TRY(xai_floats_reserve(&r->scratch, &r->scratch_len, len_x + len_y));
     float *xs = r->scratch, *ys = r->scratch + len_x;
     for (size_t i = 0; i < n; i++) {
         const float *xi = x + i * D;
