@@ -137,6 +137,14 @@ xai_status g_broadcast_shape(graph *g, g_node *nd, const g_tensor *a,
     return XAI_OK;
 }
 
+int g_tensor_find(const graph *g, const char *name)
+{
+    for (size_t i = g->n_t; i-- > 0;)
+        if (g->t[i].name && strcmp(g->t[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
 xai_status g_ws_reserve(g_ws *w, size_t len)
 {
     return xai_floats_reserve(&w->p, &w->len, len);

@@ -159,6 +159,8 @@ int g_const_ints(graph *g, const g_node *nd, int k, int64_t *v, int max);
 xai_status g_broadcast_shape(graph *g, g_node *nd, const g_tensor *a,
                              const g_tensor *b, int *rank, int64_t *dims);
 
+/* Index of the tensor called name (the latest one added), or -1. */
+int g_tensor_find(const graph *g, const char *name);
 xai_status g_ws_reserve(g_ws *w, size_t len);
 void g_ws_free(g_ws *w);
 

@@ -228,10 +228,7 @@ xai_status g_tap(g_runner *r, xai_output_kind kind, const char *name,
                  float *grad_act, float *y)
 {
     const graph *g = r->g;
-    int ti = -1;
-    for (size_t i = 0; i < g->n_t && ti < 0; i++)
-        if (strcmp(g->t[i].name, name) == 0)
-            ti = (int)i;
+    int ti = g_tensor_find(g, name);
     if (ti < 0)
         return xai_fail(XAI_ERR_INVALID, "%s: no tensor named '%s'", g->path, name);
     if (!g->t[ti].batched || g->t[ti].dtype != G_F32)

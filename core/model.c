@@ -126,7 +126,6 @@ typedef struct callbacks_impl {
     xai_predict_fn predict;
     xai_vjp_fn vjp;
     void *user;
-    size_t n_in, n_out;
 } callbacks_impl;
 
 static void cb_free(void *impl) { free(impl); }
@@ -177,7 +176,7 @@ xai_status xai_model_from_callbacks(size_t n_inputs, size_t n_outputs,
     callbacks_impl *c = malloc(sizeof *c);
     if (!c)
         return xai_fail(XAI_ERR_NOMEM, "out of memory creating a model");
-    *c = (callbacks_impl){predict, vjp, user, n_inputs, n_outputs};
+    *c = (callbacks_impl){predict, vjp, user};
     xai_model_desc d = {.n_inputs = n_inputs,
                         .n_outputs = n_outputs,
                         .outputs_probabilities = outputs_probabilities};

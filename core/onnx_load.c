@@ -99,14 +99,6 @@ static int wire_scan(const uint8_t *p, size_t len, size_t *at)
 
 /* ---- tensors ---- */
 
-static int find_tensor(const graph *g, const char *name)
-{
-    for (size_t i = g->n_t; i-- > 0;)
-        if (g->t[i].name && strcmp(g->t[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 static xai_status add_tensor(graph *g, const char *name, int *idx)
 {
     if (g->n_t == g->cap_t) {
@@ -343,7 +335,7 @@ static xai_status read_node(graph *g, size_t i, const Onnx__NodeProto *np)
     nd->n_out = (int)np->n_output;
     for (size_t k = 0; k < np->n_input; k++) {
         const char *nm = np->input[k];
-        nd->in[k] = nm[0] ? find_tensor(g, nm) : -1;
+        nd->in[k] = nm[0] ? g_tensor_find(g, nm) : -1;
         if (nm[0] && nd->in[k] < 0)
             return g_node_fail(g, nd, XAI_ERR_PARSE,
                                "input '%s' is not produced by any earlier node, "
@@ -356,7 +348,7 @@ static xai_status read_node(graph *g, size_t i, const Onnx__NodeProto *np)
         nd->out[k] = -1;
         if (!nm[0])
             continue;
-        if (find_tensor(g, nm) >= 0)
+        if (g_tensor_find(g, nm) >= 0)
             return g_node_fail(g, nd, XAI_ERR_PARSE, "output '%s' is defined twice", nm);
         XAI_TRY(add_tensor(g, nm, &nd->out[k]));
         g->t[nd->out[k]].producer = (int)i;
@@ -386,7 +378,7 @@ static xai_status read_node(graph *g, size_t i, const Onnx__NodeProto *np)
 static xai_status check_output(graph *g, const Onnx__ValueInfoProto *vi)
 {
     const char *nm = vi->name ? vi->name : "";
-    g->output = find_tensor(g, nm);
+    g->output = g_tensor_find(g, nm);
     if (g->output < 0)
         return xai_fail(XAI_ERR_PARSE,
                         "%s: graph output '%s' is not produced by any node", g->path, nm);
@@ -462,7 +454,7 @@ static xai_status build(graph *g, const Onnx__ModelProto *mp)
     g->input = -1;
     for (size_t i = 0; i < gp->n_input; i++) {
         const char *nm = gp->input[i]->name ? gp->input[i]->name : "";
-        if (find_tensor(g, nm) >= 0)
+        if (g_tensor_find(g, nm) >= 0)
             continue; /* an initializer listed as an input (IR < 4) */
         if (g->input >= 0)
             return xai_fail(XAI_ERR_UNSUPPORTED,

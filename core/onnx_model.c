@@ -2,7 +2,6 @@
  * into an xai_model (core/model_impl.h). */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <xai/rng.h>
 
@@ -57,18 +56,16 @@ static xai_status tap(void *state, xai_output_kind kind, const char *name,
 static int tensor_shape(const void *p, const char *name, int64_t dims[4])
 {
     const graph *g = ((const onnx_impl *)p)->g;
-    for (size_t i = 0; i < g->n_t; i++) {
-        const g_tensor *t = &g->t[i];
-        if (strcmp(t->name, name) != 0)
-            continue;
-        int off = t->batched ? 1 : 0, r = t->rank - off;
-        if (r > 4)
-            return -1;
-        for (int k = 0; k < r; k++)
-            dims[k] = t->dims[k + off];
-        return r;
-    }
-    return -1;
+    int i = g_tensor_find(g, name);
+    if (i < 0)
+        return -1;
+    const g_tensor *t = &g->t[i];
+    int off = t->batched ? 1 : 0, r = t->rank - off;
+    if (r > 4)
+        return -1;
+    for (int k = 0; k < r; k++)
+        dims[k] = t->dims[k + off];
+    return r;
 }
 
 static void describe(const void *p, xai_model_info *info)
