@@ -4,7 +4,6 @@
  * map from the separately averaged moments (gradcam_math.c), bilinear
  * upsampling to the image, the pixel's value written to each of its
  * channels.  sigma = 0 evaluates a single copy: Grad-CAM++. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,24 +94,6 @@ static xai_status pick_layer(const xai_model *m, const char *want, cam_layer *L)
                     "%s); name a C x H x W tensor as the layer", what, convs);
 }
 
-/* The images' value range, as the engine's plan uses it for noise: given,
- * else max - min over the column statistics, else 1. */
-static double value_range(const xai_explain_context *c)
-{
-    if (c->value_range > 0)
-        return c->value_range;
-    if (c->stats) {
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t j = 0; j < c->n_features; j++) {
-            lo = fmin(lo, c->stats[j].min);
-            hi = fmax(hi, c->stats[j].max);
-        }
-        if (isfinite(hi - lo) && hi > lo)
-            return hi - lo;
-    }
-    return 1.0;
-}
-
 static xai_status explain_row(xai_runner *r, const xai_explain_options *o,
                               const xai_explain_context *ctx, const float *x,
                               xai_rng *rng, int32_t target, float *phi,
@@ -140,7 +121,7 @@ static xai_status explain_row(xai_runner *r, const xai_explain_options *o,
         goto out;
     }
     /* copy k, feature j: x_j + sd * N(0, 1), drawn in that order */
-    double sd = o->sigma * value_range(ctx);
+    double sd = o->sigma * xai_image_value_range(ctx);
     for (size_t k = 0; k < n; k++) {
         tg[k] = target;
         for (size_t j = 0; j < D; j++)

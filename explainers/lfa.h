@@ -70,6 +70,9 @@ xai_status xai_plan_init(xai_plan *p, const xai_model *m,
                          const xai_explain_options *opt,
                          const xai_explain_context *ctx);
 void xai_plan_free(xai_plan *p);
+/* The images' value range (the noise scale unit): ctx->value_range if
+ * given, else max - min over the column statistics, else 1. */
+double xai_image_value_range(const xai_explain_context *c);
 
 /* One row's work. */
 typedef struct xai_job {
