@@ -6,29 +6,34 @@
 #include "audit_impl.h"
 #include "core/error.h"
 
+enum { ACC_CHUNK = 256 }; /* rows per model call */
+
 typedef struct acc_call {
     const xai_model *m;
     const float *x;
-    size_t D, K;
+    size_t n, D, K;
     int32_t *pred;
 } acc_call;
 
-static xai_status acc_row(void *vc, xai_runner *r, size_t i)
+/* Predictions of rows [b * ACC_CHUNK, ...) from one batched forward. */
+static xai_status acc_chunk(void *vc, xai_runner *r, size_t b)
 {
     const acc_call *c = vc;
-    float *y = audit_alloc(c->K, sizeof *y, "model outputs");
+    size_t i0 = b * ACC_CHUNK, n = c->n - i0 < ACC_CHUNK ? c->n - i0 : ACC_CHUNK;
+    float *y = audit_alloc(n, c->K * sizeof *y, "model outputs");
     if (!y)
         return XAI_ERR_NOMEM;
-    xai_status st = xai_runner_forward(r, XAI_OUTPUT_PROB, c->x + i * c->D, 1, y);
-    if (st == XAI_OK) {
+    xai_status st = xai_runner_forward(r, XAI_OUTPUT_PROB, c->x + i0 * c->D, n, y);
+    for (size_t i = 0; st == XAI_OK && i < n; i++) {
+        const float *yi = y + i * c->K;
         size_t best = 0;
         if (c->K == 1)
-            best = y[0] >= 0.5f;
+            best = yi[0] >= 0.5f;
         else
             for (size_t k = 1; k < c->K; k++)
-                if (y[k] > y[best])
+                if (yi[k] > yi[best])
                     best = k;
-        c->pred[i] = (int32_t)best;
+        c->pred[i0 + i] = (int32_t)best;
     }
     free(y);
     return st;
@@ -49,7 +54,7 @@ xai_status xai_audit_accuracy(const xai_model *m, const float *x,
         if (!(labels[i] >= 0) || labels[i] != floorf(labels[i]) || labels[i] >= (float)C)
             return xai_fail(XAI_ERR_INVALID, "accuracy: row %zu: label %g is not a "
                             "class index in 0..%zu", i, labels[i], C - 1);
-    acc_call c = {m, x, xai_model_input_size(m), K, NULL};
+    acc_call c = {m, x, n, xai_model_input_size(m), K, NULL};
     size_t *count = calloc(C, sizeof *count);
     c.pred = audit_alloc(n, sizeof *c.pred, "predictions");
     xai_status st = XAI_ERR_NOMEM;
@@ -57,7 +62,7 @@ xai_status xai_audit_accuracy(const xai_model *m, const float *x,
         free(count), free(c.pred);
         return xai_fail(XAI_ERR_NOMEM, "accuracy: out of memory");
     }
-    st = audit_for_rows(m, n, n_threads, acc_row, &c);
+    st = audit_for_rows(m, (n + ACC_CHUNK - 1) / ACC_CHUNK, n_threads, acc_chunk, &c);
     if (st == XAI_OK) {
         size_t hit = 0, best = 0;
         for (size_t i = 0; i < n; i++) {

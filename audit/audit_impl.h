@@ -26,18 +26,16 @@ xai_status audit_for_rows(const xai_model *m, size_t n_rows, int n_threads,
 xai_status audit_check(const xai_audit_setup *s, const float *x, size_t n_rows,
                        const float *phi, const char *metric);
 
-/* The explained output of row `row` (x its input): index into *t and
- * f_t(x) into *fx. */
-xai_status audit_row_target(const xai_audit_setup *s, xai_runner *r,
-                            const float *x, size_t row, int32_t *t, double *fx);
-
 /* Noise scale of feature j: stats std, 1 without stats or for a zero std. */
 double audit_scale(const xai_audit_setup *s, size_t j);
 
-/* Evaluates output t of f on n rows of x into y (n doubles), using buf
- * (n x outputs floats) as scratch. */
-xai_status audit_eval(const xai_audit_setup *s, xai_runner *r, const float *x,
-                      size_t n, int32_t t, float *buf, double *y);
+/* One model call for row `row`: f on the n rows of pts, pts[ix] being the
+ * row's own input x.  The explained output t (the given target, else the
+ * argmax of f(x)) into *t, f_t(x) into *fx, f_t of every row into y (n
+ * doubles); buf (n x outputs floats) is scratch. */
+xai_status audit_eval_row(const xai_audit_setup *s, xai_runner *r, size_t row,
+                          const float *pts, size_t n, size_t ix, float *buf,
+                          int32_t *t, double *fx, double *y);
 
 /* order[0..n) = indices sorted by key descending (ties: lower index first). */
 void audit_order_desc(const double *key, size_t n, uint32_t *order);

@@ -72,10 +72,6 @@ static xai_status del_row(void *vc, xai_runner *r, size_t i)
         !(y = audit_alloc(n, sizeof *y, "deletion outputs")) ||
         !(order = audit_alloc(U, sizeof *order, "deletion ranking")))
         goto out;
-    int32_t t;
-    double fx;
-    if ((st = audit_row_target(s, r, x, i, &t, &fx)) != XAI_OK)
-        goto out;
     for (size_t j = 0; j < D; j++)
         fill[j] = g->fill ? g->fill[j] : 0.0f;
     /* unit score: summed attribution over its pixels and channels */
@@ -104,7 +100,9 @@ static xai_status del_row(void *vc, xai_runner *r, size_t i)
             copy_unit(c, order[moved], x, icur);
         }
     }
-    if ((st = audit_eval(s, r, pts, n, t, buf, y)) != XAI_OK)
+    int32_t t;
+    double fx;
+    if ((st = audit_eval_row(s, r, i, pts, n, 0, buf, &t, &fx, y)) != XAI_OK)
         goto out;
     if (c->dc)
         memcpy(c->dc + i * (T + 1), y, (T + 1) * sizeof *y);

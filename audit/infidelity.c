@@ -2,6 +2,7 @@
  * INFD = mean_s (I_s . phi - (f(x) - f(x - I_s)))^2, I_sj ~ N(0, (sigma s_j)^2). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "audit_impl.h"
 #include "core/error.h"
@@ -23,14 +24,11 @@ static xai_status infd_row(void *vc, xai_runner *r, size_t i)
     xai_status st = XAI_ERR_NOMEM;
     float *pts = NULL, *buf = NULL;
     double *dot = NULL, *y = NULL;
-    if (!(pts = audit_alloc(S, D * sizeof *pts, "infidelity batch")) ||
-        !(buf = audit_alloc(S, KO * sizeof *buf, "infidelity outputs")) ||
+    /* the batch: S perturbed rows, then x itself */
+    if (!(pts = audit_alloc(S + 1, D * sizeof *pts, "infidelity batch")) ||
+        !(buf = audit_alloc(S + 1, KO * sizeof *buf, "infidelity outputs")) ||
         !(dot = audit_alloc(S, sizeof *dot, "infidelity")) ||
-        !(y = audit_alloc(S, sizeof *y, "infidelity")))
-        goto out;
-    int32_t t;
-    double fx;
-    if ((st = audit_row_target(s, r, x, i, &t, &fx)) != XAI_OK)
+        !(y = audit_alloc(S + 1, sizeof *y, "infidelity")))
         goto out;
     xai_rng rng;
     xai_rng_init(&rng, s->seed ^ AUDIT_TAG_INFD, s->first_instance + i);
@@ -44,7 +42,10 @@ static xai_status infd_row(void *vc, xai_runner *r, size_t i)
         }
         dot[q] = d;
     }
-    if ((st = audit_eval(s, r, pts, S, t, buf, y)) != XAI_OK)
+    memcpy(pts + S * D, x, D * sizeof *x);
+    int32_t t;
+    double fx;
+    if ((st = audit_eval_row(s, r, i, pts, S + 1, S, buf, &t, &fx, y)) != XAI_OK)
         goto out;
     double acc = 0;
     for (size_t q = 0; q < S; q++) {

@@ -33,25 +33,17 @@ static xai_status mask_row(void *vc, xai_runner *r, size_t i)
     float *pts = NULL, *y = NULL;
     uint8_t *mask = NULL;
     double *phiu = NULL, *fz = NULL;
-    if (!xai_mul_size(S, nb, &n)) {
+    if (!xai_mul_size(S, nb, &n) || n == SIZE_MAX) {
         xai_fail(XAI_ERR_NOMEM, "mask loss: %zu samples x %zu background rows", S, nb);
         goto out;
     }
-    if (!(pts = audit_alloc(n, D * sizeof *pts, "mask loss batch")) ||
-        !(y = audit_alloc(n, K * sizeof *y, "mask loss outputs")) ||
+    /* the batch: n masked rows, then x itself (for the predicted class) */
+    if (!(pts = audit_alloc(n + 1, D * sizeof *pts, "mask loss batch")) ||
+        !(y = audit_alloc(n + 1, K * sizeof *y, "mask loss outputs")) ||
         !(mask = audit_alloc(S, U, "mask loss masks")) ||
         !(phiu = audit_alloc(U, sizeof *phiu, "mask loss units")) ||
         !(fz = audit_alloc(S, sizeof *fz, "mask loss outputs")))
         goto out;
-    int32_t t = c->target;
-    if (t == XAI_TARGET_PRED) {
-        if ((st = xai_runner_forward(r, c->output, x, 1, y)) != XAI_OK)
-            goto out;
-        t = 0;
-        for (size_t k = 1; k < K; k++)
-            if (y[k] > y[t])
-                t = (int32_t)k;
-    }
     for (size_t u = 0; u < U; u++) {
         phiu[u] = 0;
         for (size_t q = p->ustart[u]; q < p->ustart[u + 1]; q++)
@@ -71,8 +63,17 @@ static xai_status mask_row(void *vc, xai_runner *r, size_t i)
                     for (size_t q = p->ustart[u]; q < p->ustart[u + 1]; q++)
                         z[p->ufeat[q]] = p->base[b * D + p->ufeat[q]];
         }
-    if ((st = xai_runner_forward(r, c->output, pts, n, y)) != XAI_OK)
+    memcpy(pts + n * D, x, D * sizeof *x);
+    if ((st = xai_runner_forward(r, c->output, pts, n + 1, y)) != XAI_OK)
         goto out;
+    int32_t t = c->target;
+    if (t == XAI_TARGET_PRED) {
+        const float *yx = y + n * K;
+        t = 0;
+        for (size_t k = 1; k < K; k++)
+            if (yx[k] > yx[t])
+                t = (int32_t)k;
+    }
     double mean = 0;
     for (size_t s = 0; s < S; s++) {
         double f = 0, g = 0;

@@ -31,21 +31,18 @@ static xai_status pgi_row(void *vc, xai_runner *r, size_t i)
     double *key = NULL, *y = NULL;
     uint32_t *order = NULL;
     uint8_t *top = NULL;
-    if (!xai_mul3_size(2, K, S, &n)) {
+    if (!xai_mul3_size(2, K, S, &n) || n == SIZE_MAX) {
         xai_fail(XAI_ERR_NOMEM, "PGI: 2 x %zu x %zu perturbed rows: too many", K, S);
         goto out;
     }
-    if (!(pts = audit_alloc(n, D * sizeof *pts, "PGI batch")) ||
-        !(buf = audit_alloc(n, KO * sizeof *buf, "PGI outputs")) ||
+    /* the batch: n perturbed rows, then x itself */
+    if (!(pts = audit_alloc(n + 1, D * sizeof *pts, "PGI batch")) ||
+        !(buf = audit_alloc(n + 1, KO * sizeof *buf, "PGI outputs")) ||
         !(eps = audit_alloc(S, D * sizeof *eps, "PGI noise")) ||
         !(key = audit_alloc(D, sizeof *key, "PGI ranking")) ||
-        !(y = audit_alloc(n, sizeof *y, "PGI outputs")) ||
+        !(y = audit_alloc(n + 1, sizeof *y, "PGI outputs")) ||
         !(order = audit_alloc(D, sizeof *order, "PGI ranking")) ||
         !(top = audit_alloc(D, 1, "PGI ranking")))
-        goto out;
-    int32_t t;
-    double fx;
-    if ((st = audit_row_target(s, r, x, i, &t, &fx)) != XAI_OK)
         goto out;
     xai_rng rng;
     xai_rng_init(&rng, s->seed ^ AUDIT_TAG_PGI, s->first_instance + i);
@@ -67,7 +64,10 @@ static xai_status pgi_row(void *vc, xai_runner *r, size_t i)
             }
         }
     }
-    if ((st = audit_eval(s, r, pts, n, t, buf, y)) != XAI_OK)
+    memcpy(pts + n * D, x, D * sizeof *x);
+    int32_t t;
+    double fx;
+    if ((st = audit_eval_row(s, r, i, pts, n + 1, n, buf, &t, &fx, y)) != XAI_OK)
         goto out;
     for (size_t k = 0; k < K; k++) {
         double gi = 0, gu = 0;

@@ -73,37 +73,24 @@ double audit_scale(const xai_audit_setup *s, size_t j)
     return s->stats[j].std;
 }
 
-xai_status audit_eval(const xai_audit_setup *s, xai_runner *r, const float *x,
-                      size_t n, int32_t t, float *buf, double *y)
+xai_status audit_eval_row(const xai_audit_setup *s, xai_runner *r, size_t row,
+                          const float *pts, size_t n, size_t ix, float *buf,
+                          int32_t *t, double *fx, double *y)
 {
-    size_t K = xai_model_output_size(s->model);
-    XAI_TRY(xai_runner_forward(r, s->output, x, n, buf));
+    size_t K = xai_model_output_size(s->model), best = 0;
+    XAI_TRY(xai_runner_forward(r, s->output, pts, n, buf));
+    const float *yx = buf + ix * K;
+    if (s->target)
+        best = (size_t)s->target[row];
+    else
+        for (size_t k = 1; k < K; k++)
+            if (yx[k] > yx[best])
+                best = k;
+    *t = (int32_t)best;
+    *fx = yx[best];
     for (size_t i = 0; i < n; i++)
-        y[i] = buf[i * K + (size_t)t];
+        y[i] = buf[i * K + best];
     return XAI_OK;
-}
-
-xai_status audit_row_target(const xai_audit_setup *s, xai_runner *r,
-                            const float *x, size_t row, int32_t *t, double *fx)
-{
-    size_t K = xai_model_output_size(s->model);
-    float *y = audit_alloc(K, sizeof *y, "model outputs");
-    if (!y)
-        return XAI_ERR_NOMEM;
-    xai_status st = xai_runner_forward(r, s->output, x, 1, y);
-    if (st == XAI_OK) {
-        size_t best = 0;
-        if (s->target)
-            best = (size_t)s->target[row];
-        else
-            for (size_t k = 1; k < K; k++)
-                if (y[k] > y[best])
-                    best = k;
-        *t = (int32_t)best;
-        *fx = y[best];
-    }
-    free(y);
-    return st;
 }
 
 /* Stable insertion-free ordering: merge sort on indices. */

@@ -19,6 +19,22 @@ void xai_plan_free(xai_plan *p)
     memset(p, 0, sizeof *p);
 }
 
+double xai_image_value_range(const xai_explain_context *c)
+{
+    if (c->value_range > 0)
+        return c->value_range;
+    if (c->stats) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t j = 0; j < c->n_features; j++) {
+            lo = fmin(lo, c->stats[j].min);
+            hi = fmax(hi, c->stats[j].max);
+        }
+        if (isfinite(hi - lo) && hi > lo)
+            return hi - lo;
+    }
+    return 1.0;
+}
+
 /* Noise std per feature: sigma * std_j (tabular; 1 without stats) or sigma *
  * the value range (images). */
 static xai_status noise_scales(xai_plan *p)
@@ -27,20 +43,7 @@ static xai_status noise_scales(xai_plan *p)
     p->sig = malloc(p->D * sizeof *p->sig);
     if (!p->sig)
         return xai_fail(XAI_ERR_NOMEM, "out of memory (noise scales)");
-    double range = 1.0;
-    if (c->image_c) {
-        if (c->value_range > 0) {
-            range = c->value_range;
-        } else if (c->stats) {
-            double lo = INFINITY, hi = -INFINITY;
-            for (size_t j = 0; j < p->D; j++) {
-                lo = fmin(lo, c->stats[j].min);
-                hi = fmax(hi, c->stats[j].max);
-            }
-            if (isfinite(hi - lo) && hi > lo)
-                range = hi - lo;
-        }
-    }
+    double range = c->image_c ? xai_image_value_range(c) : 1.0;
     for (size_t j = 0; j < p->D; j++) {
         double s = c->image_c ? range : (c->stats ? c->stats[j].std : 1.0);
         p->sig[j] = (float)(p->opt.sigma * s);
