@@ -361,10 +361,8 @@ static int build_context(const args *a, const xai_dataset *ds, ctx_store *st)
     xai_dataset_image_shape(ds, &st->c.image_c, &st->c.image_h, &st->c.image_w);
     const char *b = a->baseline;
     long long v;
-    if (!b || strcmp(b, "mean") == 0) {
-        st->c.n_features = D;
-    } else if (strcmp(b, "zero") == 0) {
-        return CLI_OK;
+    if (!b || strcmp(b, "mean") == 0 || strcmp(b, "zero") == 0) {
+        return CLI_OK; /* baseline_kind() carries these */
     } else if (strncmp(b, "row:", 4) == 0) {
         if (cli_parse_int(CMD, b + 4, "--baseline row:", 0, (long long)R - 1, &v) != CLI_OK)
             return CLI_USAGE_ERROR;
