@@ -32,4 +32,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Prints "xai NAME: <last libxai error>", returns CLI_RUNTIME_ERROR. */
 int cli_runtime_error(const char *cmd, xai_status s);
 
+/* 1 if arg is a whole decimal integer in lo..hi (stored in *out), else 0. */
+int cli_int_in(const char *arg, long long lo, long long hi, long long *out);
+
+/* cli_int_in for option `name`: CLI_OK, or prints "NAME wants an integer in
+ * LO..HI, got 'ARG'" and returns CLI_USAGE_ERROR. */
+int cli_parse_int(const char *cmd, const char *arg, const char *name, long long lo,
+                  long long hi, long long *out);
+
 #endif

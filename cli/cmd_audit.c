@@ -78,16 +78,6 @@ typedef struct audit_args {
     int threads;
 } audit_args;
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-    char *end;
-    if (!*s || *s == '-')
-        return 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    *v = x;
-    return *end == 0;
-}
-
 static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
 {
     static const struct option opts[] = {
@@ -110,8 +100,8 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"help", no_argument, NULL, OPT_HELP},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
-    uint64_t u;
-    int c;
+    long long u;
+    int c, rc;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -146,32 +136,33 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
                 return cli_usage_error(CMD, "--baseline wants zero or mean, got '%s'", optarg);
             break;
         case OPT_SAMPLES:
-            if (!parse_u64(optarg, &u) || u == 0 || u > (1u << 24))
-                return cli_usage_error(CMD, "--samples wants an integer in 1..16777216, got '%s'", optarg);
-            a->samples = (int64_t)u;
+            if ((rc = cli_parse_int(CMD, optarg, "--samples", 1, 1 << 24, &u)) != CLI_OK)
+                return rc;
+            a->samples = u;
             break;
         case OPT_SENS:
-            if (!parse_u64(optarg, &u) || u > 1000)
-                return cli_usage_error(CMD, "--sens-points wants an integer in 0..1000, got '%s'", optarg);
+            if ((rc = cli_parse_int(CMD, optarg, "--sens-points", 0, 1000, &u)) != CLI_OK)
+                return rc;
             a->sens_points = (size_t)u;
             break;
         case OPT_SEED:
-            if (!parse_u64(optarg, &a->seed))
-                return cli_usage_error(CMD, "--seed wants a non-negative integer, got '%s'", optarg);
+            if ((rc = cli_parse_int(CMD, optarg, "--seed", 0, INT64_MAX, &u)) != CLI_OK)
+                return rc;
+            a->seed = (uint64_t)u;
             break;
         case OPT_INSTANCES:
-            if (!parse_u64(optarg, &u) || u == 0 || u > 10000)
-                return cli_usage_error(CMD, "--instances wants an integer in 1..10000, got '%s'", optarg);
+            if ((rc = cli_parse_int(CMD, optarg, "--instances", 1, 10000, &u)) != CLI_OK)
+                return rc;
             a->instances = (size_t)u;
             break;
         case OPT_DATE:
-            if (!parse_u64(optarg, &u) || u > (1ull << 40))
+            if (!cli_int_in(optarg, 0, 1ll << 40, &u))
                 return cli_usage_error(CMD, "--date wants seconds since 1970, got '%s'", optarg);
-            a->date = (int64_t)u;
+            a->date = u;
             break;
         case OPT_THREADS:
-            if (!parse_u64(optarg, &u) || u == 0 || u > 1024)
-                return cli_usage_error(CMD, "--threads wants an integer in 1..1024, got '%s'", optarg);
+            if ((rc = cli_parse_int(CMD, optarg, "--threads", 1, 1024, &u)) != CLI_OK)
+                return rc;
             a->threads = (int)u;
             break;
         case ':':
@@ -379,9 +370,9 @@ static int write_report(const audit_args *a, const data_args *d, int argc, char 
     in.max_instances = a->instances;
     in.date = a->date;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
-    uint64_t u;
-    if (in.date < 0 && sde && parse_u64(sde, &u) && u < (1ull << 40))
-        in.date = (int64_t)u;
+    long long u;
+    if (in.date < 0 && sde && cli_int_in(sde, 0, (1ll << 40) - 1, &u))
+        in.date = u;
     in.run_seconds = now_seconds() - t0;
     xai_status s = cmd ? xai_report_write_audit(&in, a->out) : XAI_ERR_NOMEM;
     free(cmd);

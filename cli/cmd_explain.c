@@ -124,19 +124,6 @@ static int parse_double(const char *arg, const char *name, double *out)
     return CLI_OK;
 }
 
-static int parse_int(const char *arg, const char *name, long long lo, long long hi,
-                     long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(arg, &end, 10);
-    if (end == arg || *end || errno || v < lo || v > hi)
-        return cli_usage_error(CMD, "%s wants an integer in %lld..%lld, got '%s'",
-                               name, lo, hi, arg);
-    *out = v;
-    return CLI_OK;
-}
-
 static int parse_custom(args *a, int opt, const char *arg)
 {
     xai_explain_options *o = &a->o;
@@ -255,7 +242,7 @@ static int parse_args(int argc, char **argv, args *a)
                 rc = cli_usage_error(CMD, "--output wants prob or score, got '%s'", optarg);
             break;
         case OPT_SAMPLES:
-            if ((rc = parse_int(optarg, "--samples", 1, 1 << 30, &v)) == CLI_OK)
+            if ((rc = cli_parse_int(CMD, optarg, "--samples", 1, 1 << 30, &v)) == CLI_OK)
                 a->o.samples = v;
             break;
         case OPT_SIGMA:
@@ -283,17 +270,17 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_PATCH:
         case OPT_WINDOW:
         case OPT_STRIDE:
-            if ((rc = parse_int(optarg, c == OPT_PATCH ? "--patch" : c == OPT_WINDOW
+            if ((rc = cli_parse_int(CMD, optarg, c == OPT_PATCH ? "--patch" : c == OPT_WINDOW
                                 ? "--window" : "--stride", 1, 1 << 20, &v)) == CLI_OK)
                 *(c == OPT_PATCH ? &a->o.patch : c == OPT_WINDOW ? &a->o.window
                                                                   : &a->o.stride) = (int32_t)v;
             break;
         case OPT_SEED:
-            if ((rc = parse_int(optarg, "--seed", 0, INT64_MAX, &v)) == CLI_OK)
+            if ((rc = cli_parse_int(CMD, optarg, "--seed", 0, INT64_MAX, &v)) == CLI_OK)
                 a->o.seed = (uint64_t)v;
             break;
         case OPT_THREADS:
-            if ((rc = parse_int(optarg, "--threads", 1, 1024, &v)) == CLI_OK)
+            if ((rc = cli_parse_int(CMD, optarg, "--threads", 1, 1024, &v)) == CLI_OK)
                 a->threads = (int)v;
             break;
         case OPT_NBHD:
@@ -374,16 +361,14 @@ static int build_context(const args *a, const xai_dataset *ds, ctx_store *st)
     xai_dataset_image_shape(ds, &st->c.image_c, &st->c.image_h, &st->c.image_w);
     const char *b = a->baseline;
     long long v;
-    if (!b || strcmp(b, "mean") == 0) {
-        st->c.n_features = D;
-    } else if (strcmp(b, "zero") == 0) {
-        return CLI_OK;
+    if (!b || strcmp(b, "mean") == 0 || strcmp(b, "zero") == 0) {
+        return CLI_OK; /* baseline_kind() carries these */
     } else if (strncmp(b, "row:", 4) == 0) {
-        if (parse_int(b + 4, "--baseline row:", 0, (long long)R - 1, &v) != CLI_OK)
+        if (cli_parse_int(CMD, b + 4, "--baseline row:", 0, (long long)R - 1, &v) != CLI_OK)
             return CLI_USAGE_ERROR;
         st->c.baseline_row = xai_dataset_row(ds, (size_t)v);
     } else if (strncmp(b, "background:", 11) == 0) {
-        if (parse_int(b + 11, "--baseline background:", 1,
+        if (cli_parse_int(CMD, b + 11, "--baseline background:", 1,
                       (long long)(R < 100000 ? R : 100000), &v) != CLI_OK)
             return CLI_USAGE_ERROR;
         /* K distinct rows drawn from stream (seed, 2^63) */
@@ -669,7 +654,7 @@ static int run(int argc, char **argv)
     a.o.baseline = baseline_kind(a.baseline);
     if (a.target && strcmp(a.target, "pred") != 0) {
         long long v;
-        if ((rc = parse_int(a.target, "--target", 0, INT32_MAX, &v)) != CLI_OK)
+        if ((rc = cli_parse_int(CMD, a.target, "--target", 0, INT32_MAX, &v)) != CLI_OK)
             return rc;
         a.o.target = (int32_t)v;
     }

@@ -1,6 +1,8 @@
 /* cli/main.c: `xai` entry point: global options and subcommand dispatch. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -45,6 +47,26 @@ int cli_runtime_error(const char *cmd, xai_status s)
     const char *msg = xai_last_error();
     fprintf(stderr, "xai %s: error: %s\n", cmd, msg[0] ? msg : xai_strerror(s));
     return CLI_RUNTIME_ERROR;
+}
+
+int cli_int_in(const char *arg, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (end == arg || *end || errno || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+int cli_parse_int(const char *cmd, const char *arg, const char *name, long long lo,
+                  long long hi, long long *out)
+{
+    if (cli_int_in(arg, lo, hi, out))
+        return CLI_OK;
+    return cli_usage_error(cmd, "%s wants an integer in %lld..%lld, got '%s'", name, lo,
+                           hi, arg);
 }
 
 int main(int argc, char **argv)

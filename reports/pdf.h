@@ -56,6 +56,10 @@ xai_status xai_pdf_save(xai_pdf *doc, const char *path);
 /* Number of pages so far. */
 size_t xai_pdf_page_count(const xai_pdf *doc);
 
+/* The run-time version of the PDF library underneath (libharu), e.g.
+ * "2.4.3"; defined in the adaptor, reports/pdf_canvas.c. */
+const char *xai_pdf_library_version(void);
+
 /* Starts a new page (no-op when the current page is still empty). */
 xai_status xai_pdf_new_page(xai_pdf *doc);
 

@@ -261,6 +261,8 @@ xai_status xai_canvas_add_page(xai_canvas *c, double w, double h)
 
 size_t xai_canvas_page_count(const xai_canvas *c) { return c->n_pages; }
 
+const char *xai_pdf_library_version(void) { return HPDF_GetVersion(); }
+
 xai_status xai_canvas_select_page(xai_canvas *c, size_t i)
 {
     XAI_TRY(check_alive(c));

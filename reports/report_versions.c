@@ -5,7 +5,6 @@
 
 #include <cblas.h>
 #include <csv.h>
-#include <hpdf_version.h>
 #include <openssl/crypto.h>
 #include <png.h>
 #include <protobuf-c/protobuf-c.h>
@@ -13,7 +12,7 @@
 void rp_library_versions(rp_buf *b)
 {
     rp_printf(b, "xai %s\n", xai_version());
-    rp_printf(b, "libharu (libhpdf) %s\n", HPDF_VERSION_TEXT);
+    rp_printf(b, "libharu (libhpdf) %s\n", xai_pdf_library_version());
     rp_printf(b, "%s\n", openblas_get_config());
     rp_printf(b, "libpng %s\n", png_get_libpng_ver(NULL));
     rp_printf(b, "protobuf-c %s\n", protobuf_c_version());

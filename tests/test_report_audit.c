@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <hpdf_version.h>
 
 #include <xai/xai.h>
 
@@ -188,6 +189,7 @@ static void credit_report_content(void **state)
     must_contain(t, "The first 5 of the 8 explained rows");
     must_contain(t, "Row 4");
     must_contain(t, "2023-11-14"); /* the fixed date */
+    must_contain(t, "libharu (libhpdf) " HPDF_VERSION_TEXT); /* the header's version */
     /* SHA-256 of both files from sha256sum */
     char *sum;
     assert_int_equal(sh_run(&sum, "sha256sum %s %s | cut -c1-64", CREDIT_MODEL, CREDIT_DATA), 0);
