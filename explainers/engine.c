@@ -88,13 +88,15 @@ static xai_status run_block(const call *c, xai_runner *r, size_t r0, size_t n)
         s = xai_query_phase_a(r, jobs, n);
     xai_explain_diag dg0 = {0};
     if (s == XAI_OK && p->preset->explain) {
-        xai_explain_diag *dg = c->diag ? c->diag + r0 : NULL;
-        for (size_t a = 0; dg && a < n; a++)
-            dg[a] = (xai_explain_diag){.target = jobs[a].target, .fx = jobs[a].fx,
-                                       .fbaseline = jobs[a].fb, .intercept = NAN,
-                                       .r2 = NAN, .completeness_gap = NAN,
-                                       .evaluations = jobs[a].evals};
-        s = p->preset->explain(r, p, jobs, n, c->phi + r0 * p->D, dg);
+        for (size_t a = 0; s == XAI_OK && a < n; a++) {
+            xai_explain_diag *dg = c->diag ? &c->diag[r0 + a] : &dg0;
+            *dg = (xai_explain_diag){.target = jobs[a].target, .fx = jobs[a].fx,
+                                     .fbaseline = jobs[a].fb, .intercept = NAN,
+                                     .r2 = NAN, .completeness_gap = NAN,
+                                     .evaluations = jobs[a].evals};
+            s = p->preset->explain(r, &p->opt, p->ctx, jobs[a].x, &jobs[a].rng,
+                                   jobs[a].target, c->phi + (r0 + a) * p->D, dg);
+        }
         goto done;
     }
     for (size_t a = 0; s == XAI_OK && a < n; a++)

@@ -1,7 +1,6 @@
 /* explainers/gradcam.c: the Smooth Grad-CAM++ preset (Omeiza et al. 2019).
- * Per row: n copies x + N(0, (sigma * value range)^2), evaluated (the
- * copies of many rows at once) through a layer tap (activation and
- * d f_target / d activation), the
+ * Per row: n copies x + N(0, (sigma * value range)^2), all evaluated as one
+ * batch through a layer tap (activation and d f_target / d activation), the
  * map from the separately averaged moments (gradcam_math.c), bilinear
  * upsampling to the image, the pixel's value written to each of its
  * channels.  sigma = 0 evaluates a single copy: Grad-CAM++. */
@@ -95,74 +94,56 @@ static xai_status pick_layer(const xai_model *m, const char *want, cam_layer *L)
                     "%s); name a C x H x W tensor as the layer", what, convs);
 }
 
-/* Copies per tap call are capped so their inputs and layer moments take
- * about this many floats (at least one row's copies per call). */
-enum { CAM_CALL_FLOATS = 1 << 21 };
-
-static xai_status explain_block(xai_runner *r, const xai_plan *p, xai_job *jobs,
-                                size_t n_rows, float *phi, xai_explain_diag *diag)
+static xai_status explain_row(xai_runner *r, const xai_explain_options *o,
+                              const xai_explain_context *ctx, const float *x,
+                              xai_rng *rng, int32_t target, float *phi,
+                              xai_explain_diag *diag)
 {
     double t0 = now();
-    const xai_explain_options *o = &p->opt;
-    const xai_explain_context *ctx = p->ctx;
+    const xai_model *m = xai_runner_model(r);
     cam_layer L = {0};
-    XAI_TRY(pick_layer(xai_runner_model(r), o->layer, &L));
-    size_t D = p->D, HW = (size_t)ctx->image_h * ctx->image_w;
+    XAI_TRY(pick_layer(m, o->layer, &L));
+    size_t D = ctx->n_features, HW = (size_t)ctx->image_h * ctx->image_w;
     size_t n = o->sigma > 0 ? (size_t)o->samples : 1; /* sigma 0: copies agree */
-    size_t lhw, chw, per; /* per: floats of one row's n copies */
+    size_t lhw, chw, nD, nA;
     if (!xai_mul_size(L.H, L.W, &lhw) || !xai_mul_size(L.C, lhw, &chw) ||
-        chw > SIZE_MAX / 2 - D || !xai_mul_size(n, 2 * chw + D, &per) ||
-        per > SIZE_MAX / sizeof(float))
+        !xai_mul_size(n, D, &nD) || !xai_mul_size(n, chw, &nA) ||
+        nA > SIZE_MAX / 2 / sizeof(float))
         return xai_fail(XAI_ERR_NOMEM, "smooth-gradcam++: %zu copies of layer "
                         "'%s' (%zux%zux%zu) overflow", n, L.name, L.C, L.H, L.W);
-    size_t R = CAM_CALL_FLOATS / per; /* rows per tap call */
-    R = R < 1 ? 1 : R > n_rows ? n_rows : R;
-    float *xs = malloc(R * n * D * sizeof *xs), *act = malloc(2 * R * n * chw * sizeof *act);
+    float *xs = malloc(nD * sizeof *xs), *act = malloc(2 * nA * sizeof *act);
     float *map = malloc((lhw + HW) * sizeof *map);
-    int32_t *tg = malloc(R * n * sizeof *tg);
+    int32_t *tg = malloc(n * sizeof *tg);
     xai_status s = XAI_OK;
     if (!xs || !act || !map || !tg) {
         s = xai_fail(XAI_ERR_NOMEM, "smooth-gradcam++: out of memory (%zu "
-                     "copies of %zu inputs, layer '%s')", R * n, D, L.name);
+                     "copies of %zu inputs, layer '%s')", n, D, L.name);
         goto out;
     }
+    /* copy k, feature j: x_j + sd * N(0, 1), drawn in that order */
     double sd = o->sigma * xai_image_value_range(ctx);
-    float *up = map + lhw;
-    for (size_t a0 = 0; s == XAI_OK && a0 < n_rows; a0 += R) {
-        size_t m = n_rows - a0 < R ? n_rows - a0 : R, nc = m * n;
-        /* row a, copy k, feature j: x_j + sd * N(0, 1) from the row's
-         * stream, drawn in that order */
-        for (size_t a = 0; a < m; a++) {
-            xai_job *j = &jobs[a0 + a];
-            for (size_t k = 0; k < n; k++) {
-                float *z = xs + (a * n + k) * D;
-                tg[a * n + k] = j->target;
-                for (size_t f = 0; f < D; f++)
-                    z[f] = sd > 0 ? j->x[f] + (float)(sd * xai_rng_normal(&j->rng)) : j->x[f];
-            }
-        }
-        float *grad = act + nc * chw;
-        s = xai_runner_tap(r, o->output, L.name, xs, nc, tg, act, grad, NULL);
-        for (size_t a = 0; s == XAI_OK && a < m; a++) {
-            s = xai_cam_map(act + a * n * chw, grad + a * n * chw, n, L.C, lhw,
-                            XAI_CAM_PLUSPLUS, map);
-            if (s == XAI_OK)
-                s = xai_cam_upsample(map, L.H, L.W, up, ctx->image_h, ctx->image_w);
-            for (size_t c = 0; s == XAI_OK && c < ctx->image_c; c++)
-                memcpy(phi + (a0 + a) * D + c * HW, up, HW * sizeof *phi);
-        }
+    for (size_t k = 0; k < n; k++) {
+        tg[k] = target;
+        for (size_t j = 0; j < D; j++)
+            xs[k * D + j] = sd > 0 ? x[j] + (float)(sd * xai_rng_normal(rng)) : x[j];
     }
+    float *grad = act + nA;
+    s = xai_runner_tap(r, o->output, L.name, xs, n, tg, act, grad, NULL);
+    if (s == XAI_OK)
+        s = xai_cam_map(act, grad, n, L.C, lhw, XAI_CAM_PLUSPLUS, map);
     if (s != XAI_OK) {
         char msg[900];
         snprintf(msg, sizeof msg, "%s", xai_last_error());
         s = xai_fail(s, "smooth-gradcam++ at layer '%s': %s", L.name, msg);
         goto out;
     }
-    for (size_t a = 0; diag && a < n_rows; a++) {
-        diag[a].evaluations += n;
-        diag[a].samples = n;
-        diag[a].seconds = (now() - t0) / (double)n_rows;
-    }
+    float *up = map + lhw;
+    s = xai_cam_upsample(map, L.H, L.W, up, ctx->image_h, ctx->image_w);
+    for (size_t c = 0; s == XAI_OK && c < ctx->image_c; c++)
+        memcpy(phi + c * HW, up, HW * sizeof *phi);
+    diag->evaluations += n;
+    diag->samples = n;
+    diag->seconds = now() - t0;
 out:
     free(xs);
     free(act);
@@ -187,6 +168,6 @@ const xai_preset xai_preset_smooth_gradcam_pp = {
     .spec = {XAI_NBHD_GAUSSIAN, XAI_LOSS_GRADIENT, XAI_KERNEL_UNIFORM, XAI_SCALE_NONE},
     .default_samples = 25,
     .default_sigma = 0.15,
-    .explain = explain_block,
+    .explain = explain_row,
     .resolve = resolve_layer,
 };

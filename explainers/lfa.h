@@ -9,16 +9,15 @@
 
 #include <xai/explain.h>
 
-struct xai_plan;
-struct xai_job;
-
-/* A method outside the linear family (Smooth Grad-CAM++) explains a block of
- * n rows itself: jobs carry each row's input, stream and target (the engine
- * has resolved target, fx and fbaseline, and written them into diag, which
- * may be NULL).  phi is n x n_features. */
-typedef xai_status (*xai_block_explain_fn)(xai_runner *r, const struct xai_plan *p,
-                                           struct xai_job *jobs, size_t n,
-                                           float *phi, xai_explain_diag *diag);
+/* A method outside the linear family (Smooth Grad-CAM++) explains one row
+ * itself; the engine has already resolved target, fx and fbaseline into
+ * diag.  phi has n_features entries. */
+typedef xai_status (*xai_row_explain_fn)(xai_runner *r,
+                                         const xai_explain_options *resolved,
+                                         const xai_explain_context *ctx,
+                                         const float *x, xai_rng *rng,
+                                         int32_t target, float *phi,
+                                         xai_explain_diag *diag);
 
 #define XAI_SAMPLES_SHAP_AUTO (-2) /* 2M + 2048 */
 
@@ -28,7 +27,7 @@ typedef struct xai_preset {
     xai_lfa_spec spec;
     int64_t default_samples; /* 0: not sampled; XAI_SAMPLES_SHAP_AUTO */
     double default_sigma;    /* 0: no noise */
-    xai_block_explain_fn explain; /* non-NULL: not an LFA preset */
+    xai_row_explain_fn explain; /* non-NULL: not an LFA preset */
     /* Optional method-specific checks and defaults, run at the end of
      * xai_explain_options_resolve (e.g. Grad-CAM's layer). */
     xai_status (*resolve)(const xai_model *m, xai_explain_options *o);
