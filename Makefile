@@ -40,7 +40,7 @@ LDLIBS_ALL = $(PC_LIBS) -lcsv -lhpdf -lm -ldl -fopenmp $(SANITIZE)
 PROTOS := $(wildcard core/*.proto)
 GEN_C := $(patsubst core/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H := $(GEN_C:.c=.h)
-LIB_SRC := $(wildcard core/*.c explainers/*.c audit/*.c reports/*.c)
+LIB_SRC := $(wildcard core/*.c explainers/*.c audit/*.c recourse/*.c backdoor/*.c reports/*.c)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \
   $(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C))
 CLI_SRC := $(wildcard cli/*.c)
