@@ -169,7 +169,7 @@ static void table_principle(void **state)
     }
     assert_float_equal(cell(r, "gradient-x-input", 0)->mean, want, 1e-5 * want);
     /* each Gaussian neighbourhood is won by the C-LIME built on it */
-    assert_int_equal(r->methods[r->best[1]].options.sigma, 0.1);
+    assert_float_equal(r->methods[r->best[1]].options.sigma, 0.1, 1e-15);
     assert_string_equal(r->methods[r->best[1]].name, "c-lime(0.1)");
     assert_string_equal(r->methods[r->best[2]].name, "c-lime(1)");
     assert_true(cell(r, "c-lime(1)", 1)->mean > cell(r, "c-lime(0.1)", 1)->mean);
@@ -180,6 +180,11 @@ static void table_principle(void **state)
     assert_string_equal(r->methods[r->best[3]].name, "integrated-gradients");
     /* identical methods are tied (same rank), not ordered by noise */
     assert_int_equal(cell(r, "gradient-again", 1)->rank, cell(r, "gradient", 1)->rank);
+    /* mean output: the mean predicted probability, recomputed here */
+    double mean_p = 0;
+    for (int i = 0; i < N; i++)
+        mean_p += 1 / (1 + exp(-score(&W0, X + i * D))) / N;
+    assert_float_equal(r->mean_output, mean_p, 1e-6);
     /* not declared: the recommendation is for the first neighbourhood */
     assert_int_equal(r->rec_nbhd, 0);
     assert_int_equal(r->declared, 0);
@@ -207,6 +212,64 @@ static void table_principle(void **state)
     xai_audit_result_free(r);
     xai_model_free(m);
     xai_model_free(rnd);
+}
+
+/* A "randomised" model whose predictions change (weights w1) but whose
+ * gradient callback still returns the original model's: every gradient
+ * method passes through it unchanged (rho = 1, flagged), mask methods see
+ * the new predictions (not flagged). */
+static int predict_w1(void *u, const float *x, size_t n, float *y)
+{
+    (void)u;
+    static const logit w1 = {{-0.3f, 1.2f, 0.8f, -1.9f, 2.2f, 0.4f}, 0.0f};
+    return predict((void *)&w1, x, n, y);
+}
+
+static void recommendation_skips_flagged(void **state)
+{
+    (void)state;
+    make_rows();
+    xai_model *m, *rnd, *same;
+    assert_int_equal(xai_model_from_callbacks(D, 1, 1, predict, vjp, (void *)&W0, &m), XAI_OK);
+    assert_int_equal(xai_model_from_callbacks(D, 1, 1, predict_w1, vjp, (void *)&W0, &rnd),
+                     XAI_OK);
+    assert_int_equal(xai_model_from_callbacks(D, 1, 1, predict, vjp, (void *)&W0, &same),
+                     XAI_OK);
+    xai_audit_nbhd nb[1];
+    assert_int_equal(xai_audit_nbhd_parse("point", &nb[0]), XAI_OK);
+    xai_audit_result *r = run(m, rnd, 0, nb, 1);
+    size_t g = find(r, "gradient"), ks = find(r, "kernelshap");
+    assert_int_equal(r->sanity_flag[g], 1);
+    assert_int_equal(r->sanity_flag[ks], 0);
+    /* the gradient fits the point exactly (rank 1) but is flagged */
+    assert_int_equal(cell(r, "gradient", 0)->rank, 1);
+    assert_int_not_equal(r->sanity_flag[r->rec_method], 1);
+    assert_int_equal(r->rec_method, r->best[0]);
+    /* the winner: lowest (rank, mean) among the unflagged, scanned here */
+    size_t want = SIZE_MAX;
+    for (size_t k = 0; k < r->n_methods; k++) {
+        const xai_audit_cell *c = &r->table[k * r->n_nbhds];
+        if (r->sanity_flag[k] == 1)
+            continue;
+        if (want == SIZE_MAX || c->rank < r->table[want * r->n_nbhds].rank ||
+            (c->rank == r->table[want * r->n_nbhds].rank &&
+             c->mean < r->table[want * r->n_nbhds].mean))
+            want = k;
+    }
+    assert_true(want != SIZE_MAX);
+    assert_string_equal(r->methods[r->rec_method].name, r->methods[want].name);
+    xai_audit_result_free(r);
+    /* every method flagged (the "randomised" model is the model): the best
+     * overall is recommended */
+    r = run(m, same, 0, nb, 1);
+    for (size_t k = 0; k < r->n_methods; k++)
+        assert_int_equal(r->sanity_flag[k], 1);
+    assert_int_equal(cell(r, "gradient", 0)->rank, 1);
+    assert_int_equal(cell(r, r->methods[r->rec_method].name, 0)->rank, 1);
+    xai_audit_result_free(r);
+    xai_model_free(m);
+    xai_model_free(rnd);
+    xai_model_free(same);
 }
 
 static void nbhd_parse(void **state)
@@ -295,6 +358,9 @@ static void json_schema(void **state)
     if (xai_audit_run(m, &c, &o, X, 12, 100, NULL, &r) != XAI_OK)
         fail_msg("%s", xai_last_error());
     assert_int_equal(r->n_nbhds, 5u);
+    double mean_p = 0; /* the mean predicted probability, recomputed here */
+    for (int i = 0; i < 12; i++)
+        mean_p += 1 / (1 + exp(-score(&W0, X + i * D))) / 12;
     char path[64];
     snprintf(path, sizeof path, "/tmp/xai_audit_test_%ld.json", (long)getpid());
     assert_int_equal(xai_audit_write_json(r, "\"model\": \"m \\\"q\\\"\"", path), XAI_OK);
@@ -319,9 +385,11 @@ static void json_schema(void **state)
              "  assert \"deletion_area\" not in mt and mt[\"sanity_flagged\"] is None\n"
              "  assert len(mt[\"pgi_curve\"])==d[\"settings\"][\"pgi_k\"]==6\n"
              "  assert mt[\"explain\"][\"evaluations\"]>0\n"
-             "assert d[\"rows\"]==dict(first=100,count=12,features=6,mean_output=d[\"rows\"][\"mean_output\"])\n"
+             "assert set(d[\"rows\"])=={\"first\",\"count\",\"features\",\"mean_output\"}\n"
+             "assert (d[\"rows\"][\"first\"],d[\"rows\"][\"count\"],d[\"rows\"][\"features\"])==(100,12,6)\n"
+             "assert abs(d[\"rows\"][\"mean_output\"]-%.17g)<1e-6\n"
              "assert d[\"model_quality\"][\"labelled_rows\"]==0 and d[\"model_quality\"][\"accuracy\"] is None\n",
-             r->n_methods);
+             r->n_methods, mean_p);
     sh_json_check(path, checks);
     /* a failed write leaves nothing behind */
     assert_int_equal(xai_audit_write_json(r, NULL, "/nonexistent-dir/a.json"), XAI_ERR_IO);
@@ -336,6 +404,7 @@ int main(void)
         cmocka_unit_test(nbhd_parse),
         cmocka_unit_test(mask_loss_additive),
         cmocka_unit_test(table_principle),
+        cmocka_unit_test(recommendation_skips_flagged),
         cmocka_unit_test(json_schema),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

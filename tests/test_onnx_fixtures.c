@@ -83,12 +83,39 @@ static void linear(void **state) { (void)state; check_model("linear", 1e-5, 0); 
 static void cnn(void **state) { (void)state; check_model("cnn", 1e-4, 1); }
 static void cnn_bn(void **state) { (void)state; check_model("cnn_bn", 1e-4, 1); }
 
+/* Operator fixtures (tests/fixtures/make_op_models.py): graphs with SAME
+ * auto-padding, asymmetric pads, dilations, groups, ceil-mode padded pools,
+ * Exp, Clip and LogSoftmax, against torch.nn.functional forward values and
+ * autograd gradients. */
+static void check_ops_model(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "tests/fixtures/ops/%s.ref", name);
+    ref_file *rf = ref_load(path);
+    assert_non_null(rf);
+    snprintf(path, sizeof path, "tests/fixtures/ops/%s.onnx", name);
+    xai_model *m;
+    if (xai_model_load(path, &m) != XAI_OK)
+        fail_msg("%s: %s", name, xai_last_error());
+    assert_int_equal(xai_model_outputs_probabilities(m), 0);
+    ref_check_runtime(name, m, rf, 1e-5, 1e-4);
+    xai_model_free(m);
+    ref_free(rf);
+}
+
+static void ops_conv_same(void **state) { (void)state; check_ops_model("conv_same"); }
+static void ops_conv_dilate(void **state) { (void)state; check_ops_model("conv_dilate"); }
+static void ops_pools(void **state) { (void)state; check_ops_model("pools"); }
+static void ops_pools_edge(void **state) { (void)state; check_ops_model("pools_edge"); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mlp_sigmoid), cmocka_unit_test(mlp_softmax),
         cmocka_unit_test(logreg_std),  cmocka_unit_test(linear),
         cmocka_unit_test(cnn),         cmocka_unit_test(cnn_bn),
+        cmocka_unit_test(ops_conv_same), cmocka_unit_test(ops_conv_dilate),
+        cmocka_unit_test(ops_pools), cmocka_unit_test(ops_pools_edge),
     };
     return cmocka_run_group_tests_name("onnx_fixtures", tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "reports/pdf.h"
+#include "reports/pdf_layout.h" /* PDF_PAGE_H, PDF_BOTTOM */
 #include "support/pdf_tools.h"
 #include "support/pnm.h"
 #include "support/shell.h"
@@ -466,6 +467,50 @@ static void deterministic_output(void **state)
     unlink(again);
 }
 
+/* A long table of tall (wrapped, 5-9 line) rows: no table text is drawn
+ * below the bottom margin; the page break must account for each row's
+ * height (words from pdftotext -bbox, y measured from the top). */
+static void tall_rows_stay_above_margin(void **state)
+{
+    (void)state;
+    enum { ROWS = 40 };
+    static char name[ROWS][16], body[ROWS][512];
+    static const char *cells[ROWS * 2];
+    for (int r = 0; r < ROWS; r++) {
+        snprintf(name[r], sizeof name[r], "tall%02d", r);
+        body[r][0] = 0;
+        for (int k = 0; k < 60 + 25 * (r % 3); k++)
+            strcat(body[r], "lorem ");
+        cells[r * 2] = name[r];
+        cells[r * 2 + 1] = body[r];
+    }
+    const char *hdr[] = {"Row", "Text"};
+    xai_pdf *doc = new_doc();
+    xai_pdf_table t = {ROWS, 2, hdr, cells, NULL, NULL, NULL};
+    assert_int_equal(xai_pdf_add_table(doc, &t), XAI_OK);
+    char path[160];
+    snprintf(path, sizeof path, "%s/tall.pdf", g_dir);
+    assert_int_equal(xai_pdf_save(doc, path), XAI_OK);
+    xai_pdf_free(doc);
+    char *html;
+    assert_int_equal(sh_run(&html, "pdftotext -bbox -enc UTF-8 '%s' - 2>/dev/null", path), 0);
+    word *w;
+    size_t n = parse_bbox(html, &w), seen = 0;
+    free(html);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(w[i].text, "lorem") != 0 && strncmp(w[i].text, "tall", 4) != 0)
+            continue;
+        seen++;
+        if (w[i].y1 > PDF_PAGE_H - PDF_BOTTOM + 0.5)
+            fail_msg("'%s' on page %d ends at %.1f pt from the top, below the "
+                     "bottom margin (%.1f)", w[i].text, w[i].page, w[i].y1,
+                     PDF_PAGE_H - PDF_BOTTOM);
+    }
+    assert_true(seen > ROWS * 60);
+    free(w);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +524,7 @@ int main(void)
         cmocka_unit_test(pages_render_not_blank),
         cmocka_unit_test(charts_have_colour),
         cmocka_unit_test(deterministic_output),
+        cmocka_unit_test(tall_rows_stay_above_margin),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
