@@ -258,6 +258,8 @@ xai_status rp_section_rankings(rp_ctx *c)
                   "%g the method is flagged, because its explanations barely depend on "
                   "what the model learnt.", r->sanity_threshold);
     XAI_TRY(rp_paragraph(c));
+    rp_metric_settings(c, &c->t);
+    XAI_TRY(rp_paragraph(c));
     XAI_TRY(rank_table(c));
     size_t K = r->pgi_k;
     XAI_TRY(xai_pdf_add_heading(c->doc, 2, "Prediction gaps against k"));

@@ -226,10 +226,39 @@ typedef struct xai_audit_explainer {
 xai_status xai_audit_explain_fn(void *user, const xai_model *m, const float *x,
                                 size_t n, uint64_t first_instance, float *phi);
 
+/* How the noise of PGI/PGU and infidelity is scaled (sigma times ...). */
+typedef enum xai_audit_noise {
+    XAI_AUDIT_NOISE_STD = 0, /* column j's std s_j (default; "std:S") */
+    XAI_AUDIT_NOISE_ABS,     /* 1: absolute noise ("abs:S", OpenXAI on [0,1]
+                                data) */
+    XAI_AUDIT_NOISE_RANGE    /* column j's max - min: absolute noise on the
+                                min-max-scaled feature ("range:S") */
+} xai_audit_noise;
+
+/* Parses "std:S", "abs:S" or "range:S" (S > 0 finite). */
+xai_status xai_audit_noise_parse(const char *text, xai_audit_noise *kind,
+                                 double *sigma);
+/* "std", "abs" or "range". */
+const char *xai_audit_noise_name(xai_audit_noise kind);
+
+/* How a PGI/PGU curve over k = k0..K is summarised into one number. */
+typedef enum xai_audit_pgi_summary {
+    XAI_AUDIT_PGI_MEAN = 0, /* mean of the curve points */
+    XAI_AUDIT_PGI_AUC       /* trapezoid over k (end points half weight),
+                               divided by the span K - k0 (a single point:
+                               its value), so it stays on the PGI_k scale */
+} xai_audit_pgi_summary;
+
+/* The summary of curve[k0-1 .. K-1] (curve holds k = 1..K); NaN if
+ * k0 < 1 or k0 > K. */
+double xai_audit_pgi_summarise(const double *curve, size_t k0, size_t K,
+                               xai_audit_pgi_summary how);
+
 /* Per-method metrics, in the result's metric table. */
 typedef enum xai_audit_metric {
-    XAI_AUDIT_PGI = 0,      /* mean over k = 1..K of PGI_k; higher is better */
-    XAI_AUDIT_PGU,          /* mean over k of PGU_k; lower is better */
+    XAI_AUDIT_PGI = 0,      /* summary of PGI_k over k (default: mean over
+                               k = 1..K); higher is better */
+    XAI_AUDIT_PGU,          /* same for PGU_k; lower is better */
     XAI_AUDIT_INFIDELITY,   /* lower is better */
     XAI_AUDIT_SENSITIVITY,  /* max-sensitivity; lower is better */
     XAI_AUDIT_SANITY,       /* randomisation Spearman rho; lower is better */
@@ -266,6 +295,14 @@ typedef struct xai_audit_options {
                                         explainers' patch */
     size_t del_steps;                /* images: default 32 */
     int n_threads;
+    /* literature settings (README "Comparing with OpenXAI") */
+    xai_audit_noise metric_noise;    /* scale of pgi_sigma and infid_sigma */
+    size_t pgi_k_first;              /* summarise k = first..K; 0: 1 */
+    double pgi_k_fraction;           /* in (0, 1]: K = ceil(fraction x
+                                        features), overriding pgi_k */
+    xai_audit_pgi_summary pgi_summary; /* default XAI_AUDIT_PGI_MEAN */
+    const char *compat;              /* a label such as "openxai" (recorded
+                                        only), or NULL */
 } xai_audit_options;
 xai_audit_options xai_audit_options_default(void);
 
@@ -296,6 +333,12 @@ typedef struct xai_audit_result {
     xai_audit_cell *metrics;
     size_t pgi_k;
     double *pgi_curve, *pgu_curve; /* n_methods x pgi_k means over rows */
+    /* the settings that produced the metrics */
+    size_t pgi_k_first, pgi_samples, infid_samples;
+    xai_audit_pgi_summary pgi_summary;
+    xai_audit_noise metric_noise;
+    double pgi_sigma, infid_sigma;
+    char compat[16];              /* "" when no compatibility preset */
     int *sanity_flag;             /* n_methods: 1 flagged, 0 passed, -1 not run */
     double sanity_threshold;
     /* per method: mean surrogate R^2 and completeness gap (NaN if none),
