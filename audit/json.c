@@ -183,6 +183,15 @@ static void write_all(FILE *f, const xai_audit_result *r, const char *prov)
         jstr(f, r->compat);
     else
         fputs("null", f);
+    fprintf(f, ", \"stability_points\": %zu, \"stability_sigma\": ", r->stab_points);
+    jnum(f, r->stab_sigma);
+    fputs(", \"stability_eps\": ", f);
+    jnum(f, r->stab_eps);
+    fputs(", \"rrs_layer\": ", f);
+    if (r->stab_layer[0])
+        jstr(f, r->stab_layer);
+    else
+        fputs("null", f);
     fputs(", \"sanity_threshold\": ", f);
     jnum(f, r->sanity_threshold);
     fputs(", \"confidence\": 0.95}\n}\n", f);

@@ -201,6 +201,17 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
             }
             done[XAI_AUDIT_SANITY] = 1;
         }
+        if (st == XAI_OK && o->stab_points) {
+            st = xai_audit_relative_stability(&sn, xai_audit_explain_fn, &ex, x, n, phi,
+                                              r->stab_layer[0] ? r->stab_layer : NULL,
+                                              o->stab_sigma, o->stab_points, o->stab_eps,
+                                              vals[XAI_AUDIT_RIS] + j * n,
+                                              vals[XAI_AUDIT_ROS] + j * n,
+                                              r->stab_layer[0] ? vals[XAI_AUDIT_RRS] + j * n
+                                                               : NULL);
+            done[XAI_AUDIT_RIS] = done[XAI_AUDIT_ROS] = 1;
+            done[XAI_AUDIT_RRS] = r->stab_layer[0] != 0;
+        }
         if (st == XAI_OK && ctx->image_c) {
             xai_audit_image img = {ctx->image_c, ctx->image_h, ctx->image_w,
                                    o->del_patch ? o->del_patch
@@ -299,6 +310,29 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
     r->pgi_sigma = o.pgi_sigma;
     r->infid_sigma = o.infid_sigma;
     snprintf(r->compat, sizeof r->compat, "%s", o.compat ? o.compat : "");
+    r->stab_points = o.stab_points;
+    r->stab_sigma = o.stab_sigma;
+    r->stab_eps = o.stab_eps;
+    if (o.stab_points) {
+        const char *layer = o.stab_layer ? o.stab_layer : xai_model_hidden_layer_name(m);
+        int64_t dims[4];
+        if (o.stab_layer && xai_model_tensor_shape(m, o.stab_layer, dims) < 0) {
+            st = xai_fail(XAI_ERR_INVALID, "audit: RRS layer '%s': the model has no "
+                          "tensor of that name", o.stab_layer);
+            goto fail;
+        }
+        if (!(o.stab_sigma > 0 && isfinite(o.stab_sigma)) ||
+            !(o.stab_eps > 0 && isfinite(o.stab_eps))) {
+            st = xai_fail(XAI_ERR_INVALID, "audit: stability sigma and epsilon must be "
+                          "positive (got %g, %g)", o.stab_sigma, o.stab_eps);
+            goto fail;
+        }
+        if (layer && strlen(layer) >= sizeof r->stab_layer) {
+            st = xai_fail(XAI_ERR_INVALID, "audit: RRS layer name too long");
+            goto fail;
+        }
+        snprintf(r->stab_layer, sizeof r->stab_layer, "%s", layer ? layer : "");
+    }
     r->declared = o.declared;
     r->sanity_threshold = o.sanity_threshold;
     r->accuracy = r->majority_rate = NAN;

@@ -24,7 +24,8 @@ static const char help[] =
     "                 [--threads T] [--json FILE] [--out report.pdf]\n"
     "                 [--instances N] [--date SECONDS]\n"
     "                 [--metric-noise std:S|abs:S|range:S] [--pgi-k K|A..K|FRACTION]\n"
-    "                 [--pgi-summary mean|auc] [--pgi-samples N] [--compat openxai]\n\n"
+    "                 [--pgi-summary mean|auc] [--pgi-samples N] [--compat openxai]\n"
+    "                 [--stab-points N] [--rrs-layer NAME]\n\n"
     "Explains the rows with every method, measures how faithfully each one\n"
     "approximates the model on several neighbourhoods (LFA loss: the methods x\n"
     "neighbourhoods table), computes PGI/PGU, infidelity, max-sensitivity\n"
@@ -63,6 +64,10 @@ static const char help[] =
     "  --compat openxai     OpenXAI's settings: abs:0.1 noise (range:0.1 when a\n"
     "                       column is outside [0, 1]), k = 1..ceil(25%), auc,\n"
     "                       100 draws; explicit options above override it\n"
+    "  --stab-points N      neighbours for the relative stability metrics RIS,\n"
+    "                       ROS, RRS (Agarwal et al. 2022; default 5; 0 skips)\n"
+    "  --rrs-layer NAME     the ONNX tensor whose activation RRS compares\n"
+    "                       (default: the last hidden layer)\n"
     "  --seed S             random seed (default 0)\n"
     "  --threads T          threads (default: all); results do not depend on it\n"
     "  --json FILE          write everything as JSON (written to a temporary\n"
@@ -79,7 +84,7 @@ enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
     OPT_INSTANCES, OPT_DATE, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
-    OPT_PGI_SAMPLES, OPT_COMPAT
+    OPT_PGI_SAMPLES, OPT_COMPAT, OPT_STAB_POINTS, OPT_RRS_LAYER
 };
 
 /* PGI / PGU and infidelity settings (0 / -1: not given on the command line). */
@@ -87,8 +92,8 @@ typedef struct metric_args {
     int noise_set, summary; /* summary: -1 unset, else xai_audit_pgi_summary */
     xai_audit_noise noise;
     double sigma, k_fraction;
-    size_t k_first, k, samples;
-    const char *compat;
+    size_t k_first, k, samples, stab_points;
+    const char *compat, *rrs_layer;
 } metric_args;
 
 typedef struct audit_args {
@@ -160,6 +165,8 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"pgi-summary", required_argument, NULL, OPT_PGI_SUMMARY},
         {"pgi-samples", required_argument, NULL, OPT_PGI_SAMPLES},
         {"compat", required_argument, NULL, OPT_COMPAT},
+        {"stab-points", required_argument, NULL, OPT_STAB_POINTS},
+        {"rrs-layer", required_argument, NULL, OPT_RRS_LAYER},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     long long u;
@@ -250,6 +257,12 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
                 return rc;
             a->met.samples = (size_t)u;
             break;
+        case OPT_STAB_POINTS:
+            if ((rc = cli_parse_int(CMD, optarg, "--stab-points", 0, 10000, &u)) != CLI_OK)
+                return rc;
+            a->met.stab_points = (size_t)u;
+            break;
+        case OPT_RRS_LAYER: a->met.rrs_layer = optarg; break;
         case OPT_COMPAT:
             if (strcasecmp(optarg, "openxai") != 0)
                 return cli_usage_error(CMD, "--compat wants openxai, got '%s'", optarg);
@@ -507,6 +520,8 @@ static int apply_metric_args(const metric_args *m, const xai_column_stats *st, s
         o->pgi_summary = (xai_audit_pgi_summary)m->summary;
     if (m->samples)
         o->pgi_samples = m->samples;
+    o->stab_points = m->stab_points;
+    o->stab_layer = m->rrs_layer;
     return CLI_OK;
 }
 
@@ -515,7 +530,7 @@ static int run(int argc, char **argv)
     double t0 = now_seconds();
     audit_args a = {.output = XAI_OUTPUT_PROB, .baseline = XAI_BASELINE_MEAN,
                     .samples = XAI_AUTO, .sens_points = 5, .date = -1,
-                    .met = {.summary = -1}};
+                    .met = {.summary = -1, .stab_points = 5}};
     data_args d = {0};
     int rc = parse_args(argc, argv, &a, &d);
     if (rc)
@@ -549,6 +564,12 @@ static int run(int argc, char **argv)
     }
     if ((rc = data_args_check_model(&d, CMD, ds, a.model, m)) != CLI_OK)
         goto out;
+    int64_t ldims[4];
+    if (a.met.rrs_layer && xai_model_tensor_shape(m, a.met.rrs_layer, ldims) < 0) {
+        rc = cli_usage_error(CMD, "--rrs-layer: the model %s has no tensor named '%s'",
+                             a.model, a.met.rrs_layer);
+        goto out;
+    }
     if (!a.randomized && xai_model_randomize_last_layer(m, a.seed, &mr) != XAI_OK)
         fprintf(stderr, "xai audit: note: sanity check skipped: %s\n", xai_last_error());
     size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds), r0, r1;

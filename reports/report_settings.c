@@ -18,6 +18,11 @@ void rp_metric_settings(const rp_ctx *c, rp_buf *b)
                   ? "the area under the curve (trapezoid, divided by the span of k)"
                   : "the mean over k",
               r->infid_sigma, scale[nk], r->infid_samples);
+    if (r->stab_points)
+        rp_printf(b, " Stability (RIS, ROS, RRS): %zu neighbours with noise %g %s, "
+                  "kept when the predicted class is unchanged; denominators floored at "
+                  "%g; RRS at layer %s.", r->stab_points, r->stab_sigma, scale[nk],
+                  r->stab_eps, r->stab_layer[0] ? r->stab_layer : "(none: skipped)");
     if (r->compat[0])
         rp_printf(b, " These are the %s settings (README, \"Comparing with OpenXAI\").",
                   r->compat);

@@ -126,7 +126,8 @@ static const char *metric_title(xai_audit_metric k)
 {
     static const char *t[XAI_AUDIT_METRIC_COUNT] = {
         "PGI \u2191", "PGU \u2193", "infidelity \u2193", "max-sensitivity \u2193",
-        "sanity \u03c1", "deletion \u2193", "insertion \u2191"};
+        "sanity \u03c1", "deletion \u2193", "insertion \u2191", "RIS \u2193",
+        "ROS \u2193", "RRS \u2193"};
     return t[k];
 }
 

@@ -121,6 +121,32 @@ xai_status xai_audit_max_sensitivity(const xai_audit_setup *s,
                                      const float *phi, double radius,
                                      size_t n_points, double *sens);
 
+/* ---- relative stability (Agarwal et al. 2022) ------------------------ */
+
+/* Relative input / output / representation stability, as OpenXAI computes
+ * them.  Neighbours x'_p = x + e_p, e_pj ~ N(0, (sigma s_j)^2) (s_j as for
+ * every metric), p = 1..n_points; only neighbours whose predicted class
+ * (arg-max; p >= 0.5 for one probability output) equals x's count.  With
+ * r(a, b) = |a - b|_2 / |a|_2:
+ *   RIS(x) = max_p r(phi(x), phi(x'_p)) / max(r(x, x'_p), eps)
+ *   ROS(x) = max_p r(phi(x), phi(x'_p)) / max(r(z(x), z(x'_p)), eps)
+ *   RRS(x) = max_p r(phi(x), phi(x'_p)) / max(r(L(x), L(x'_p)), eps)
+ * z the logits (XAI_OUTPUT_SCORE, every output), L the activation of the
+ * tensor `layer` (NULL: xai_model_hidden_layer_name).  A neighbour whose
+ * denominator change is exactly 0, or any neighbour when phi(x) = 0, is
+ * undefined and skipped (as in OpenXAI); the eps floor bounds the ratio
+ * for nonzero but tiny changes.  A row with no valid neighbour gets NaN.
+ * phi(x'_p) comes from explain(...) with the instance index of x (common
+ * random numbers).  Any of ris, ros, rrs (n_rows each) may be NULL; rrs
+ * needs an ONNX model with that layer (XAI_ERR_INVALID naming it if there
+ * is no such tensor).  Lower is more stable. */
+xai_status xai_audit_relative_stability(const xai_audit_setup *s,
+                                        xai_attribution_fn explain, void *user,
+                                        const float *x, size_t n_rows,
+                                        const float *phi, const char *layer,
+                                        double sigma, size_t n_points, double eps,
+                                        double *ris, double *ros, double *rrs);
+
 /* ---- sanity check by model randomisation (Adebayo et al. 2018) -------- */
 
 /* Flag threshold on the mean Spearman correlation (see README). */
@@ -264,11 +290,15 @@ typedef enum xai_audit_metric {
     XAI_AUDIT_SANITY,       /* randomisation Spearman rho; lower is better */
     XAI_AUDIT_DELETION,     /* deletion area (images); lower is better */
     XAI_AUDIT_INSERTION,    /* insertion area (images); higher is better */
+    XAI_AUDIT_RIS,          /* relative input stability; lower is better */
+    XAI_AUDIT_ROS,          /* relative output stability; lower is better */
+    XAI_AUDIT_RRS,          /* relative representation stability; lower */
     XAI_AUDIT_METRIC_COUNT
 } xai_audit_metric;
 
 /* "pgi", "pgu", "infidelity", "max_sensitivity", "sanity_rho",
- * "deletion_area", "insertion_area"; NULL out of range. */
+ * "deletion_area", "insertion_area", "ris", "ros", "rrs"; NULL out of
+ * range. */
 const char *xai_audit_metric_name(xai_audit_metric k);
 /* 1 if higher values are better. */
 int xai_audit_metric_higher_is_better(xai_audit_metric k);
@@ -303,6 +333,12 @@ typedef struct xai_audit_options {
     xai_audit_pgi_summary pgi_summary; /* default XAI_AUDIT_PGI_MEAN */
     const char *compat;              /* a label such as "openxai" (recorded
                                         only), or NULL */
+    size_t stab_points;              /* neighbours for RIS/ROS/RRS; 0 (the
+                                        default) skips them */
+    double stab_sigma;               /* default 0.05, scaled as metric_noise */
+    double stab_eps;                 /* denominator floor, default 1e-6 */
+    const char *stab_layer;          /* RRS layer; NULL: the last hidden
+                                        layer (RRS skipped if there is none) */
 } xai_audit_options;
 xai_audit_options xai_audit_options_default(void);
 
@@ -339,6 +375,9 @@ typedef struct xai_audit_result {
     xai_audit_noise metric_noise;
     double pgi_sigma, infid_sigma;
     char compat[16];              /* "" when no compatibility preset */
+    size_t stab_points;           /* 0: stability not computed */
+    double stab_sigma, stab_eps;
+    char stab_layer[128];         /* the RRS layer, "" when RRS was skipped */
     int *sanity_flag;             /* n_methods: 1 flagged, 0 passed, -1 not run */
     double sanity_threshold;
     /* per method: mean surrogate R^2 and completeness gap (NaN if none),
