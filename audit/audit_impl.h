@@ -10,7 +10,8 @@ enum {
     AUDIT_TAG_INFD = 0x494e4644u,
     AUDIT_TAG_SENS = 0x53454e53u,
     AUDIT_TAG_LOSS = 0x4c4f5353u,
-    AUDIT_TAG_MASK = 0x4d41534bu
+    AUDIT_TAG_MASK = 0x4d41534bu,
+    AUDIT_TAG_STAB = 0x53544142u
 };
 
 /* Per-row work: row i of the call, with this thread's runner. */

@@ -170,7 +170,29 @@ static void write_all(FILE *f, const xai_audit_result *r, const char *prov)
     fputs("},\n", f);
     write_table(f, r);
     write_metrics(f, r);
-    fprintf(f, "  \"settings\": {\"pgi_k\": %zu, \"sanity_threshold\": ", r->pgi_k);
+    fprintf(f, "  \"settings\": {\"pgi_k\": %zu, \"pgi_k_first\": %zu, "
+            "\"pgi_summary\": \"%s\", \"pgi_samples\": %zu, \"metric_noise\": \"%s\", "
+            "\"pgi_sigma\": ", r->pgi_k, r->pgi_k_first,
+            r->pgi_summary == XAI_AUDIT_PGI_AUC ? "auc" : "mean", r->pgi_samples,
+            xai_audit_noise_name(r->metric_noise));
+    jnum(f, r->pgi_sigma);
+    fprintf(f, ", \"infidelity_samples\": %zu, \"infidelity_sigma\": ", r->infid_samples);
+    jnum(f, r->infid_sigma);
+    fputs(", \"compat\": ", f);
+    if (r->compat[0])
+        jstr(f, r->compat);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"stability_points\": %zu, \"stability_sigma\": ", r->stab_points);
+    jnum(f, r->stab_sigma);
+    fputs(", \"stability_eps\": ", f);
+    jnum(f, r->stab_eps);
+    fputs(", \"rrs_layer\": ", f);
+    if (r->stab_layer[0])
+        jstr(f, r->stab_layer);
+    else
+        fputs("null", f);
+    fputs(", \"sanity_threshold\": ", f);
     jnum(f, r->sanity_threshold);
     fputs(", \"confidence\": 0.95}\n}\n", f);
 }

@@ -16,12 +16,14 @@ xai_audit_options xai_audit_options_default(void)
     o.sens_points = 5;
     o.sanity_threshold = XAI_AUDIT_SANITY_THRESHOLD;
     o.del_steps = 32;
+    o.stab_sigma = 0.05;
+    o.stab_eps = 1e-6;
     return o;
 }
 
 static const char *const metric_names[XAI_AUDIT_METRIC_COUNT] = {
     "pgi", "pgu", "infidelity", "max_sensitivity", "sanity_rho",
-    "deletion_area", "insertion_area"};
+    "deletion_area", "insertion_area", "ris", "ros", "rrs"};
 _Static_assert(sizeof metric_names / sizeof metric_names[0] == XAI_AUDIT_METRIC_COUNT,
                "one name per metric");
 

@@ -131,13 +131,29 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
     s.target = w->target;
     s.stats = ctx->image_c ? NULL : ctx->stats;
     s.seed = o->base.seed;
+    /* the noise of PGI/PGU and infidelity: column stds, absolute, or ranges */
+    xai_audit_setup sn = s;
+    xai_column_stats *ranges = NULL;
+    if (o->metric_noise == XAI_AUDIT_NOISE_ABS || !s.stats)
+        sn.stats = NULL;
+    else if (o->metric_noise == XAI_AUDIT_NOISE_RANGE) {
+        if (!(ranges = audit_alloc(D, sizeof *ranges, "audit noise scales")))
+            return XAI_ERR_NOMEM;
+        for (size_t j = 0; j < D; j++) {
+            ranges[j] = s.stats[j];
+            ranges[j].std = s.stats[j].max - s.stats[j].min;
+        }
+        sn.stats = ranges;
+    }
     s.first_instance = r->first_instance;
     s.n_threads = o->n_threads;
     double *vals[XAI_AUDIT_METRIC_COUNT];
     size_t Mn = M * n;
     double *all = audit_alloc(MK * Mn, sizeof *all, "audit metrics");
-    if (!all)
+    if (!all) {
+        free(ranges);
         return XAI_ERR_NOMEM;
+    }
     for (size_t k = 0; k < MK; k++)
         vals[k] = all + k * Mn;
     for (size_t i = 0; i < MK * Mn; i++)
@@ -147,14 +163,13 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
     for (size_t j = 0; j < M && st == XAI_OK; j++) {
         const float *phi = w->phi + j * n * D;
         xai_audit_explainer ex = {&w->orig[j], ctx, o->n_threads};
-        st = xai_audit_pgi_pgu(&s, x, n, phi, K, o->pgi_sigma, o->pgi_samples,
+        st = xai_audit_pgi_pgu(&sn, x, n, phi, K, o->pgi_sigma, o->pgi_samples,
                                w->pgi, w->pgu);
         for (size_t i = 0; st == XAI_OK && i < n; i++) {
-            double a = 0, b = 0;
-            for (size_t k = 0; k < K; k++)
-                a += w->pgi[i * K + k], b += w->pgu[i * K + k];
-            vals[XAI_AUDIT_PGI][j * n + i] = a / (double)K;
-            vals[XAI_AUDIT_PGU][j * n + i] = b / (double)K;
+            vals[XAI_AUDIT_PGI][j * n + i] =
+                xai_audit_pgi_summarise(w->pgi + i * K, r->pgi_k_first, K, r->pgi_summary);
+            vals[XAI_AUDIT_PGU][j * n + i] =
+                xai_audit_pgi_summarise(w->pgu + i * K, r->pgi_k_first, K, r->pgi_summary);
         }
         for (size_t k = 0; st == XAI_OK && k < K; k++) {
             double a = 0, b = 0;
@@ -165,7 +180,7 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
         }
         done[XAI_AUDIT_PGI] = done[XAI_AUDIT_PGU] = 1;
         if (st == XAI_OK && o->infid_samples) {
-            st = xai_audit_infidelity(&s, x, n, phi, o->infid_sigma, o->infid_samples,
+            st = xai_audit_infidelity(&sn, x, n, phi, o->infid_sigma, o->infid_samples,
                                       vals[XAI_AUDIT_INFIDELITY] + j * n);
             done[XAI_AUDIT_INFIDELITY] = 1;
         }
@@ -185,6 +200,17 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
                 r->sanity_flag[j] = q.count ? q.mean > r->sanity_threshold : 1;
             }
             done[XAI_AUDIT_SANITY] = 1;
+        }
+        if (st == XAI_OK && o->stab_points) {
+            st = xai_audit_relative_stability(&sn, xai_audit_explain_fn, &ex, x, n, phi,
+                                              r->stab_layer[0] ? r->stab_layer : NULL,
+                                              o->stab_sigma, o->stab_points, o->stab_eps,
+                                              vals[XAI_AUDIT_RIS] + j * n,
+                                              vals[XAI_AUDIT_ROS] + j * n,
+                                              r->stab_layer[0] ? vals[XAI_AUDIT_RRS] + j * n
+                                                               : NULL);
+            done[XAI_AUDIT_RIS] = done[XAI_AUDIT_ROS] = 1;
+            done[XAI_AUDIT_RRS] = r->stab_layer[0] != 0;
         }
         if (st == XAI_OK && ctx->image_c) {
             xai_audit_image img = {ctx->image_c, ctx->image_h, ctx->image_w,
@@ -209,6 +235,7 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
     for (size_t j = 0; j < M; j++)
         r->metrics[j * MK + XAI_AUDIT_SANITY].rank = 0;
     free(all);
+    free(ranges);
     return st;
 }
 
@@ -240,11 +267,30 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
     xai_audit_nbhd std[8];
     size_t Z = o.nbhds ? o.n_nbhds : xai_audit_default_nbhds(std, 8);
     size_t K = o.pgi_k ? o.pgi_k : (D < 8 ? D : 8);
+    if (o.pgi_k_fraction != 0) {
+        if (!(o.pgi_k_fraction > 0 && o.pgi_k_fraction <= 1))
+            return xai_fail(XAI_ERR_INVALID, "audit: PGI k fraction must be in (0, 1] "
+                            "(got %g)", o.pgi_k_fraction);
+        /* ceil, robust to 0.25 * 20 landing a hair above 5 */
+        K = (size_t)ceil(o.pgi_k_fraction * (double)D - 1e-9);
+        if (K < 1)
+            K = 1;
+    }
+    size_t k0 = o.pgi_k_first ? o.pgi_k_first : 1;
     if (!M)
         return xai_fail(XAI_ERR_UNSUPPORTED, "audit: no explanation method available");
     if (K > D)
         return xai_fail(XAI_ERR_INVALID, "audit: PGI k = %zu exceeds the %zu "
                         "features", K, D);
+    if (k0 > K)
+        return xai_fail(XAI_ERR_INVALID, "audit: PGI first k = %zu exceeds K = %zu",
+                        k0, K);
+    if ((unsigned)o.metric_noise > XAI_AUDIT_NOISE_RANGE ||
+        (unsigned)o.pgi_summary > XAI_AUDIT_PGI_AUC)
+        return xai_fail(XAI_ERR_INVALID, "audit: unknown metric noise or PGI summary");
+    if (o.metric_noise == XAI_AUDIT_NOISE_RANGE && !ctx->stats && !ctx->image_c)
+        return xai_fail(XAI_ERR_INVALID, "audit: range noise needs the column "
+                        "statistics (context stats)");
     xai_audit_result *r = calloc(1, sizeof *r);
     if (!r)
         return xai_fail(XAI_ERR_NOMEM, "audit: out of memory");
@@ -256,6 +302,37 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
     r->n_nbhds = Z;
     r->first_instance = first_instance;
     r->pgi_k = K;
+    r->pgi_k_first = k0;
+    r->pgi_summary = o.pgi_summary;
+    r->pgi_samples = o.pgi_samples;
+    r->infid_samples = o.infid_samples;
+    r->metric_noise = o.metric_noise;
+    r->pgi_sigma = o.pgi_sigma;
+    r->infid_sigma = o.infid_sigma;
+    snprintf(r->compat, sizeof r->compat, "%s", o.compat ? o.compat : "");
+    r->stab_points = o.stab_points;
+    r->stab_sigma = o.stab_sigma;
+    r->stab_eps = o.stab_eps;
+    if (o.stab_points) {
+        const char *layer = o.stab_layer ? o.stab_layer : xai_model_hidden_layer_name(m);
+        int64_t dims[4];
+        if (o.stab_layer && xai_model_tensor_shape(m, o.stab_layer, dims) < 0) {
+            st = xai_fail(XAI_ERR_INVALID, "audit: RRS layer '%s': the model has no "
+                          "tensor of that name", o.stab_layer);
+            goto fail;
+        }
+        if (!(o.stab_sigma > 0 && isfinite(o.stab_sigma)) ||
+            !(o.stab_eps > 0 && isfinite(o.stab_eps))) {
+            st = xai_fail(XAI_ERR_INVALID, "audit: stability sigma and epsilon must be "
+                          "positive (got %g, %g)", o.stab_sigma, o.stab_eps);
+            goto fail;
+        }
+        if (layer && strlen(layer) >= sizeof r->stab_layer) {
+            st = xai_fail(XAI_ERR_INVALID, "audit: RRS layer name too long");
+            goto fail;
+        }
+        snprintf(r->stab_layer, sizeof r->stab_layer, "%s", layer ? layer : "");
+    }
     r->declared = o.declared;
     r->sanity_threshold = o.sanity_threshold;
     r->accuracy = r->majority_rate = NAN;

@@ -22,7 +22,10 @@ static const char help[] =
     "usage: xai audit --model M --data D [--label NAME] [--rows A:B]\n"
     "                 [--methods m1,m2,...] [--neighbourhood SPEC] [--seed S]\n"
     "                 [--threads T] [--json FILE] [--out report.pdf]\n"
-    "                 [--instances N] [--date SECONDS]\n\n"
+    "                 [--instances N] [--date SECONDS]\n"
+    "                 [--metric-noise std:S|abs:S|range:S] [--pgi-k K|A..K|FRACTION]\n"
+    "                 [--pgi-summary mean|auc] [--pgi-samples N] [--compat openxai]\n"
+    "                 [--stab-points N] [--rrs-layer NAME]\n\n"
     "Explains the rows with every method, measures how faithfully each one\n"
     "approximates the model on several neighbourhoods (LFA loss: the methods x\n"
     "neighbourhoods table), computes PGI/PGU, infidelity, max-sensitivity\n"
@@ -49,6 +52,22 @@ static const char help[] =
     "                       ONNX models are copied with their last Gemm, MatMul\n"
     "                       or Conv re-drawn from the seed; other models skip it)\n"
     "  --sens-points N      points for max-sensitivity (default 5; 0 skips)\n"
+    "  --metric-noise SPEC  noise of PGI/PGU and infidelity: std:S (S column\n"
+    "                       stds; default std:0.1), abs:S (absolute) or range:S\n"
+    "                       (S x the column's max - min)\n"
+    "  --pgi-k K|A..K|F     PGI/PGU at k = K only, summarised over k = A..K, or\n"
+    "                       over k = 1..ceil(F x features) for 0 < F < 1\n"
+    "                       (default 1..min(8, features))\n"
+    "  --pgi-summary mean|auc  summary over k: the mean (default) or the\n"
+    "                       trapezoid area divided by the span of k\n"
+    "  --pgi-samples N      noise draws per row for PGI/PGU (default 50)\n"
+    "  --compat openxai     OpenXAI's settings: abs:0.1 noise (range:0.1 when a\n"
+    "                       column is outside [0, 1]), k = 1..ceil(25%), auc,\n"
+    "                       100 draws; explicit options above override it\n"
+    "  --stab-points N      neighbours for the relative stability metrics RIS,\n"
+    "                       ROS, RRS (Agarwal et al. 2022; default 5; 0 skips)\n"
+    "  --rrs-layer NAME     the ONNX tensor whose activation RRS compares\n"
+    "                       (default: the last hidden layer)\n"
     "  --seed S             random seed (default 0)\n"
     "  --threads T          threads (default: all); results do not depend on it\n"
     "  --json FILE          write everything as JSON (written to a temporary\n"
@@ -64,8 +83,18 @@ static const char help[] =
 enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
-    OPT_INSTANCES, OPT_DATE, OPT_HELP
+    OPT_INSTANCES, OPT_DATE, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
+    OPT_PGI_SAMPLES, OPT_COMPAT, OPT_STAB_POINTS, OPT_RRS_LAYER
 };
+
+/* PGI / PGU and infidelity settings (0 / -1: not given on the command line). */
+typedef struct metric_args {
+    int noise_set, summary; /* summary: -1 unset, else xai_audit_pgi_summary */
+    xai_audit_noise noise;
+    double sigma, k_fraction;
+    size_t k_first, k, samples, stab_points;
+    const char *compat, *rrs_layer;
+} metric_args;
 
 typedef struct audit_args {
     const char *model, *rows, *methods, *nbhd, *json, *out, *randomized;
@@ -76,7 +105,40 @@ typedef struct audit_args {
     uint64_t seed;
     int64_t date;
     int threads;
+    metric_args met;
 } audit_args;
+
+/* "K" (k = K only), "A..K" or a fraction F in (0, 1) (k = 1..ceil(F D)). */
+static int parse_pgi_k(const char *arg, metric_args *m)
+{
+    const char *dots = strstr(arg, "..");
+    long long lo, hi;
+    if (dots) {
+        char first[32];
+        size_t n = (size_t)(dots - arg);
+        if (n >= sizeof first)
+            return cli_usage_error(CMD, "--pgi-k: bad range '%s'", arg);
+        memcpy(first, arg, n);
+        first[n] = 0;
+        if (!cli_int_in(first, 1, 1 << 20, &lo) || !cli_int_in(dots + 2, 1, 1 << 20, &hi) ||
+            lo > hi)
+            return cli_usage_error(CMD, "--pgi-k wants K, A..K (1 <= A <= K) or a "
+                                   "fraction in (0, 1), got '%s'", arg);
+        m->k_first = (size_t)lo, m->k = (size_t)hi, m->k_fraction = 0;
+        return CLI_OK;
+    }
+    if (cli_int_in(arg, 1, 1 << 20, &hi)) {
+        m->k_first = m->k = (size_t)hi, m->k_fraction = 0;
+        return CLI_OK;
+    }
+    char *end;
+    double f = strtod(arg, &end);
+    if (!*arg || *end || !(f > 0 && f < 1))
+        return cli_usage_error(CMD, "--pgi-k wants K, A..K (1 <= A <= K) or a fraction "
+                               "in (0, 1), got '%s'", arg);
+    m->k_first = 1, m->k = 0, m->k_fraction = f;
+    return CLI_OK;
+}
 
 static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
 {
@@ -98,6 +160,13 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"instances", required_argument, NULL, OPT_INSTANCES},
         {"date", required_argument, NULL, OPT_DATE},
         {"help", no_argument, NULL, OPT_HELP},
+        {"metric-noise", required_argument, NULL, OPT_NOISE},
+        {"pgi-k", required_argument, NULL, OPT_PGI_K},
+        {"pgi-summary", required_argument, NULL, OPT_PGI_SUMMARY},
+        {"pgi-samples", required_argument, NULL, OPT_PGI_SAMPLES},
+        {"compat", required_argument, NULL, OPT_COMPAT},
+        {"stab-points", required_argument, NULL, OPT_STAB_POINTS},
+        {"rrs-layer", required_argument, NULL, OPT_RRS_LAYER},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     long long u;
@@ -164,6 +233,40 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
             if ((rc = cli_parse_int(CMD, optarg, "--threads", 1, 1024, &u)) != CLI_OK)
                 return rc;
             a->threads = (int)u;
+            break;
+        case OPT_NOISE:
+            if (xai_audit_noise_parse(optarg, &a->met.noise, &a->met.sigma) != XAI_OK)
+                return cli_usage_error(CMD, "--metric-noise: %s", xai_last_error());
+            a->met.noise_set = 1;
+            break;
+        case OPT_PGI_K:
+            if ((rc = parse_pgi_k(optarg, &a->met)) != CLI_OK)
+                return rc;
+            break;
+        case OPT_PGI_SUMMARY:
+            if (strcasecmp(optarg, "mean") == 0)
+                a->met.summary = XAI_AUDIT_PGI_MEAN;
+            else if (strcasecmp(optarg, "auc") == 0)
+                a->met.summary = XAI_AUDIT_PGI_AUC;
+            else
+                return cli_usage_error(CMD, "--pgi-summary wants mean or auc, got '%s'",
+                                       optarg);
+            break;
+        case OPT_PGI_SAMPLES:
+            if ((rc = cli_parse_int(CMD, optarg, "--pgi-samples", 1, 1 << 20, &u)) != CLI_OK)
+                return rc;
+            a->met.samples = (size_t)u;
+            break;
+        case OPT_STAB_POINTS:
+            if ((rc = cli_parse_int(CMD, optarg, "--stab-points", 0, 10000, &u)) != CLI_OK)
+                return rc;
+            a->met.stab_points = (size_t)u;
+            break;
+        case OPT_RRS_LAYER: a->met.rrs_layer = optarg; break;
+        case OPT_COMPAT:
+            if (strcasecmp(optarg, "openxai") != 0)
+                return cli_usage_error(CMD, "--compat wants openxai, got '%s'", optarg);
+            a->met.compat = "openxai";
             break;
         case ':':
             return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
@@ -384,11 +487,50 @@ static int write_report(const audit_args *a, const data_args *d, int argc, char 
     return CLI_OK;
 }
 
+/* --compat first, then the explicit options over it; k checked against D. */
+static int apply_metric_args(const metric_args *m, const xai_column_stats *st, size_t D,
+                             xai_audit_options *o)
+{
+    if (m->compat) {
+        int unit = 1;
+        for (size_t j = 0; j < D; j++)
+            unit &= st[j].min >= 0 && st[j].max <= 1;
+        o->metric_noise = unit ? XAI_AUDIT_NOISE_ABS : XAI_AUDIT_NOISE_RANGE;
+        if (!unit)
+            fprintf(stderr, "xai audit: note: --compat openxai: some columns are outside "
+                    "[0, 1]; OpenXAI perturbs min-max-scaled features, so the noise is "
+                    "0.1 x each column's range (range:0.1) instead of absolute 0.1\n");
+        o->pgi_sigma = o->infid_sigma = 0.1;
+        o->pgi_k_fraction = 0.25;
+        o->pgi_k_first = 1;
+        o->pgi_summary = XAI_AUDIT_PGI_AUC;
+        o->pgi_samples = 100;
+        o->compat = m->compat;
+    }
+    if (m->noise_set) {
+        o->metric_noise = m->noise;
+        o->pgi_sigma = o->infid_sigma = m->sigma;
+    }
+    if (m->k || m->k_fraction > 0) {
+        o->pgi_k = m->k, o->pgi_k_first = m->k_first, o->pgi_k_fraction = m->k_fraction;
+        if (m->k > D)
+            return cli_usage_error(CMD, "--pgi-k: k = %zu exceeds the %zu features", m->k, D);
+    }
+    if (m->summary >= 0)
+        o->pgi_summary = (xai_audit_pgi_summary)m->summary;
+    if (m->samples)
+        o->pgi_samples = m->samples;
+    o->stab_points = m->stab_points;
+    o->stab_layer = m->rrs_layer;
+    return CLI_OK;
+}
+
 static int run(int argc, char **argv)
 {
     double t0 = now_seconds();
     audit_args a = {.output = XAI_OUTPUT_PROB, .baseline = XAI_BASELINE_MEAN,
-                    .samples = XAI_AUTO, .sens_points = 5, .date = -1};
+                    .samples = XAI_AUTO, .sens_points = 5, .date = -1,
+                    .met = {.summary = -1, .stab_points = 5}};
     data_args d = {0};
     int rc = parse_args(argc, argv, &a, &d);
     if (rc)
@@ -422,6 +564,12 @@ static int run(int argc, char **argv)
     }
     if ((rc = data_args_check_model(&d, CMD, ds, a.model, m)) != CLI_OK)
         goto out;
+    int64_t ldims[4];
+    if (a.met.rrs_layer && xai_model_tensor_shape(m, a.met.rrs_layer, ldims) < 0) {
+        rc = cli_usage_error(CMD, "--rrs-layer: the model %s has no tensor named '%s'",
+                             a.model, a.met.rrs_layer);
+        goto out;
+    }
     if (!a.randomized && xai_model_randomize_last_layer(m, a.seed, &mr) != XAI_OK)
         fprintf(stderr, "xai audit: note: sanity check skipped: %s\n", xai_last_error());
     size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds), r0, r1;
@@ -448,6 +596,8 @@ static int run(int argc, char **argv)
     }
     for (size_t j = 0; j < D; j++)
         st[j] = *xai_dataset_stats(ds, j);
+    if ((rc = apply_metric_args(&a.met, st, D, &o)) != CLI_OK)
+        goto out;
     xai_explain_context c = {.n_features = D, .stats = st};
     if (!xai_dataset_image_shape(ds, &c.image_c, &c.image_h, &c.image_w) &&
         xai_dataset_group_count(ds) < D) {

@@ -16,6 +16,7 @@ struct xai_model {
     int probs;
     char **conv;
     size_t n_conv;
+    char *hidden; /* last hidden activation tensor, or NULL */
 };
 
 struct xai_runner {
@@ -46,6 +47,10 @@ xai_status xai_model_wrap(const xai_backend_ops *ops, void *impl,
         m->in_rank = 1;
         m->in_dims[0] = (int64_t)d->n_inputs;
     }
+    if (d->hidden_layer && !(m->hidden = strdup(d->hidden_layer))) {
+        xai_model_free(m);
+        return xai_fail(XAI_ERR_NOMEM, "out of memory creating a model");
+    }
     if (d->n_conv_layers) {
         m->conv = calloc(d->n_conv_layers, sizeof *m->conv);
         if (!m->conv) {
@@ -72,6 +77,7 @@ void xai_model_free(xai_model *m)
     for (size_t i = 0; i < m->n_conv; i++)
         free(m->conv[i]);
     free(m->conv);
+    free(m->hidden);
     free(m);
 }
 
@@ -81,6 +87,7 @@ size_t xai_model_output_size(const xai_model *m) { return m->n_out; }
 int xai_model_outputs_probabilities(const xai_model *m) { return m->probs; }
 int xai_model_has_gradient(const xai_model *m) { return m->ops->vjp != NULL; }
 size_t xai_model_conv_layer_count(const xai_model *m) { return m->n_conv; }
+const char *xai_model_hidden_layer_name(const xai_model *m) { return m->hidden; }
 
 int xai_model_input_shape(const xai_model *m, int64_t dims[4])
 {

@@ -40,6 +40,7 @@ typedef struct xai_model_desc {
     int outputs_probabilities;
     const char *const *conv_layers; /* copied */
     size_t n_conv_layers;
+    const char *hidden_layer; /* last hidden activation, or NULL (copied) */
 } xai_model_desc;
 
 /* Wraps a backend into a model.  On success the model owns impl (freed with

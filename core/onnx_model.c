@@ -153,6 +153,7 @@ xai_status xai_onnx_model_load(const char *path, xai_model **out)
     }
     im->g = g;
     size_t n_conv = 0;
+    const char *hidden = NULL;
     int slot[OP_COUNT];
     for (int k = 0; k < OP_COUNT; k++)
         slot[k] = -1;
@@ -166,13 +167,19 @@ xai_status xai_onnx_model_load(const char *path, xai_model **out)
         im->flops += nd->flops;
         if (nd->op == OP_CONV && !nd->folded)
             conv[n_conv++] = g->t[nd->out[0]].name;
+        /* the last activation before the output head: a hidden layer */
+        if ((nd->op == OP_RELU || nd->op == OP_LEAKYRELU || nd->op == OP_TANH ||
+             nd->op == OP_SIGMOID) && !nd->folded && !nd->after_score &&
+            (int)i != g->final_node && nd->out[0] != g->output)
+            hidden = g->t[nd->out[0]].name;
     }
     const g_tensor *in = &g->t[g->input];
     xai_model_desc d = {.n_inputs = in->numel,
                         .n_outputs = g->t[g->output].numel,
                         .outputs_probabilities = g->final_node >= 0,
                         .conv_layers = conv,
-                        .n_conv_layers = n_conv};
+                        .n_conv_layers = n_conv,
+                        .hidden_layer = hidden};
     if (in->rank - 1 <= 4) {
         d.input_rank = in->rank - 1;
         for (int k = 1; k < in->rank; k++)

@@ -59,6 +59,9 @@ double rp_mean_agreement(const rp_ctx *c, size_t *worst_a, size_t *worst_b);
 /* Soft colour for rank r of n (1 best: green, worst: red); r <= 0: none. */
 xai_pdf_rgb rp_rank_color(int rank, size_t n);
 
+/* The PGI/PGU and infidelity settings in one paragraph (appended to b). */
+void rp_metric_settings(const rp_ctx *c, rp_buf *b);
+
 /* Sections, in report order. */
 xai_status rp_section_summary(rp_ctx *c);
 xai_status rp_section_loss_table(rp_ctx *c);

@@ -126,7 +126,8 @@ static const char *metric_title(xai_audit_metric k)
 {
     static const char *t[XAI_AUDIT_METRIC_COUNT] = {
         "PGI \u2191", "PGU \u2193", "infidelity \u2193", "max-sensitivity \u2193",
-        "sanity \u03c1", "deletion \u2193", "insertion \u2191"};
+        "sanity \u03c1", "deletion \u2193", "insertion \u2191", "RIS \u2193",
+        "ROS \u2193", "RRS \u2193"};
     return t[k];
 }
 
@@ -257,6 +258,8 @@ xai_status rp_section_rankings(rp_ctx *c)
                   "model and of a copy whose last layer was re-drawn at random; above "
                   "%g the method is flagged, because its explanations barely depend on "
                   "what the model learnt.", r->sanity_threshold);
+    XAI_TRY(rp_paragraph(c));
+    rp_metric_settings(c, &c->t);
     XAI_TRY(rp_paragraph(c));
     XAI_TRY(rank_table(c));
     size_t K = r->pgi_k;

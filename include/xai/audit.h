@@ -121,6 +121,32 @@ xai_status xai_audit_max_sensitivity(const xai_audit_setup *s,
                                      const float *phi, double radius,
                                      size_t n_points, double *sens);
 
+/* ---- relative stability (Agarwal et al. 2022) ------------------------ */
+
+/* Relative input / output / representation stability, as OpenXAI computes
+ * them.  Neighbours x'_p = x + e_p, e_pj ~ N(0, (sigma s_j)^2) (s_j as for
+ * every metric), p = 1..n_points; only neighbours whose predicted class
+ * (arg-max; p >= 0.5 for one probability output) equals x's count.  With
+ * r(a, b) = |a - b|_2 / |a|_2:
+ *   RIS(x) = max_p r(phi(x), phi(x'_p)) / max(r(x, x'_p), eps)
+ *   ROS(x) = max_p r(phi(x), phi(x'_p)) / max(r(z(x), z(x'_p)), eps)
+ *   RRS(x) = max_p r(phi(x), phi(x'_p)) / max(r(L(x), L(x'_p)), eps)
+ * z the logits (XAI_OUTPUT_SCORE, every output), L the activation of the
+ * tensor `layer` (NULL: xai_model_hidden_layer_name).  A neighbour whose
+ * denominator change is exactly 0, or any neighbour when phi(x) = 0, is
+ * undefined and skipped (as in OpenXAI); the eps floor bounds the ratio
+ * for nonzero but tiny changes.  A row with no valid neighbour gets NaN.
+ * phi(x'_p) comes from explain(...) with the instance index of x (common
+ * random numbers).  Any of ris, ros, rrs (n_rows each) may be NULL; rrs
+ * needs an ONNX model with that layer (XAI_ERR_INVALID naming it if there
+ * is no such tensor).  Lower is more stable. */
+xai_status xai_audit_relative_stability(const xai_audit_setup *s,
+                                        xai_attribution_fn explain, void *user,
+                                        const float *x, size_t n_rows,
+                                        const float *phi, const char *layer,
+                                        double sigma, size_t n_points, double eps,
+                                        double *ris, double *ros, double *rrs);
+
 /* ---- sanity check by model randomisation (Adebayo et al. 2018) -------- */
 
 /* Flag threshold on the mean Spearman correlation (see README). */
@@ -226,20 +252,53 @@ typedef struct xai_audit_explainer {
 xai_status xai_audit_explain_fn(void *user, const xai_model *m, const float *x,
                                 size_t n, uint64_t first_instance, float *phi);
 
+/* How the noise of PGI/PGU and infidelity is scaled (sigma times ...). */
+typedef enum xai_audit_noise {
+    XAI_AUDIT_NOISE_STD = 0, /* column j's std s_j (default; "std:S") */
+    XAI_AUDIT_NOISE_ABS,     /* 1: absolute noise ("abs:S", OpenXAI on [0,1]
+                                data) */
+    XAI_AUDIT_NOISE_RANGE    /* column j's max - min: absolute noise on the
+                                min-max-scaled feature ("range:S") */
+} xai_audit_noise;
+
+/* Parses "std:S", "abs:S" or "range:S" (S > 0 finite). */
+xai_status xai_audit_noise_parse(const char *text, xai_audit_noise *kind,
+                                 double *sigma);
+/* "std", "abs" or "range". */
+const char *xai_audit_noise_name(xai_audit_noise kind);
+
+/* How a PGI/PGU curve over k = k0..K is summarised into one number. */
+typedef enum xai_audit_pgi_summary {
+    XAI_AUDIT_PGI_MEAN = 0, /* mean of the curve points */
+    XAI_AUDIT_PGI_AUC       /* trapezoid over k (end points half weight),
+                               divided by the span K - k0 (a single point:
+                               its value), so it stays on the PGI_k scale */
+} xai_audit_pgi_summary;
+
+/* The summary of curve[k0-1 .. K-1] (curve holds k = 1..K); NaN if
+ * k0 < 1 or k0 > K. */
+double xai_audit_pgi_summarise(const double *curve, size_t k0, size_t K,
+                               xai_audit_pgi_summary how);
+
 /* Per-method metrics, in the result's metric table. */
 typedef enum xai_audit_metric {
-    XAI_AUDIT_PGI = 0,      /* mean over k = 1..K of PGI_k; higher is better */
-    XAI_AUDIT_PGU,          /* mean over k of PGU_k; lower is better */
+    XAI_AUDIT_PGI = 0,      /* summary of PGI_k over k (default: mean over
+                               k = 1..K); higher is better */
+    XAI_AUDIT_PGU,          /* same for PGU_k; lower is better */
     XAI_AUDIT_INFIDELITY,   /* lower is better */
     XAI_AUDIT_SENSITIVITY,  /* max-sensitivity; lower is better */
     XAI_AUDIT_SANITY,       /* randomisation Spearman rho; lower is better */
     XAI_AUDIT_DELETION,     /* deletion area (images); lower is better */
     XAI_AUDIT_INSERTION,    /* insertion area (images); higher is better */
+    XAI_AUDIT_RIS,          /* relative input stability; lower is better */
+    XAI_AUDIT_ROS,          /* relative output stability; lower is better */
+    XAI_AUDIT_RRS,          /* relative representation stability; lower */
     XAI_AUDIT_METRIC_COUNT
 } xai_audit_metric;
 
 /* "pgi", "pgu", "infidelity", "max_sensitivity", "sanity_rho",
- * "deletion_area", "insertion_area"; NULL out of range. */
+ * "deletion_area", "insertion_area", "ris", "ros", "rrs"; NULL out of
+ * range. */
 const char *xai_audit_metric_name(xai_audit_metric k);
 /* 1 if higher values are better. */
 int xai_audit_metric_higher_is_better(xai_audit_metric k);
@@ -266,6 +325,20 @@ typedef struct xai_audit_options {
                                         explainers' patch */
     size_t del_steps;                /* images: default 32 */
     int n_threads;
+    /* literature settings (README "Comparing with OpenXAI") */
+    xai_audit_noise metric_noise;    /* scale of pgi_sigma and infid_sigma */
+    size_t pgi_k_first;              /* summarise k = first..K; 0: 1 */
+    double pgi_k_fraction;           /* in (0, 1]: K = ceil(fraction x
+                                        features), overriding pgi_k */
+    xai_audit_pgi_summary pgi_summary; /* default XAI_AUDIT_PGI_MEAN */
+    const char *compat;              /* a label such as "openxai" (recorded
+                                        only), or NULL */
+    size_t stab_points;              /* neighbours for RIS/ROS/RRS; 0 (the
+                                        default) skips them */
+    double stab_sigma;               /* default 0.05, scaled as metric_noise */
+    double stab_eps;                 /* denominator floor, default 1e-6 */
+    const char *stab_layer;          /* RRS layer; NULL: the last hidden
+                                        layer (RRS skipped if there is none) */
 } xai_audit_options;
 xai_audit_options xai_audit_options_default(void);
 
@@ -296,6 +369,15 @@ typedef struct xai_audit_result {
     xai_audit_cell *metrics;
     size_t pgi_k;
     double *pgi_curve, *pgu_curve; /* n_methods x pgi_k means over rows */
+    /* the settings that produced the metrics */
+    size_t pgi_k_first, pgi_samples, infid_samples;
+    xai_audit_pgi_summary pgi_summary;
+    xai_audit_noise metric_noise;
+    double pgi_sigma, infid_sigma;
+    char compat[16];              /* "" when no compatibility preset */
+    size_t stab_points;           /* 0: stability not computed */
+    double stab_sigma, stab_eps;
+    char stab_layer[128];         /* the RRS layer, "" when RRS was skipped */
     int *sanity_flag;             /* n_methods: 1 flagged, 0 passed, -1 not run */
     double sanity_threshold;
     /* per method: mean surrogate R^2 and completeness gap (NaN if none),

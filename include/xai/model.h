@@ -66,6 +66,11 @@ int xai_model_has_gradient(const xai_model *m);
 size_t xai_model_conv_layer_count(const xai_model *m);
 const char *xai_model_conv_layer_name(const xai_model *m, size_t i);
 
+/* The output tensor of the last hidden activation (Relu, LeakyRelu, Tanh or
+ * Sigmoid before the output layer) of an ONNX model, or NULL (no hidden
+ * layer, or not an ONNX model).  Owned by the model. */
+const char *xai_model_hidden_layer_name(const xai_model *m);
+
 /* Per-sample shape of a named tensor (any node output); returns the rank, or
  * -1 if the name is unknown. */
 int xai_model_tensor_shape(const xai_model *m, const char *name,
