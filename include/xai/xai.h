@@ -31,5 +31,6 @@
 #include "outfile.h"
 #include "explain.h"
 #include "audit.h"
+#include "backdoor.h"
 
 #endif
