@@ -31,5 +31,7 @@
 #include "outfile.h"
 #include "explain.h"
 #include "audit.h"
+#include "mlp.h"
+#include "recourse.h"
 
 #endif
