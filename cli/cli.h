@@ -21,6 +21,8 @@ extern const cli_command cli_cmd_info;
 extern const cli_command cli_cmd_predict;
 extern const cli_command cli_cmd_explain;
 extern const cli_command cli_cmd_audit;
+extern const cli_command cli_cmd_counterfactual;
+extern const cli_command cli_cmd_stability;
 
 /* NULL-terminated registry, in cli/commands.c. */
 extern const cli_command *const cli_commands[];

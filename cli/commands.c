@@ -6,5 +6,7 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_predict,
     &cli_cmd_explain,
     &cli_cmd_audit,
+    &cli_cmd_counterfactual,
+    &cli_cmd_stability,
     NULL,
 };

@@ -2,6 +2,7 @@
  * into an xai_model (core/model_impl.h). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <xai/rng.h>
 
@@ -188,4 +189,15 @@ xai_status xai_onnx_model_load(const char *path, xai_model **out)
     xai_status s = xai_model_wrap(&onnx_ops, im, &d, out);
     free(conv);
     return s;
+}
+
+/* The graph of an ONNX model, NULL for other backends (core/mlp.c). */
+const graph *xai_onnx_model_graph(const xai_model *m);
+const graph *xai_onnx_model_graph(const xai_model *m)
+{
+    xai_model_info info;
+    xai_model_info_get(m, &info);
+    if (strcmp(info.format, "onnx") != 0)
+        return NULL;
+    return ((const onnx_impl *)xai_model_backend_impl(m))->g;
 }

@@ -32,5 +32,7 @@
 #include "explain.h"
 #include "audit.h"
 #include "backdoor.h"
+#include "mlp.h"
+#include "recourse.h"
 
 #endif

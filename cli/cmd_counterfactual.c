@@ -1,0 +1,206 @@
+/* cli/cmd_counterfactual.c: `xai counterfactual`: counterfactuals of the
+ * rejected rows by each method, scored (R^, costs, plausibility, validity on
+ * alternative models), as CSV and JSON written whole or not at all. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "recourse_args.h"
+
+#define CMD "counterfactual"
+
+/* Parses "closest,nn,..." into methods; returns the count or -1. */
+static int parse_methods(const char *spec, int *methods)
+{
+    int n = 0;
+    const char *p = spec;
+    while (*p) {
+        size_t l = strcspn(p, ",");
+        char name[32];
+        if (l == 0 || l >= sizeof name || n == XAI_CF_METHOD_COUNT)
+            return -1;
+        memcpy(name, p, l);
+        name[l] = 0;
+        int m = xai_cf_method_find(name);
+        if (m < 0)
+            return -1;
+        for (int i = 0; i < n; i++)
+            if (methods[i] == m)
+                return -1;
+        methods[n++] = m;
+        p += l + (p[l] == ',');
+    }
+    return n;
+}
+
+/* Runs every method on the rows, fills the records of the searched rows. */
+static int run_methods(rc_problem *p, const int *methods, int n_methods,
+                       rc_record **out_r, size_t *out_n, size_t *already, float **keep,
+                       uint8_t **keep_valid)
+{
+    size_t D = xai_dataset_features(p->data), n = p->row_b - p->row_a;
+    const float *x = xai_dataset_row(p->data, p->row_a);
+    float *cf = malloc(n_methods * n * D * sizeof *cf);
+    xai_cf_result *res = malloc(n * sizeof *res);
+    xai_cf_score *sc = malloc(n * sizeof *sc);
+    rc_record *r = calloc(n_methods * n, sizeof *r);
+    uint8_t *valid = calloc((p->n_alts ? p->n_alts : 1) * n_methods * n, 1);
+    uint8_t *v1 = malloc(n ? n : 1);
+    size_t nr = 0;
+    xai_status s = XAI_OK;
+    if (!cf || !res || !sc || !r || !valid || !v1)
+        s = XAI_ERR_NOMEM;
+    for (int mi = 0; mi < n_methods && s == XAI_OK; mi++) {
+        float *c = cf + mi * n * D;
+        if ((s = xai_recourse_generate(p->rc, methods[mi], x, n, p->row_a, c, res)) !=
+                XAI_OK ||
+            (s = xai_recourse_score(p->rc, c, x, n, p->row_a, sc)) != XAI_OK)
+            break;
+        *already = 0;
+        size_t first = nr;
+        for (size_t i = 0; i < n; i++) {
+            if (res[i].already_accepted) {
+                (*already)++;
+                continue;
+            }
+            r[nr] = (rc_record){p->row_a + i, methods[mi], res[i], sc[i], x + i * D,
+                                c + i * D, valid + nr * (p->n_alts ? p->n_alts : 1)};
+            nr++;
+        }
+        for (size_t m = 0; m < p->n_alts && s == XAI_OK; m++) {
+            if ((s = xai_recourse_validity(p->rc, p->alts[m], c, n, v1)) != XAI_OK)
+                break;
+            for (size_t t = first; t < nr; t++)
+                r[t].valid[m] = v1[r[t].row - p->row_a];
+        }
+    }
+    free(res);
+    free(sc);
+    free(v1);
+    *out_r = r;
+    *out_n = nr;
+    *keep = cf;
+    *keep_valid = valid;
+    if (s == XAI_ERR_NOMEM && !xai_last_error()[0]) {
+        fprintf(stderr, "xai " CMD ": error: out of memory\n");
+        return CLI_RUNTIME_ERROR;
+    }
+    return s == XAI_OK ? CLI_OK : cli_runtime_error(CMD, s);
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        RC_ARGS_LONG_OPTIONS,
+        {"method", required_argument, NULL, RC_OPT_METHOD},
+        {"help", no_argument, NULL, 'h'},
+        DATA_ARGS_LONG_OPTIONS,
+        {0}};
+    rc_args a = {.cmd = CMD, .o = xai_recourse_options_default()};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(cli_cmd_counterfactual.help, stdout);
+            return CLI_OK;
+        }
+        int r = rc_args_parse(&a, c, optarg);
+        if (r < 0)
+            return CLI_USAGE_ERROR;
+        if (r == 0)
+            return cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!a.model || !a.da.path || !a.train || !a.out)
+        return cli_usage_error(CMD, "--model, --data, --train and --out are required");
+    int methods[XAI_CF_METHOD_COUNT], n_methods = XAI_CF_METHOD_COUNT;
+    for (int i = 0; i < XAI_CF_METHOD_COUNT; i++)
+        methods[i] = i;
+    if (a.methods && (n_methods = parse_methods(a.methods, methods)) <= 0)
+        return cli_usage_error(CMD, "--method wants a comma list of distinct methods "
+                               "closest,nn,trex,trex-nn, got '%s'", a.methods);
+
+    xai_outfile *fo = NULL, *fj = NULL;
+    xai_status s = xai_outfile_open(a.out, &fo);
+    if (s == XAI_OK && a.json)
+        s = xai_outfile_open(a.json, &fj);
+    if (s != XAI_OK) {
+        xai_outfile_abort(fo);
+        return cli_runtime_error(CMD, s);
+    }
+    rc_problem p;
+    rc_record *rec = NULL;
+    float *cf = NULL;
+    uint8_t *valid = NULL;
+    size_t nrec = 0, already = 0;
+    int rc = rc_problem_load(&a, &p);
+    if (rc == CLI_OK)
+        rc = run_methods(&p, methods, n_methods, &rec, &nrec, &already, &cf, &valid);
+    if (rc == CLI_OK) {
+        rc_write_csv(xai_outfile_stream(fo), &p, rec, nrec);
+        if (fj)
+            rc_write_json(xai_outfile_stream(fj), &a, &p, rec, nrec, already);
+        s = xai_outfile_commit(fo);
+        fo = NULL;
+        if (s == XAI_OK && fj) {
+            s = xai_outfile_commit(fj);
+            fj = NULL;
+        }
+        if (s != XAI_OK)
+            rc = cli_runtime_error(CMD, s);
+    }
+    if (rc == CLI_OK) {
+        size_t n = p.row_b - p.row_a;
+        printf("%zu rows, %zu already accepted (skipped), %zu searched\n", n, already,
+               n - already);
+        for (int mi = 0; mi < n_methods; mi++) {
+            size_t f = 0, t = 0;
+            for (size_t i = 0; i < nrec; i++)
+                if (rec[i].method == methods[mi]) {
+                    t++;
+                    f += rec[i].res.found;
+                }
+            printf("  %-8s found %zu of %zu\n", xai_cf_method_name(methods[mi]), f, t);
+        }
+    }
+    xai_outfile_abort(fo);
+    xai_outfile_abort(fj);
+    free(rec);
+    free(cf);
+    free(valid);
+    rc_problem_free(&p);
+    return rc;
+}
+
+const cli_command cli_cmd_counterfactual = {
+    CMD, "counterfactuals of rejected rows, scored for robustness",
+    "usage: xai counterfactual --model M --data ROWS --train TRAIN [--label NAME]\n"
+    "         [--rows A:B] [--method closest,nn,trex,trex-nn] [--desired K] [--tau T]\n"
+    "         [--sigma S] [--k N] [--immutable COLS] [--increasing COLS]\n"
+    "         [--integer COLS] [--groups auto|FILE] [--alt-models DIR|A,B,...]\n"
+    "         [--seed S] [--threads T] --out CF.csv [--json CF.json]\n\n"
+    "For every row of ROWS that the model rejects (m(x) < 0.5 for the desired\n"
+    "class), finds a counterfactual x' the model accepts, by each method:\n"
+    "  closest   sparse closest point: elastic-net ISTA on\n"
+    "            c*max(0, kappa - logit) + 0.1*|d|_1 + |d|_2^2, d = (x' - x)/range,\n"
+    "            binary search on c\n"
+    "  nn        the nearest accepted training row (scaled L2)\n"
+    "  trex      T-Rex: from closest, gradient ascent on R^ until R^ >= tau\n"
+    "  trex-nn   the nearest accepted training row with R^ >= tau\n"
+    "All respect the constraints: immutable and increasing columns, integers,\n"
+    "one-hot groups (--groups) stay one category, values within the training\n"
+    "range.  Scores: R^(x') = mean_i [m(x_i) - |m(x') - m(x_i)|], x_i ~\n"
+    "N(x', (sigma * range)^2); L1 / L2 cost in units of each feature's range;\n"
+    "features changed; LOF (k = 10) among accepted training rows; validity on\n"
+    "each alternative model.  Rows already accepted are skipped and counted.\n"
+    "CSV: row,method,found,output,stability,cost_l1,cost_l2,changed,<features>\n"
+    "(%.9g; found=0 rows repeat x); JSON schema xai-counterfactual/1.\n\n"
+    "  --data ROWS          the rows to explain (CSV)\n"
+    "  --rows A:B           rows A..B-1 of ROWS (default: all)\n"
+    "  --method LIST        methods (default: all four)\n"
+    "  --out FILE           the CSV to write\n" RC_ARGS_HELP
+    "  --label NAME         the label column of ROWS and TRAIN (not a feature)\n"
+    "  --groups auto|FILE   one-hot groups (columns PREFIX_K form PREFIX)\n",
+    run};

@@ -1,0 +1,102 @@
+/* cli/recourse_args.h: the options and outputs shared by `xai counterfactual`
+ * and `xai stability`: model, training data, constraints, alternative
+ * models, scoring and the CSV / JSON writers. */
+#ifndef XAI_CLI_RECOURSE_ARGS_H
+#define XAI_CLI_RECOURSE_ARGS_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include <xai/xai.h>
+
+#include "data_args.h"
+
+typedef struct rc_args {
+    const char *cmd;
+    const char *model, *train, *rows, *methods, *original;
+    const char *immutable, *increasing, *integer, *alt;
+    const char *out, *json;
+    data_args da;
+    xai_recourse_options o;
+} rc_args;
+
+enum {
+    RC_OPT_BASE = 0x2000,
+    RC_OPT_MODEL = RC_OPT_BASE, RC_OPT_TRAIN, RC_OPT_ROWS, RC_OPT_METHOD,
+    RC_OPT_DESIRED, RC_OPT_TAU, RC_OPT_SIGMA, RC_OPT_K, RC_OPT_IMMUTABLE,
+    RC_OPT_INCREASING, RC_OPT_INTEGER, RC_OPT_ALT, RC_OPT_SEED, RC_OPT_THREADS,
+    RC_OPT_OUT, RC_OPT_JSON, RC_OPT_ORIGINAL
+};
+#define RC_ARGS_LONG_OPTIONS                                                   \
+    {"model", required_argument, NULL, RC_OPT_MODEL},                          \
+    {"train", required_argument, NULL, RC_OPT_TRAIN},                          \
+    {"rows", required_argument, NULL, RC_OPT_ROWS},                            \
+    {"desired", required_argument, NULL, RC_OPT_DESIRED},                      \
+    {"tau", required_argument, NULL, RC_OPT_TAU},                              \
+    {"sigma", required_argument, NULL, RC_OPT_SIGMA},                          \
+    {"k", required_argument, NULL, RC_OPT_K},                                  \
+    {"immutable", required_argument, NULL, RC_OPT_IMMUTABLE},                  \
+    {"increasing", required_argument, NULL, RC_OPT_INCREASING},                \
+    {"integer", required_argument, NULL, RC_OPT_INTEGER},                      \
+    {"alt-models", required_argument, NULL, RC_OPT_ALT},                       \
+    {"seed", required_argument, NULL, RC_OPT_SEED},                            \
+    {"threads", required_argument, NULL, RC_OPT_THREADS},                      \
+    {"out", required_argument, NULL, RC_OPT_OUT},                              \
+    {"json", required_argument, NULL, RC_OPT_JSON}
+
+#define RC_ARGS_HELP                                                           \
+    "  --model MODEL        an .onnx file (or plugin:PATH.so) with a final\n"  \
+    "                       Sigmoid or Softmax\n"                              \
+    "  --train TRAIN        training data (same columns): feature bounds and\n" \
+    "                       ranges, accepted rows for nn and plausibility\n"   \
+    "  --desired K          the class wanted (default 1; one sigmoid output:\n" \
+    "                       0 or 1)\n"                                         \
+    "  --sigma S            noise sd of R^ as a fraction of each feature's\n"  \
+    "                       training range (default 0.05)\n"                   \
+    "  --k N                Monte-Carlo samples of R^ (default 1000)\n"        \
+    "  --tau T              the stability T-Rex aims at, in (0, 1) (0.75)\n"    \
+    "  --immutable COLS     columns or groups that never change (comma list)\n" \
+    "  --increasing COLS    columns that may only grow\n"                      \
+    "  --integer COLS       integer columns (rounded, then re-checked)\n"      \
+    "  --alt-models DIR|A.onnx,B.onnx  validity on alternative models\n"       \
+    "  --seed S             random seed (default 0)\n"                         \
+    "  --threads T          threads (default: all); output does not depend on it\n" \
+    "  --json FILE          every score and per-method aggregates as JSON\n"
+
+/* Handles a recourse option: 1 consumed, 0 not ours, -1 usage error printed. */
+int rc_args_parse(rc_args *a, int opt, const char *arg);
+
+/* A loaded problem: model, data, training data, context, alternative models. */
+typedef struct rc_problem {
+    xai_model *model;
+    xai_dataset *data, *train;
+    xai_recourse *rc;
+    xai_model **alts;
+    char **alt_paths;
+    size_t n_alts;
+    size_t row_a, row_b;
+} rc_problem;
+
+/* Loads everything and checks it (columns of the data and the training data
+ * agree, constraint names exist, alternative models fit); returns a CLI code. */
+int rc_problem_load(const rc_args *a, rc_problem *p);
+void rc_problem_free(rc_problem *p);
+
+/* One scored counterfactual for the outputs. */
+typedef struct rc_record {
+    size_t row;
+    int method; /* xai_cf_method, or -1 for a scored file */
+    xai_cf_result res;
+    xai_cf_score sc;
+    const float *x, *cf; /* original (may be NULL), counterfactual */
+    uint8_t *valid;      /* n_alts entries, or NULL */
+} rc_record;
+
+/* Writes the CSV (header row,method,found,output,stability,cost_l1,cost_l2,
+ * changed,<features>) into f. */
+void rc_write_csv(FILE *f, const rc_problem *p, const rc_record *r, size_t n);
+/* Writes the JSON document (schema xai-counterfactual/1) into f. */
+void rc_write_json(FILE *f, const rc_args *a, const rc_problem *p, const rc_record *r,
+                   size_t n, size_t already_accepted);
+
+#endif
