@@ -17,7 +17,7 @@ static int run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         DATA_ARGS_LONG_OPTIONS,
         {0}};
-    rc_args a = {.cmd = CMD, .o = xai_recourse_options_default()};
+    rc_args a = {.cmd = CMD, .data_unlabelled = 1, .o = xai_recourse_options_default()};
     int c;
     optind = 1;
     opterr = 0;
@@ -144,6 +144,7 @@ const cli_command cli_cmd_stability = {
     "  --original X.csv     the original rows, paired row by row (for costs)\n"
     "  --rows A:B           rows A..B-1 (default: all)\n"
     "  --out FILE           the CSV to write\n" RC_ARGS_HELP
-    "  --label NAME         a label column to ignore in every file\n"
+    "  --label NAME         the label column of TRAIN and X.csv (CF.csv holds\n"
+    "                       only the feature columns)\n"
     "  --groups auto|FILE   one-hot groups (columns PREFIX_K form PREFIX)\n",
     run};

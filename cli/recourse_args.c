@@ -208,8 +208,11 @@ int rc_problem_load(const rc_args *a, rc_problem *p)
         return cli_usage_error(a->cmd, "--desired %d is out of range: %s has %zu output%s "
                                "(classes 0..%zu)", a->o.desired, a->model, no,
                                no == 1 ? "" : "s", no == 1 ? (size_t)1 : no - 1);
-    if ((rc = data_args_load(&a->da, a->cmd, &p->data)) != CLI_OK ||
-        (rc = data_args_check_model(&a->da, a->cmd, p->data, a->model, p->model)) != CLI_OK)
+    data_args xa = a->da;
+    if (a->data_unlabelled)
+        xa.label = NULL;
+    if ((rc = data_args_load(&xa, a->cmd, &p->data)) != CLI_OK ||
+        (rc = data_args_check_model(&xa, a->cmd, p->data, a->model, p->model)) != CLI_OK)
         return rc;
     data_args ta = a->da;
     ta.path = a->train;

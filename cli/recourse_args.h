@@ -17,6 +17,7 @@ typedef struct rc_args {
     const char *immutable, *increasing, *integer, *alt;
     const char *out, *json;
     data_args da;
+    int data_unlabelled; /* --label names a column of TRAIN (and --original) only */
     xai_recourse_options o;
 } rc_args;
 
