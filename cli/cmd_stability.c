@@ -100,9 +100,11 @@ static int run(int argc, char **argv)
         for (size_t i = 0; i < n && rc == CLI_OK; i++) {
             xai_cf_result res = {sc[i].accepted, 0, sc[i].accepted ? "" : "not accepted"};
             rec[i] = (rc_record){p.row_a + i, -1, res, sc[i], x ? x + i * D : NULL,
-                                 cf + i * D, valid + i * (p.n_alts ? p.n_alts : 1)};
+                                 cf + i * D, valid + i * (p.n_alts ? p.n_alts : 1), {.R = 0}};
         }
     }
+    if (rc == CLI_OK)
+        rc = rc_add_exact(&a, &p, rec, n);
     if (rc == CLI_OK) {
         rc_write_csv(xai_outfile_stream(fo), &p, rec, n);
         if (fj)

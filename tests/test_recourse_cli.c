@@ -196,14 +196,18 @@ static void stability_scores_given_rows(void **state)
     snprintf(o, sizeof o, "%s/st.csv", DIR_);
     snprintf(j, sizeof j, "%s/st.json", DIR_);
     if (cmd_run(&r, "stability --model %s --data %s --original %s --train %s --label y "
-                    "--groups auto --k 100 --out %s --json %s", MODEL, CFS, TEST, TRAIN, o,
+                    "--groups auto --k 100 --radius 0.3 --out %s --json %s", MODEL, CFS, TEST, TRAIN, o,
                 j) != 0)
         fail_msg("%s", r.err);
     sh_json_check(j, "assert len(d[\"records\"])==30\n"
                      "for r in d[\"records\"]:\n"
                      "  assert r[\"method\"]==\"given\" and r[\"cost_l1\"]==0 and r[\"changed\"]==0\n"
                      "  assert r[\"found\"]==r[\"accepted\"]==(r[\"output\"]>=0.5)\n"
-                     "  assert -1<=r[\"stability\"]<=1 and r[\"stability_se\"]>=0\n");
+                     "  assert -1<=r[\"stability\"]<=1 and r[\"stability_se\"]>=0\n"
+                     "  e=r[\"stability_exact\"]; assert e[\"radius\"]==0.3 and e[\"gamma\"]>0\n"
+                     "  assert e[\"vacuous\"]==(e[\"R\"]<=0.5)\n"
+                     "  assert e[\"vacuous\"] or 0<=e[\"p_rejected_max\"]<1\n"
+                     "  assert e[\"R\"]<=r[\"stability\"]+0.5\n");
 }
 
 static void lipschitz_prints_bounds(void **state)
