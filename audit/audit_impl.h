@@ -40,6 +40,12 @@ xai_status audit_eval_row(const xai_audit_setup *s, xai_runner *r, size_t row,
 /* order[0..n) = indices sorted by key descending (ties: lower index first). */
 void audit_order_desc(const double *key, size_t n, uint32_t *order);
 
+/* The model's predicted class (arg-max, or p >= 0.5 for one probability
+ * output) into pred and P(class 1) (the one output, or output 1) into p1,
+ * for the n rows of x; either may be NULL. */
+xai_status audit_predict(const xai_model *m, const float *x, size_t n, int n_threads,
+                         int32_t *pred, double *p1);
+
 /* Prefixes the current error message: "PREFIX: message"; returns st. */
 xai_status audit_wrap(xai_status st, const char *prefix);
 
