@@ -23,6 +23,7 @@ extern const cli_command cli_cmd_explain;
 extern const cli_command cli_cmd_audit;
 extern const cli_command cli_cmd_counterfactual;
 extern const cli_command cli_cmd_stability;
+extern const cli_command cli_cmd_lipschitz;
 
 /* NULL-terminated registry, in cli/commands.c. */
 extern const cli_command *const cli_commands[];

@@ -64,7 +64,7 @@ static int run_methods(rc_problem *p, const int *methods, int n_methods,
                 continue;
             }
             r[nr] = (rc_record){p->row_a + i, methods[mi], res[i], sc[i], x + i * D,
-                                c + i * D, valid + nr * (p->n_alts ? p->n_alts : 1)};
+                                c + i * D, valid + nr * (p->n_alts ? p->n_alts : 1), {.R = 0}};
             nr++;
         }
         for (size_t m = 0; m < p->n_alts && s == XAI_OK; m++) {
@@ -138,6 +138,8 @@ static int run(int argc, char **argv)
     int rc = rc_problem_load(&a, &p);
     if (rc == CLI_OK)
         rc = run_methods(&p, methods, n_methods, &rec, &nrec, &already, &cf, &valid);
+    if (rc == CLI_OK)
+        rc = rc_add_exact(&a, &p, rec, nrec);
     if (rc == CLI_OK) {
         rc_write_csv(xai_outfile_stream(fo), &p, rec, nrec);
         if (fj)

@@ -17,7 +17,7 @@ static int run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         DATA_ARGS_LONG_OPTIONS,
         {0}};
-    rc_args a = {.cmd = CMD, .o = xai_recourse_options_default()};
+    rc_args a = {.cmd = CMD, .data_unlabelled = 1, .o = xai_recourse_options_default()};
     int c;
     optind = 1;
     opterr = 0;
@@ -100,9 +100,11 @@ static int run(int argc, char **argv)
         for (size_t i = 0; i < n && rc == CLI_OK; i++) {
             xai_cf_result res = {sc[i].accepted, 0, sc[i].accepted ? "" : "not accepted"};
             rec[i] = (rc_record){p.row_a + i, -1, res, sc[i], x ? x + i * D : NULL,
-                                 cf + i * D, valid + i * (p.n_alts ? p.n_alts : 1)};
+                                 cf + i * D, valid + i * (p.n_alts ? p.n_alts : 1), {.R = 0}};
         }
     }
+    if (rc == CLI_OK)
+        rc = rc_add_exact(&a, &p, rec, n);
     if (rc == CLI_OK) {
         rc_write_csv(xai_outfile_stream(fo), &p, rec, n);
         if (fj)
@@ -144,6 +146,7 @@ const cli_command cli_cmd_stability = {
     "  --original X.csv     the original rows, paired row by row (for costs)\n"
     "  --rows A:B           rows A..B-1 (default: all)\n"
     "  --out FILE           the CSV to write\n" RC_ARGS_HELP
-    "  --label NAME         a label column to ignore in every file\n"
+    "  --label NAME         the label column of TRAIN and X.csv (CF.csv holds\n"
+    "                       only the feature columns)\n"
     "  --groups auto|FILE   one-hot groups (columns PREFIX_K form PREFIX)\n",
     run};

@@ -8,5 +8,6 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_audit,
     &cli_cmd_counterfactual,
     &cli_cmd_stability,
+    &cli_cmd_lipschitz,
     NULL,
 };

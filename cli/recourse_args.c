@@ -67,6 +67,8 @@ int rc_args_parse(rc_args *a, int opt, const char *arg)
         return 1;
     case RC_OPT_TAU:
         return parse_real(a->cmd, arg, "--tau", 0, 1, 1, &a->o.tau) == CLI_OK ? 1 : -1;
+    case RC_OPT_RADIUS:
+        return parse_real(a->cmd, arg, "--radius", 0, 1e6, 1, &a->radius) == CLI_OK ? 1 : -1;
     case RC_OPT_SIGMA:
         return parse_real(a->cmd, arg, "--sigma", 0, 1e6, 1, &a->o.sigma) == CLI_OK ? 1 : -1;
     default:
@@ -208,8 +210,11 @@ int rc_problem_load(const rc_args *a, rc_problem *p)
         return cli_usage_error(a->cmd, "--desired %d is out of range: %s has %zu output%s "
                                "(classes 0..%zu)", a->o.desired, a->model, no,
                                no == 1 ? "" : "s", no == 1 ? (size_t)1 : no - 1);
-    if ((rc = data_args_load(&a->da, a->cmd, &p->data)) != CLI_OK ||
-        (rc = data_args_check_model(&a->da, a->cmd, p->data, a->model, p->model)) != CLI_OK)
+    data_args xa = a->da;
+    if (a->data_unlabelled)
+        xa.label = NULL;
+    if ((rc = data_args_load(&xa, a->cmd, &p->data)) != CLI_OK ||
+        (rc = data_args_check_model(&xa, a->cmd, p->data, a->model, p->model)) != CLI_OK)
         return rc;
     data_args ta = a->da;
     ta.path = a->train;
@@ -236,6 +241,8 @@ int rc_problem_load(const rc_args *a, rc_problem *p)
                          D, xai_dataset_feature_groups(p->train), flags, &a->o, &p->rc);
     free(flags);
     if (s != XAI_OK)
+        return cli_runtime_error(a->cmd, s);
+    if (a->radius > 0 && (s = xai_model_mlp(p->model, &p->mlp)) != XAI_OK)
         return cli_runtime_error(a->cmd, s);
     if (!a->alt)
         return CLI_OK;
@@ -272,10 +279,24 @@ void rc_problem_free(rc_problem *p)
     }
     free(p->alts);
     free(p->alt_paths);
+    xai_mlp_free(p->mlp);
     xai_recourse_free(p->rc);
     xai_dataset_free(p->train);
     xai_dataset_free(p->data);
     xai_model_free(p->model);
+}
+
+int rc_add_exact(const rc_args *a, rc_problem *p, rc_record *r, size_t n)
+{
+    if (!(a->radius > 0))
+        return CLI_OK;
+    for (size_t i = 0; i < n; i++) {
+        xai_status s = xai_recourse_stability_exact(p->rc, p->mlp, r[i].cf, 1, r[i].row,
+                                                    a->radius, &r[i].ex);
+        if (s != XAI_OK)
+            return cli_runtime_error(a->cmd, s);
+    }
+    return CLI_OK;
 }
 
 static void csv_num(FILE *f, double v)
@@ -440,6 +461,21 @@ void rc_write_json(FILE *f, const rc_args *a, const rc_problem *p, const rc_reco
         jnum(f, q->sc.cost_l2);
         fprintf(f, ", \"changed\": %u, \"lof\": ", q->sc.changed);
         jnum(f, q->sc.lof);
+        if (a->radius > 0) {
+            fputs(", \"stability_exact\": {\"R\": ", f);
+            jnum(f, q->ex.R);
+            fputs(", \"gamma\": ", f);
+            jnum(f, q->ex.gamma);
+            fprintf(f, ", \"k_in\": %u, \"radius\": ", q->ex.k_in);
+            jnum(f, a->radius);
+            fprintf(f, ", \"vacuous\": %s, \"p_rejected_max\": ",
+                    q->ex.vacuous ? "true" : "false");
+            if (q->ex.vacuous)
+                fputs("null", f);
+            else
+                jnum(f, q->ex.guarantee);
+            fputc('}', f);
+        }
         if (p->n_alts) {
             size_t ok = 0;
             fputs(", \"valid_alt\": [", f);

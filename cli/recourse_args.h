@@ -17,6 +17,8 @@ typedef struct rc_args {
     const char *immutable, *increasing, *integer, *alt;
     const char *out, *json;
     data_args da;
+    int data_unlabelled; /* --label names a column of TRAIN (and --original) only */
+    double radius;       /* --radius: exact Stability over this ball (0: off) */
     xai_recourse_options o;
 } rc_args;
 
@@ -25,7 +27,7 @@ enum {
     RC_OPT_MODEL = RC_OPT_BASE, RC_OPT_TRAIN, RC_OPT_ROWS, RC_OPT_METHOD,
     RC_OPT_DESIRED, RC_OPT_TAU, RC_OPT_SIGMA, RC_OPT_K, RC_OPT_IMMUTABLE,
     RC_OPT_INCREASING, RC_OPT_INTEGER, RC_OPT_ALT, RC_OPT_SEED, RC_OPT_THREADS,
-    RC_OPT_OUT, RC_OPT_JSON, RC_OPT_ORIGINAL
+    RC_OPT_OUT, RC_OPT_JSON, RC_OPT_ORIGINAL, RC_OPT_RADIUS
 };
 #define RC_ARGS_LONG_OPTIONS                                                   \
     {"model", required_argument, NULL, RC_OPT_MODEL},                          \
@@ -42,7 +44,8 @@ enum {
     {"seed", required_argument, NULL, RC_OPT_SEED},                            \
     {"threads", required_argument, NULL, RC_OPT_THREADS},                      \
     {"out", required_argument, NULL, RC_OPT_OUT},                              \
-    {"json", required_argument, NULL, RC_OPT_JSON}
+    {"json", required_argument, NULL, RC_OPT_JSON},                            \
+    {"radius", required_argument, NULL, RC_OPT_RADIUS}
 
 #define RC_ARGS_HELP                                                           \
     "  --model MODEL        an .onnx file (or plugin:PATH.so) with a final\n"  \
@@ -61,7 +64,10 @@ enum {
     "  --alt-models DIR|A.onnx,B.onnx  validity on alternative models\n"       \
     "  --seed S             random seed (default 0)\n"                         \
     "  --threads T          threads (default: all); output does not depend on it\n" \
-    "  --json FILE          every score and per-method aggregates as JSON\n"
+    "  --json FILE          every score and per-method aggregates as JSON\n"   \
+    "  --radius R           also the exact Stability R with the certified\n"  \
+    "                       Lipschitz bound over the ball of radius R (range\n" \
+    "                       units) and its guarantee (MLPs only; README)\n"
 
 /* Handles a recourse option: 1 consumed, 0 not ours, -1 usage error printed. */
 int rc_args_parse(rc_args *a, int opt, const char *arg);
@@ -75,6 +81,7 @@ typedef struct rc_problem {
     char **alt_paths;
     size_t n_alts;
     size_t row_a, row_b;
+    xai_mlp *mlp; /* with --radius */
 } rc_problem;
 
 /* Loads everything and checks it (columns of the data and the training data
@@ -90,7 +97,11 @@ typedef struct rc_record {
     xai_cf_score sc;
     const float *x, *cf; /* original (may be NULL), counterfactual */
     uint8_t *valid;      /* n_alts entries, or NULL */
+    xai_stability_exact ex; /* with --radius */
 } rc_record;
+
+/* With --radius: the exact Stability and guarantee of every record. */
+int rc_add_exact(const rc_args *a, rc_problem *p, rc_record *r, size_t n);
 
 /* Writes the CSV (header row,method,found,output,stability,cost_l1,cost_l2,
  * changed,<features>) into f. */

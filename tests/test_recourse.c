@@ -15,6 +15,8 @@
 #include <xai/recourse.h>
 #include <xai/rng.h>
 
+#include "recourse/recourse_impl.h"
+
 /* ---- models: p = sigmoid(w . x + b), and sigmoid(V . tanh(W x + a) + c) --- */
 enum { MAXD = 16, MAXH = 8 };
 typedef struct net {
@@ -240,10 +242,11 @@ static void trex_reaches_tau(void **state)
 
 /* ---- constraints on a non-linear model ---------------------------------- */
 enum { PD = 8 };
-/* Columns: 0, 1 integer; 2 immutable; 3 increasing; 4-6 one-hot group; 7 free. */
+/* Columns: 0, 1 integer; 2, 7 immutable categories; 3 increasing; 4-6 one-hot
+ * group: nothing but integers, a one-hot group and a growing column can move. */
 static const uint32_t PGROUPS[PD] = {0, 1, 2, 3, 4, 4, 4, 5};
 static const uint8_t PFLAGS[PD] = {XAI_RC_INTEGER, XAI_RC_INTEGER, XAI_RC_IMMUTABLE,
-                                   XAI_RC_INCREASING, 0, 0, 0, 0};
+                                   XAI_RC_INCREASING, 0, 0, 0, XAI_RC_IMMUTABLE};
 
 static void mixed_rows(float *x, size_t n, uint64_t seed)
 {
@@ -259,7 +262,7 @@ static void mixed_rows(float *x, size_t n, uint64_t seed)
         p[4] = c == 0;
         p[5] = c == 1;
         p[6] = c == 2;
-        p[7] = (float)xai_rng_normal(&r);
+        p[7] = (float)xai_rng_below(&r, 2);
     }
 }
 
@@ -272,7 +275,7 @@ static void check_constraints(const float *x, const float *cf, const float *lo,
             fail_msg("feature %d = %g outside [%g, %g]", j, cf[j], l, h);
     }
     assert_true(cf[0] == roundf(cf[0]) && cf[1] == roundf(cf[1]));
-    assert_true(cf[2] == x[2]);
+    assert_true(cf[2] == x[2] && cf[7] == x[7]);
     assert_true(cf[3] >= x[3]);
     int ones = 0;
     for (int j = 4; j < 7; j++) {
@@ -316,6 +319,21 @@ static void constraints_never_violated(void **state)
     xai_recourse *rc = make_rc(m, train, NT, PD, PGROUPS, PFLAGS, &o);
     xai_cf_result res[NX];
     int found_total = 0;
+    /* the box and the projection themselves */
+    float blo[PD], bhi[PD], xp[PD];
+    rc_box(rc, x, blo, bhi);
+    assert_true(blo[2] == x[2] && bhi[2] == x[2] && blo[7] == x[7] && bhi[7] == x[7]);
+    assert_true(blo[3] == x[3] && bhi[3] == fmaxf(hi[3], x[3]));
+    assert_true(blo[0] == fminf(lo[0], x[0]) && bhi[0] == fmaxf(hi[0], x[0]));
+    memcpy(xp, x, sizeof xp);
+    xp[0] = 2.4f;
+    xp[1] = -0.6f;
+    xp[4] = 0.2f;
+    xp[5] = 0.7f;
+    xp[6] = 0.1f;
+    rc_project(rc, x, blo, bhi, xp);
+    assert_true(xp[0] == 2.0f && xp[1] == -1.0f);
+    assert_true(xp[4] == 0.0f && xp[5] == 1.0f && xp[6] == 0.0f);
     for (int meth = 0; meth < XAI_CF_METHOD_COUNT; meth++) {
         assert_int_equal(xai_recourse_generate(rc, meth, x, NX, 0, cf, res), XAI_OK);
         int found = 0, acc_total = 0;
@@ -334,6 +352,9 @@ static void constraints_never_violated(void **state)
             assert_true(net_logit(&t, cf + i * PD, hid) >= 0);
         }
         found_total += found;
+        /* the projection, not the final check, must keep iterates feasible:
+         * every method finds most rows (18 of 18 when this was written) */
+        assert_true(found >= (NX - acc_total) * 8 / 10);
         print_message("%s: %d found of %d\n", xai_cf_method_name(meth), found, NX - acc_total);
         assert_true(found > 0);
     }
@@ -343,6 +364,63 @@ static void constraints_never_violated(void **state)
     free(train);
     free(x);
     free(cf);
+}
+
+/* The gradient of R^ (one batched VJP) against central differences of R^
+ * with common random numbers (the same draws at x + h e_j and x - h e_j). */
+static void stability_gradient_vs_differences(void **state)
+{
+    (void)state;
+    net t = {.d = 4, .h = 3, .b = 0.4};
+    xai_rng r;
+    xai_rng_init(&r, 21, 0);
+    for (int i = 0; i < 3; i++) {
+        t.a[i] = 0.3 * xai_rng_normal(&r);
+        t.V[i] = 2 * xai_rng_normal(&r);
+        for (int j = 0; j < 4; j++)
+            t.W[i][j] = xai_rng_normal(&r);
+    }
+    xai_model *m = wrap(&t);
+    float *train = box_rows(40, 4, 6);
+    xai_recourse_options o = xai_recourse_options_default();
+    o.k = 300;
+    o.sigma = 0.1;
+    xai_recourse *rc = make_rc(m, train, 40, 4, NULL, NULL, &o);
+    xai_runner *run;
+    assert_int_equal(xai_runner_new(m, &run), XAI_OK);
+    size_t k = o.k;
+    float *pts = malloc((k + 1) * 4 * sizeof *pts), *grow = malloc((k + 1) * 4 * sizeof *grow);
+    float *buf = malloc((k + 1) * sizeof *buf), *dy = malloc((k + 1) * sizeof *dy);
+    float x[4] = {0.2f, -0.4f, 0.5f, 0.1f};
+    double R, se, g[4];
+    xai_rng_init(&r, 3, 3);
+    assert_int_equal(rc_stability(rc, run, x, &r, pts, buf, dy, grow, &R, &se, g, NULL), XAI_OK);
+    const double h = 2e-3;
+    for (int j = 0; j < 4; j++) {
+        double Rp, Rm;
+        float xp[4], xm[4];
+        memcpy(xp, x, sizeof x);
+        memcpy(xm, x, sizeof x);
+        xp[j] += (float)h;
+        xm[j] -= (float)h;
+        xai_rng_init(&r, 3, 3);
+        assert_int_equal(rc_stability(rc, run, xp, &r, pts, buf, NULL, NULL, &Rp, &se, NULL,
+                                      NULL), XAI_OK);
+        xai_rng_init(&r, 3, 3);
+        assert_int_equal(rc_stability(rc, run, xm, &r, pts, buf, NULL, NULL, &Rm, &se, NULL,
+                                      NULL), XAI_OK);
+        double fd = (Rp - Rm) / (((double)xp[j] - xm[j]));
+        if (fabs(fd - g[j]) > 2e-3 + 1e-2 * fabs(fd))
+            fail_msg("feature %d: gradient %.6f, differences %.6f", j, g[j], fd);
+    }
+    free(pts);
+    free(grow);
+    free(buf);
+    free(dy);
+    xai_runner_free(run);
+    xai_recourse_free(rc);
+    xai_model_free(m);
+    free(train);
 }
 
 static void threads_identical(void **state)
@@ -549,6 +627,7 @@ int main(void)
         cmocka_unit_test(closest_matches_analytic),
         cmocka_unit_test(trex_reaches_tau),
         cmocka_unit_test(constraints_never_violated),
+        cmocka_unit_test(stability_gradient_vs_differences),
         cmocka_unit_test(threads_identical),
         cmocka_unit_test(validity_by_hand),
         cmocka_unit_test(lof_vs_brute_force),
