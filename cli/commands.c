@@ -6,5 +6,6 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_predict,
     &cli_cmd_explain,
     &cli_cmd_audit,
+    &cli_cmd_backdoor,
     NULL,
 };
