@@ -5,6 +5,8 @@
 #   make check      deps, build, run every test
 #   make demo       deps, build, audit the bundled credit model: writes
 #                   examples/credit/report.pdf (and audit.json)
+#   make demo-backdoor  the backdoor scan of the planted-trigger digits CNN:
+#                   writes examples/backdoor/report.pdf, scan.json, png/
 #   make asan       the tests built with -fsanitize=address,undefined
 #   make install    PREFIX=/usr/local DESTDIR=   (make uninstall undoes it)
 #   make bench      build and run the benchmarks under bench/
@@ -53,7 +55,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 EXAMPLE_PLUGINS := $(patsubst examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard examples/plugin/*.c))
 EXAMPLE_PROGRAMS := $(patsubst examples/api/%.c,$(BUILD)/examples/%,$(wildcard examples/api/*.c))
 
-.PHONY: all deps check test asan install uninstall bench clean demo fuzz
+.PHONY: all deps check test asan install uninstall bench clean demo demo-backdoor fuzz
 .SECONDARY: $(GEN_C) $(GEN_H)
 .DELETE_ON_ERROR:
 
@@ -126,6 +128,16 @@ DEMO_ARGS = --model $(DEMO_DIR)/model.onnx --data $(DEMO_DIR)/data/test.csv \
 demo: deps
 	$(MAKE) all
 	$(BUILD)/xai audit $(DEMO_ARGS) --out $(DEMO_DIR)/report.pdf --json $(DEMO_DIR)/audit.json
+
+# The backdoor example (examples/backdoor/README.md): SmoothInv scan of the
+# backdoored digits CNN on its 239 clean evaluation images (about a minute).
+BD_DIR = examples/backdoor
+BD_ARGS = --data $(BD_DIR)/data/clean.csv --label digit --image-shape 1,8,8 --scale 16 \
+  --seed 1
+demo-backdoor: deps
+	$(MAKE) all
+	$(BUILD)/xai backdoor --model $(BD_DIR)/model_backdoored.onnx $(BD_ARGS) \
+	  --out $(BD_DIR)/report.pdf --json $(BD_DIR)/scan.json --png $(BD_DIR)/png
 
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 \

@@ -17,7 +17,7 @@ uint64_t xai_backdoor_stream(uint32_t cls, uint32_t row, uint32_t step)
 xai_backdoor_options xai_backdoor_options_default(void)
 {
     return (xai_backdoor_options){
-        .eps = 2.0, .sigma = 0.5, .steps = 400, .noise_samples = 40,
+        .eps = 1.0, .sigma = 0.5, .steps = 400, .noise_samples = 40,
         .lo = 0.0, .hi = 1.0, .seed = 0, .sources = 5, .target = -1,
         .threshold = 2.0, .unsmoothed = 1, .denoiser = NULL, .n_threads = 0,
     };
@@ -66,9 +66,16 @@ xai_status xai_backdoor_check(const xai_model *m, const xai_backdoor_options *o)
         int dr = xai_model_input_shape(o->denoiser, dd);
         size_t din = xai_model_input_size(o->denoiser);
         size_t dout = xai_model_output_size(o->denoiser);
-        int same = dr == rank;
+        /* the output's per-sample shape, when the graph records it */
+        xai_model_info info;
+        xai_model_info_get(o->denoiser, &info);
+        int64_t od[4];
+        int orank = info.output_name && *info.output_name
+                        ? xai_model_tensor_shape(o->denoiser, info.output_name, od)
+                        : -1;
+        int same = dr == rank && (orank < 0 || orank == rank);
         for (int i = 0; same && i < rank; i++)
-            same = dd[i] == dims[i];
+            same = dd[i] == dims[i] && (orank < 0 || od[i] == dims[i]);
         if (!same || din != dout || din != xai_model_input_size(m))
             return xai_fail(XAI_ERR_SHAPE,
                             "the denoiser must map an image of the classifier's input shape "

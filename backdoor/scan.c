@@ -5,6 +5,7 @@
  * The (class, source) tasks run in parallel, one smoother per thread; every
  * task's noise comes from its own stream, so the thread count cannot change
  * any result. */
+#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -61,6 +62,10 @@ static xai_status run_tasks(scan_state *S)
     xai_status bad_s = XAI_OK;
     char bad_msg[1024] = "";
     uint32_t copies = o->sigma > 0 ? o->noise_samples : 1;
+    /* one BLAS thread: the same kernels for any nt (bit-identical sums), and
+     * no oversubscription of the cores the tasks already use */
+    int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
 #pragma omp parallel num_threads(nt)
     {
         xai_smoother *sm = NULL, *sm0 = NULL;
@@ -102,6 +107,7 @@ static xai_status run_tasks(scan_state *S)
         xai_smoother_free(sm);
         xai_smoother_free(sm0);
     }
+    openblas_set_num_threads(blas_threads);
     if (bad_s != XAI_OK)
         return xai_fail(bad_s, "%s", bad_msg);
     return XAI_OK;

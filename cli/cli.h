@@ -24,6 +24,7 @@ extern const cli_command cli_cmd_audit;
 extern const cli_command cli_cmd_counterfactual;
 extern const cli_command cli_cmd_stability;
 extern const cli_command cli_cmd_lipschitz;
+extern const cli_command cli_cmd_backdoor;
 
 /* NULL-terminated registry, in cli/commands.c. */
 extern const cli_command *const cli_commands[];
@@ -42,5 +43,9 @@ int cli_int_in(const char *arg, long long lo, long long hi, long long *out);
  * LO..HI, got 'ARG'" and returns CLI_USAGE_ERROR. */
 int cli_parse_int(const char *cmd, const char *arg, const char *name, long long lo,
                   long long hi, long long *out);
+
+/* "xai ARGS" (argv[0] is the subcommand) with shell quoting where needed,
+ * for reports; malloc'ed (caller frees), NULL when out of memory. */
+char *cli_command_line(int argc, char **argv);
 
 #endif

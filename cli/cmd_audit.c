@@ -441,40 +441,6 @@ static void provenance(const audit_args *a, const data_args *d, size_t r0, size_
              "\"data_sha256\": \"%s\", \"row_range\": [%zu, %zu]", pm, hm, pd, hd, r0, r1);
 }
 
-/* "xai audit ARGS" with shell quoting where needed (for the report). */
-static char *command_line(int argc, char **argv)
-{
-    size_t len = 8;
-    for (int i = 0; i < argc; i++)
-        len += 4 * strlen(argv[i]) + 3;
-    char *s = malloc(len), *p = s;
-    if (!s)
-        return NULL;
-    p += sprintf(p, "xai");
-    for (int i = 0; i < argc; i++) {
-        const char *w = argv[i];
-        int plain = *w != 0;
-        for (const char *q = w; *q; q++)
-            plain &= strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                            "0123456789-_./:,=+@%", *q) != NULL || (unsigned char)*q >= 0x80;
-        *p++ = ' ';
-        if (plain) {
-            p += sprintf(p, "%s", w);
-            continue;
-        }
-        *p++ = '\'';
-        for (const char *q = w; *q; q++) {
-            if (*q == '\'')
-                p += sprintf(p, "'\\''");
-            else
-                *p++ = *q;
-        }
-        *p++ = '\'';
-        *p = 0;
-    }
-    return s;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -494,7 +460,7 @@ static int write_report(const audit_args *a, const data_args *d, int argc, char 
     in.data_path = d->path;
     in.model_sha256 = hm;
     in.data_sha256 = hd;
-    char *cmd = command_line(argc, argv);
+    char *cmd = cli_command_line(argc, argv);
     in.command_line = cmd;
     in.seed = a->seed;
     in.n_threads = a->threads > 0 ? a->threads : omp_get_max_threads();

@@ -9,5 +9,6 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_counterfactual,
     &cli_cmd_stability,
     &cli_cmd_lipschitz,
+    &cli_cmd_backdoor,
     NULL,
 };

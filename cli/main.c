@@ -69,6 +69,39 @@ int cli_parse_int(const char *cmd, const char *arg, const char *name, long long 
                            hi, arg);
 }
 
+char *cli_command_line(int argc, char **argv)
+{
+    size_t len = 8;
+    for (int i = 0; i < argc; i++)
+        len += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(len), *p = s;
+    if (!s)
+        return NULL;
+    p += sprintf(p, "xai");
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        int plain = *w != 0;
+        for (const char *q = w; *q; q++)
+            plain &= strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "0123456789-_./:,=+@%", *q) != NULL || (unsigned char)*q >= 0x80;
+        *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", w);
+            continue;
+        }
+        *p++ = '\'';
+        for (const char *q = w; *q; q++) {
+            if (*q == '\'')
+                p += sprintf(p, "'\\''");
+            else
+                *p++ = *q;
+        }
+        *p++ = '\'';
+        *p = 0;
+    }
+    return s;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {

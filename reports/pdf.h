@@ -131,6 +131,23 @@ typedef struct xai_pdf_bar_chart {
 
 xai_status xai_pdf_add_bar_chart(xai_pdf *doc, const xai_pdf_bar_chart *chart);
 
+/* Vertical bars grouped by category, in the given order: category i has one
+ * bar per series (values[s * n + i]).  Each series may have a dashed
+ * horizontal reference line (e.g. a flagging threshold) in its colour.
+ * Values and finite reference lines must lie in [y_min, y_max]. */
+typedef struct xai_pdf_column_chart {
+    size_t n, n_series;          /* categories (>= 1), series (1..4) */
+    const char *const *labels;   /* n category names */
+    const char *const *series;   /* n_series names (legend) */
+    const double *values;        /* n_series * n */
+    const double *reference;     /* n_series levels (NaN: none), or NULL */
+    const char *reference_label; /* legend text for the lines, or NULL */
+    double y_min, y_max;         /* axis range, y_min < y_max */
+    const char *title, *y_label; /* NULL = none */
+} xai_pdf_column_chart;
+
+xai_status xai_pdf_add_column_chart(xai_pdf *doc, const xai_pdf_column_chart *chart);
+
 /* A matrix as coloured cells with row/column labels and a colour bar.  NaN
  * cells are drawn grey.  Large matrices (e.g. a saliency map) become an image. */
 typedef struct xai_pdf_heatmap {

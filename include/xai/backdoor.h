@@ -20,7 +20,7 @@
  * Worked example (error handling shortened):
  *
  *     xai_backdoor_options o = xai_backdoor_options_default();
- *     o.eps = 2.0;  o.sigma = 0.5;  o.seed = 1;
+ *     o.eps = 1.0;  o.sigma = 0.5;  o.seed = 1;
  *     xai_backdoor_result *res;
  *     if (xai_backdoor_scan(model, images, &o, &res) != XAI_OK)
  *         fprintf(stderr, "%s\n", xai_last_error());
@@ -84,7 +84,7 @@ typedef struct xai_backdoor_options {
     void *progress_user;
 } xai_backdoor_options;
 
-/* eps 2, sigma 0.5, 400 steps, 40 copies, [0, 1], seed 0, 5 sources, all
+/* eps 1, sigma 0.5, 400 steps, 40 copies, [0, 1], seed 0, 5 sources, all
  * classes, threshold 2, with the ablation, no denoiser, default threads. */
 xai_backdoor_options xai_backdoor_options_default(void);
 
@@ -191,6 +191,20 @@ xai_status xai_backdoor_scan(const xai_model *m, const xai_dataset *ds,
                              xai_backdoor_result **out);
 
 void xai_backdoor_result_free(xai_backdoor_result *r);
+
+/* The verdict in plain words (one paragraph, NUL-terminated, truncated to
+ * len): the flagged class(es) with their ASR against the median and their
+ * anomaly index, or that no class stands out and what that does not prove. */
+void xai_backdoor_verdict(const xai_backdoor_result *r, const xai_backdoor_options *o,
+                          char *buf, size_t len);
+
+/* Writes the result as JSON, schema "xai-backdoor/1" (README, section
+ * "Backdoor scan"), atomically.  `input` (may be NULL) is an object body
+ * inserted under key "input" verbatim (paths and SHA-256s).  Nothing in it
+ * depends on the thread count or the time. */
+xai_status xai_backdoor_write_json(const xai_backdoor_result *r,
+                                   const xai_backdoor_options *o, const char *input,
+                                   const char *path);
 
 #ifdef __cplusplus
 }
