@@ -35,7 +35,21 @@ G_INFER(constant); G_INFER(shape); G_INFER(gather); G_INFER(slice);
 xai_status g_window_params(graph *g, g_node *nd, int64_t h, int64_t w,
                            int64_t kh, int64_t kw, int dilations);
 
-/* Rows per sgemm call.  Every dense product over the batch is computed in
+/* C[M x N] = alpha A[M x K] B[K x N] (+ C when accumulate), row-major with
+ * leading dimensions lda, ldb, ldc; row k of B starts at B + boff[k] when
+ * boff is given (a convolution's shifted input rows), else at B + k ldb.
+ * xai's own kernel (core/ops_mm.c): each element is one fixed-order chain
+ * over k, so a row's result never depends on M or on the row's position. */
+void g_mm(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+          const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
+          int accumulate);
+/* The one decision between g_mm and OpenBLAS: 1 when a product with a
+ * constant k x n operand (a layer's weights) runs on g_mm.  It depends on
+ * the layer's shape only, never on the batch, so it cannot break bit
+ * identity. */
+int g_mm_fits(size_t k, size_t n);
+
+/* Rows per sgemm call (layers too large for g_mm).  Every dense product over the batch is computed in
  * blocks of exactly this many rows (the last block zero-padded), as
  * Y^T = op(B)^T A^T so the rows lie along the BLAS kernel's vector lanes.
  * OpenBLAS's kernels give a row a result that depends on its position in

@@ -1,5 +1,7 @@
 /* core/ops_conv.c: 2-D convolution (pads, strides, dilations, groups) as
- * im2col + cblas_sgemm. */
+ * im2col + a matrix product per sample (g_mm, or cblas_sgemm for large
+ * weights).  The VJP of a stride-1 convolution is itself a convolution (of
+ * dY with the flipped, transposed kernel), so it takes the same fast path. */
 #include <cblas.h>
 #include <string.h>
 
@@ -116,53 +118,229 @@ static conv_geo geo(const g_node *nd, const g_view *x, const g_view *y)
     return q;
 }
 
-/* col[r, oy*ow + ox], r = (c, i, j), for sample s of group gi.  With dxc it
- * scatters back instead: dx += col2im(col). */
-static void im2col(const g_node *nd, const conv_geo *q, const float *xc, float *dxc,
-                   float *col, int64_t s, int64_t gi)
+/* The output range [lo, hi) whose input coordinate o * stride - pad + tap
+ * lies inside [0, size). */
+static void inside_range(int64_t out, int64_t size, int64_t stride, int64_t off,
+                         int64_t *lo, int64_t *hi)
 {
-    const g_params *p = &nd->p;
-    size_t plane0 = (size_t)((s * q->c + gi * q->cg) * q->h * q->w);
-    for (int64_t c = 0; c < q->cg; c++)
-        for (int64_t i = 0; i < q->kh; i++)
-            for (int64_t j = 0; j < q->kw; j++) {
-                float *row = col + ((c * q->kh + i) * q->kw + j) * q->hw;
-                size_t plane = plane0 + (size_t)(c * q->h * q->w);
-                for (int64_t oy = 0; oy < q->oh; oy++) {
-                    int64_t y = oy * p->strides[0] - p->pads[0] + i * p->dilations[0];
-                    float *r = row + oy * q->ow;
-                    for (int64_t ox = 0; ox < q->ow; ox++) {
-                        int64_t x = ox * p->strides[1] - p->pads[1] + j * p->dilations[1];
-                        int inside = y >= 0 && y < q->h && x >= 0 && x < q->w;
-                        size_t at = plane + (size_t)(y * q->w + x);
-                        if (dxc) {
-                            if (inside)
-                                dxc[at] += r[ox];
-                        } else {
-                            r[ox] = inside ? xc[at] : 0.0f;
-                        }
-                    }
-                }
-            }
+    /* o * stride + off >= 0  and  o * stride + off < size */
+    int64_t a = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int64_t b = size - off <= 0 ? 0 : (size - off + stride - 1) / stride;
+    *lo = a < out ? a : out;
+    *hi = b < out ? b : out;
+    if (*hi < *lo)
+        *hi = *lo;
 }
 
-/* One sgemm per sample and group: Y_s,g [mg x hw] = W_g [mg x ck] col.  A
- * sample's products then never depend on the batch it came in (OpenBLAS
- * results depend on a column's position within a call), so a row's output is
- * bit-identical for any batch size. */
+/* col[r, oy*ow + ox], r = (c, i, j), for sample s of group gi.  With dxc it
+ * scatters back instead: dx += col2im(col).  Rows and columns outside the
+ * input are found once per tap, so the inner loops carry no bounds tests. */
+static void im2col(const g_params *p, const conv_geo *q, const float *xc, float *dxc,
+                   float *col, int64_t s, int64_t gi)
+{
+    int64_t sy = p->strides[0], sx = p->strides[1];
+    size_t plane0 = (size_t)((s * q->c + gi * q->cg) * q->h * q->w);
+    for (int64_t i = 0; i < q->kh; i++) {
+        int64_t offy = i * p->dilations[0] - p->pads[0], y0, y1;
+        inside_range(q->oh, q->h, sy, offy, &y0, &y1);
+        for (int64_t j = 0; j < q->kw; j++) {
+            int64_t offx = j * p->dilations[1] - p->pads[1], x0, x1;
+            inside_range(q->ow, q->w, sx, offx, &x0, &x1);
+            for (int64_t c = 0; c < q->cg; c++) {
+                float *row = col + ((c * q->kh + i) * q->kw + j) * q->hw;
+                size_t plane = plane0 + (size_t)(c * q->h * q->w);
+                if (!dxc) {
+                    memset(row, 0, (size_t)(y0 * q->ow) * sizeof *row);
+                    memset(row + y1 * q->ow, 0, (size_t)((q->oh - y1) * q->ow) * sizeof *row);
+                }
+                for (int64_t oy = y0; oy < y1; oy++) {
+                    float *r = row + oy * q->ow;
+                    const size_t at = plane + (size_t)((oy * sy + offy) * q->w + offx);
+                    if (dxc) {
+                        float *d = dxc + at;
+                        for (int64_t ox = x0; ox < x1; ox++)
+                            d[ox * sx] += r[ox];
+                        continue;
+                    }
+                    const float *src = xc + at;
+                    for (int64_t ox = 0; ox < x0; ox++)
+                        r[ox] = 0.0f;
+                    if (sx == 1)
+                        memcpy(r + x0, src + x0, (size_t)(x1 - x0) * sizeof *r);
+                    else
+                        for (int64_t ox = x0; ox < x1; ox++)
+                            r[ox] = src[ox * sx];
+                    for (int64_t ox = x1; ox < q->ow; ox++)
+                        r[ox] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* For stride 1, dX_g = conv(dY_g, W'_g) with W'[c, m, i, j] =
+ * W[m, c, kh-1-i, kw-1-j], pads (k-1) d - pad and the same dilations: fills
+ * t (geometry) and tp (window) and returns 1 when those pads are >= 0. */
+static int transposed(const g_params *p, const conv_geo *q, conv_geo *t, g_params *tp)
+{
+    if (p->strides[0] != 1 || p->strides[1] != 1)
+        return 0;
+    *tp = *p;
+    int64_t ey = (q->kh - 1) * p->dilations[0], ex = (q->kw - 1) * p->dilations[1];
+    tp->pads[0] = ey - p->pads[0];
+    tp->pads[2] = ey - p->pads[2];
+    tp->pads[1] = ex - p->pads[1];
+    tp->pads[3] = ex - p->pads[3];
+    for (int i = 0; i < 4; i++)
+        if (tp->pads[i] < 0)
+            return 0;
+    *t = *q;
+    t->c = q->m; t->h = q->oh; t->w = q->ow;
+    t->m = q->c; t->oh = q->h; t->ow = q->w;
+    t->cg = q->mg; t->mg = q->cg;
+    t->ck = q->mg * q->kh * q->kw;
+    t->hw = q->h * q->w;
+    return 1;
+}
+
+/* Stride-1 convolution without im2col.  The input planes are copied into a
+ * zero-padded buffer of width Wp; an output at (oy, ox) computed on that
+ * width, p = oy Wp + ox, reads the padded input at p + i d0 Wp + j d1 for tap
+ * (i, j): one row offset per k = (c, i, j), so it is a matrix product whose
+ * B rows are shifted windows of the buffer (g_mm's boff).  The columns with
+ * ox >= ow are computed and dropped.  Each output is one fixed-order chain,
+ * like every g_mm product, and each sample is its own product. */
+typedef struct s1_conv {
+    const conv_geo *q;
+    int64_t hp, wp, pt, pl, ncols;
+    size_t *boff;    /* ck row offsets */
+    float *pad, *cb; /* cg x hp x wp (borders stay 0); mg x ncols */
+} s1_conv;
+
+static xai_status s1_setup(s1_conv *c, const g_params *p, const conv_geo *q, size_t extra,
+                           g_ws *ws, float **extra_p)
+{
+    c->q = q;
+    c->pt = p->pads[0];
+    c->pl = p->pads[1];
+    c->hp = q->h + p->pads[0] + p->pads[2];
+    c->wp = q->w + p->pads[1] + p->pads[3];
+    c->ncols = (q->oh - 1) * c->wp + q->ow;
+    size_t nb = 2 * (size_t)q->ck, npad = (size_t)(q->cg * c->hp * c->wp);
+    XAI_TRY(g_ws_reserve(ws, nb + npad + (size_t)(q->mg * c->ncols) + extra));
+    c->boff = (size_t *)(void *)ws->p; /* malloc'ed: aligned for size_t */
+    c->pad = ws->p + nb;
+    c->cb = c->pad + npad;
+    if (extra_p)
+        *extra_p = c->cb + q->mg * c->ncols;
+    memset(c->pad, 0, npad * sizeof *c->pad);
+    size_t k = 0;
+    for (int64_t ch = 0; ch < q->cg; ch++)
+        for (int64_t i = 0; i < q->kh; i++)
+            for (int64_t j = 0; j < q->kw; j++)
+                c->boff[k++] = (size_t)(ch * c->hp * c->wp + i * p->dilations[0] * c->wp +
+                                        j * p->dilations[1]);
+    return XAI_OK;
+}
+
+/* y (mg x oh x ow) = W (mg x ck) conv x (cg x h x w) (+ bias), or y += that. */
+static void s1_run(const s1_conv *c, const float *x, const float *w, const float *bias,
+                   float *y, int accumulate)
+{
+    const conv_geo *q = c->q;
+    for (int64_t ch = 0; ch < q->cg; ch++)
+        for (int64_t yy = 0; yy < q->h; yy++)
+            memcpy(c->pad + (ch * c->hp + c->pt + yy) * c->wp + c->pl,
+                   x + (ch * q->h + yy) * q->w, (size_t)q->w * sizeof *x);
+    g_mm((size_t)q->mg, (size_t)c->ncols, (size_t)q->ck, 1.0f, w, (size_t)q->ck, c->pad, 0,
+         c->boff, c->cb, (size_t)c->ncols, 0);
+    for (int64_t mm = 0; mm < q->mg; mm++) {
+        float b = bias ? bias[mm] : 0.0f;
+        for (int64_t oy = 0; oy < q->oh; oy++) {
+            const float *src = c->cb + mm * c->ncols + oy * c->wp;
+            float *dst = y + (mm * q->oh + oy) * q->ow;
+            if (accumulate)
+                for (int64_t ox = 0; ox < q->ow; ox++)
+                    dst[ox] += src[ox];
+            else if (bias)
+                for (int64_t ox = 0; ox < q->ow; ox++)
+                    dst[ox] = src[ox] + b;
+            else
+                memcpy(dst, src, (size_t)q->ow * sizeof *dst);
+        }
+    }
+}
+
+/* dX_g += W'_g conv dY_g (see transposed), one product per sample. */
+static xai_status conv_bwd_transposed(const conv_geo *q, const conv_geo *t,
+                                      const g_params *tp, const float *wt, const float *dy,
+                                      float *dx, g_ws *ws)
+{
+    s1_conv c;
+    float *wf;
+    XAI_TRY(s1_setup(&c, tp, t, (size_t)(q->grp * t->mg * t->ck), ws, &wf));
+    for (int64_t gi = 0; gi < q->grp; gi++)
+        for (int64_t ch = 0; ch < q->cg; ch++)
+            for (int64_t mm = 0; mm < q->mg; mm++)
+                for (int64_t i = 0; i < q->kh; i++)
+                    for (int64_t j = 0; j < q->kw; j++)
+                        wf[(((gi * q->cg + ch) * q->mg + mm) * q->kh + i) * q->kw + j] =
+                            wt[(((gi * q->mg + mm) * q->cg + ch) * q->kh + (q->kh - 1 - i)) *
+                                   q->kw + (q->kw - 1 - j)];
+    for (int64_t s = 0; s < q->n; s++)
+        for (int64_t gi = 0; gi < q->grp; gi++)
+            s1_run(&c, dy + (s * t->c + gi * t->cg) * t->h * t->w, wf + gi * t->mg * t->ck,
+                   NULL, dx + (s * q->c + gi * q->cg) * t->hw, 1);
+    return XAI_OK;
+}
+
+/* 1x1 kernel, stride 1, no padding: the input planes are the columns. */
+static int plain_1x1(const g_node *nd, const conv_geo *q)
+{
+    const g_params *p = &nd->p;
+    return q->kh == 1 && q->kw == 1 && p->strides[0] == 1 && p->strides[1] == 1 &&
+           !p->pads[0] && !p->pads[1] && !p->pads[2] && !p->pads[3];
+}
+
+/* Per sample and group: Y_s,g [mg x hw] = W_g [mg x ck] col_s,g [ck x hw].
+ * Each sample is its own product, so its output never depends on the batch.
+ * Small weights (g_mm_fits, all of xai's example models) run on g_mm, whose
+ * per-element order is fixed anyway and which costs no call overhead;
+ * large ones on one cblas_sgemm per sample, whose shape is the same for
+ * every sample. */
 G_FWD(conv)
 {
     conv_geo q = geo(nd, &in[0], out);
-    XAI_TRY(g_ws_reserve(ws, (size_t)(q.ck * q.hw)));
+    int own = g_mm_fits((size_t)q.ck, (size_t)q.mg), direct = plain_1x1(nd, &q);
+    if (own && !direct && nd->p.strides[0] == 1 && nd->p.strides[1] == 1) {
+        s1_conv c;
+        XAI_TRY(s1_setup(&c, &nd->p, &q, 0, ws, NULL));
+        for (int64_t s = 0; s < q.n; s++)
+            for (int64_t gi = 0; gi < q.grp; gi++)
+                s1_run(&c, in[0].p + (s * q.c + gi * q.cg) * q.h * q.w,
+                       in[1].p + gi * q.mg * q.ck, in[2].p ? in[2].p + gi * q.mg : NULL,
+                       out->p + (s * q.m + gi * q.mg) * q.hw, 0);
+        return XAI_OK;
+    }
+    XAI_TRY(g_ws_reserve(ws, direct ? 1 : (size_t)(q.ck * q.hw)));
     float *col = ws->p;
     const float *wt = in[1].p, *bias = in[2].p;
     for (int64_t s = 0; s < q.n; s++)
         for (int64_t gi = 0; gi < q.grp; gi++) {
-            im2col(nd, &q, in[0].p, NULL, col, s, gi);
+            const float *b = col;
+            if (direct)
+                b = in[0].p + (s * q.c + gi * q.cg) * q.hw;
+            else
+                im2col(&nd->p, &q, in[0].p, NULL, col, s, gi);
             float *y = out->p + (s * q.m + gi * q.mg) * q.hw;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)q.mg, (int)q.hw,
-                        (int)q.ck, 1.0f, wt + gi * q.mg * q.ck, (int)q.ck, col,
-                        (int)q.hw, 0.0f, y, (int)q.hw);
+            const float *w = wt + gi * q.mg * q.ck;
+            if (own)
+                g_mm((size_t)q.mg, (size_t)q.hw, (size_t)q.ck, 1.0f, w, (size_t)q.ck, b,
+                     (size_t)q.hw, NULL, y, (size_t)q.hw, 0);
+            else
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)q.mg,
+                            (int)q.hw, (int)q.ck, 1.0f, w, (int)q.ck, b, (int)q.hw, 0.0f, y,
+                            (int)q.hw);
             for (int64_t mm = 0; bias && mm < q.mg; mm++)
                 for (int64_t t = 0; t < q.hw; t++)
                     y[mm * q.hw + t] += bias[gi * q.mg + mm];
@@ -170,22 +348,38 @@ G_FWD(conv)
     return XAI_OK;
 }
 
-/* dX += col2im(W_g^T dY_g) */
+/* dX += col2im(W_g^T dY_g); W_g^T is packed once per call for g_mm. */
 G_BWD(conv)
 {
     if (!din[0].p)
         return XAI_OK;
-    conv_geo q = geo(nd, &in[0], out);
-    XAI_TRY(g_ws_reserve(ws, (size_t)(q.ck * q.hw)));
-    float *col = ws->p;
+    conv_geo q = geo(nd, &in[0], out), t;
+    int own = g_mm_fits((size_t)q.ck, (size_t)q.mg), direct = plain_1x1(nd, &q);
+    g_params tp;
+    if (own && !direct && transposed(&nd->p, &q, &t, &tp))
+        return conv_bwd_transposed(&q, &t, &tp, in[1].p, dout->p, din[0].p, ws);
+    size_t wlen = own ? (size_t)(q.grp * q.ck * q.mg) : 0;
+    XAI_TRY(g_ws_reserve(ws, wlen + (size_t)(q.ck * q.hw)));
+    float *wtt = ws->p, *col = ws->p + wlen;
     const float *wt = in[1].p;
+    for (int64_t gi = 0; own && gi < q.grp; gi++)
+        for (int64_t mm = 0; mm < q.mg; mm++)
+            for (int64_t r = 0; r < q.ck; r++)
+                wtt[(gi * q.ck + r) * q.mg + mm] = wt[(gi * q.mg + mm) * q.ck + r];
     for (int64_t s = 0; s < q.n; s++)
         for (int64_t gi = 0; gi < q.grp; gi++) {
             const float *dy = dout->p + (s * q.m + gi * q.mg) * q.hw;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)q.ck, (int)q.hw,
-                        (int)q.mg, 1.0f, wt + gi * q.mg * q.ck, (int)q.ck, dy,
-                        (int)q.hw, 0.0f, col, (int)q.hw);
-            im2col(nd, &q, NULL, din[0].p, col, s, gi);
+            float *dxs = din[0].p + (s * q.c + gi * q.cg) * q.hw;
+            if (own)
+                g_mm((size_t)q.ck, (size_t)q.hw, (size_t)q.mg, 1.0f,
+                     wtt + gi * q.ck * q.mg, (size_t)q.mg, dy, (size_t)q.hw, NULL,
+                     direct ? dxs : col, (size_t)q.hw, direct);
+            else
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)q.ck, (int)q.hw,
+                            (int)q.mg, 1.0f, wt + gi * q.mg * q.ck, (int)q.ck, dy,
+                            (int)q.hw, direct ? 1.0f : 0.0f, direct ? dxs : col, (int)q.hw);
+            if (!direct)
+                im2col(&nd->p, &q, NULL, din[0].p, col, s, gi);
         }
     return XAI_OK;
 }

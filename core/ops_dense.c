@@ -1,5 +1,6 @@
-/* core/ops_dense.c: Gemm and MatMul through cblas_sgemm over the whole batch,
- * in fixed-shape blocks of rows (see G_ROW_BLOCK). */
+/* core/ops_dense.c: Gemm and MatMul over the whole batch: on xai's own kernel
+ * (g_mm) when the weights are small, else through cblas_sgemm in fixed-shape
+ * blocks of rows (see G_ROW_BLOCK); g_mm_fits decides. */
 #include <cblas.h>
 #include <string.h>
 
@@ -9,6 +10,21 @@ xai_status g_gemm_rows(size_t rows, int k, int n, float alpha, const float *a,
                        int trans_b, const float *b, int ldb, float *out,
                        int accumulate, g_ws *ws)
 {
+    if (g_mm_fits((size_t)k, (size_t)n)) {
+        const float *bk = b; /* B as k x n */
+        size_t ld = (size_t)ldb;
+        if (trans_b) {
+            XAI_TRY(g_ws_reserve(ws, (size_t)k * (size_t)n));
+            for (size_t j = 0; j < (size_t)n; j++)
+                for (size_t i = 0; i < (size_t)k; i++)
+                    ws->p[i * (size_t)n + j] = b[j * ld + i];
+            bk = ws->p;
+            ld = (size_t)n;
+        }
+        g_mm(rows, (size_t)n, (size_t)k, alpha, a, (size_t)k, bk, ld, NULL, out, (size_t)n,
+             accumulate);
+        return XAI_OK;
+    }
     const size_t R = G_ROW_BLOCK;
     XAI_TRY(g_ws_reserve(ws, R * (size_t)k + R * (size_t)n));
     float *pa = ws->p, *pc = ws->p + R * (size_t)k;

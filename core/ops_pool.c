@@ -74,9 +74,63 @@ G_INFER(pool)
             }                                                                  \
         }
 
+/* Every window inside the input (no pads, no dilations, no ceil-mode
+ * overhang): the common 2x2 / stride 2 case, without per-tap bounds tests. */
+static int windows_inside(const g_params *p, const g_view *x, const g_view *y)
+{
+    return !p->pads[0] && !p->pads[1] && !p->pads[2] && !p->pads[3] &&
+           p->dilations[0] == 1 && p->dilations[1] == 1 &&
+           (y->d[2] - 1) * p->strides[0] + p->kernel[0] <= x->d[2] &&
+           (y->d[3] - 1) * p->strides[1] + p->kernel[1] <= x->d[3];
+}
+
+/* The same first maximum as ARGMAX, for a window inside the plane; returns
+ * its index in the plane. */
+static inline int64_t argmax_inside(const float *plane, int64_t W, int64_t y0, int64_t x0,
+                                    int64_t kh, int64_t kw, float *bv)
+{
+    int64_t best = y0 * W + x0;
+    float b = plane[best];
+    for (int64_t i = 0; i < kh; i++)
+        for (int64_t j = 0; j < kw; j++) {
+            int64_t at = (y0 + i) * W + x0 + j;
+            if (plane[at] > b) {
+                b = plane[at];
+                best = at;
+            }
+        }
+    *bv = b;
+    return best;
+}
+
+/* Runs BODY with `plane` offset xo, output index yo and the window's first
+ * maximum `best` (index in the plane) and value `bv`. */
+#define POOL_INSIDE(nd, x, y, ...)                                             \
+    do {                                                                       \
+        const g_params *p_ = &(nd)->p;                                         \
+        int64_t H = (x)->d[2], W = (x)->d[3], OH = (y)->d[2], OW = (y)->d[3];  \
+        int64_t planes = (x)->d[0] * (x)->d[1];                                \
+        for (int64_t pl = 0; pl < planes; pl++) {                              \
+            size_t xo = (size_t)(pl * H * W);                                  \
+            for (int64_t oy = 0; oy < OH; oy++)                                \
+                for (int64_t ox = 0; ox < OW; ox++) {                          \
+                    size_t yo = (size_t)((pl * OH + oy) * OW + ox);            \
+                    float bv;                                                  \
+                    int64_t best = argmax_inside((x)->p + xo, W,               \
+                        oy * p_->strides[0], ox * p_->strides[1],              \
+                        p_->kernel[0], p_->kernel[1], &bv);                    \
+                    __VA_ARGS__                                                \
+                }                                                              \
+        }                                                                      \
+    } while (0)
+
 G_FWD(maxpool)
 {
     (void)ws;
+    if (windows_inside(&nd->p, &in[0], out)) {
+        POOL_INSIDE(nd, &in[0], out, { (void)best; out->p[yo] = bv; });
+        return XAI_OK;
+    }
     POOL_LOOP(nd, &in[0], out, {
         ARGMAX(in[0].p)
         out->p[yo] = best < 0 ? 0.0f : bv;
@@ -88,6 +142,10 @@ G_FWD(maxpool)
 G_BWD(maxpool)
 {
     (void)ws;
+    if (windows_inside(&nd->p, &in[0], out)) {
+        POOL_INSIDE(nd, &in[0], out, { din[0].p[xo + (size_t)best] += dout->p[yo]; });
+        return XAI_OK;
+    }
     POOL_LOOP(nd, &in[0], out, {
         ARGMAX(in[0].p)
         if (best >= 0)

@@ -1,0 +1,153 @@
+/* core/ops_mm.c: xai's own small matrix product, C = alpha A B (+ C), used by
+ * dense and convolution layers whose weights are small (see g_mm_fits).
+ *
+ * Why our own: a row of a batch must get bit-identical results whatever
+ * batch it is in and wherever it sits.  Here every output element is one
+ * chain of fused multiply-adds over k = 0, 1, ..., K-1 starting from 0, then
+ * times alpha, then plus C when accumulating.  The register tiling only
+ * decides which outputs are computed side by side, never the order of a
+ * chain, so an element's value cannot depend on M, on its row's position,
+ * or on the tile it falls in (the masked tail columns run the same
+ * instructions).  It is also much cheaper than a BLAS call for the narrow
+ * layers of tabular models and for one sample's convolution.  On x86-64
+ * with AVX2 and FMA (checked at run time) the tiles are 8 rows x 8 columns
+ * or 4 rows x 16 columns of 8-float vectors; elsewhere a scalar loop with
+ * the same chain order (a * b + c, unfused: the build uses
+ * -ffp-contract=off through -std=c11). */
+#include <string.h>
+
+#include "ops.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define G_MM_AVX2 1
+#endif
+
+/* Row k of B starts at B + boff[k] when boff, else at B + k ldb. */
+#define B_ROW(k) (boff ? B + boff[k] : B + (k) * ldb)
+
+static void mm_scalar(size_t M, size_t N, size_t K, float alpha, const float *A,
+                      size_t lda, const float *B, size_t ldb, const size_t *boff, float *C,
+                      size_t ldc, int accumulate)
+{
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            float acc = 0.0f;
+            for (size_t k = 0; k < K; k++)
+                acc = acc + A[i * lda + k] * B_ROW(k)[j];
+            acc = alpha * acc;
+            C[i * ldc + j] = accumulate ? C[i * ldc + j] + acc : acc;
+        }
+}
+
+#ifdef G_MM_AVX2
+/* An mr x (8 nv) tile; the last vector is masked to `tail` columns
+ * (1..8).  mr and nv are constants after inlining. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+tile(int mr, int nv, int tail, size_t K, float alpha, const float *A, size_t lda,
+     const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc, int accumulate)
+{
+    __m256 acc[8][2];
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < mr; i++)
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            acc[i][v] = _mm256_setzero_ps();
+    static const int32_t ramp[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail),
+                                      _mm256_loadu_si256((const __m256i *)ramp));
+    int full = tail == 8;
+    for (size_t k = 0; k < K; k++) {
+        __m256 b[2];
+        const float *bk = B_ROW(k);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            b[v] = v + 1 < nv ? _mm256_loadu_ps(bk + 8 * v)
+                              : _mm256_maskload_ps(bk + 8 * v, mask); /* all-ones if full */
+        _Pragma("GCC unroll 8")
+        for (int i = 0; i < mr; i++) {
+            __m256 a = _mm256_broadcast_ss(A + (size_t)i * lda + k);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                acc[i][v] = _mm256_fmadd_ps(a, b[v], acc[i][v]);
+        }
+    }
+    __m256 al = _mm256_set1_ps(alpha);
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < mr; i++)
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++) {
+            float *c = C + (size_t)i * ldc + 8 * v;
+            int last = v + 1 == nv && !full;
+            __m256 r = _mm256_mul_ps(al, acc[i][v]);
+            if (accumulate)
+                r = _mm256_add_ps(last ? _mm256_maskload_ps(c, mask) : _mm256_loadu_ps(c), r);
+            if (last)
+                _mm256_maskstore_ps(c, mask, r);
+            else
+                _mm256_storeu_ps(c, r);
+        }
+}
+
+/* Rows i0..M-1 of one column block: full tiles of `rows`, then one tail. */
+#define ROWS_OF(R, NV)                                                              \
+    __attribute__((target("avx2,fma"))) static void rows_##R##_##NV(                \
+        size_t M, int tail, size_t K, float alpha, const float *A, size_t lda,      \
+        const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,       \
+        int accumulate)                                                             \
+    {                                                                               \
+        size_t i = 0;                                                               \
+        for (; i + R <= M; i += R)                                                  \
+            tile(R, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc,  \
+                 ldc, accumulate);                                                  \
+        switch (M - i) {                                                            \
+        case 7: tile(7, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
+        case 6: tile(6, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
+        case 5: tile(5, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
+        case 4: tile(4, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
+        case 3: tile(3, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
+        case 2: tile(2, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
+        case 1: tile(1, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
+        default: break;                                                             \
+        }                                                                           \
+    }
+ROWS_OF(8, 1)
+ROWS_OF(4, 2)
+
+__attribute__((target("avx2,fma"))) static void
+mm_avx2(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+        const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc, int accumulate)
+{
+    size_t j = 0;
+    for (; j + 16 <= N; j += 16)
+        rows_4_2(M, 8, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate);
+    if (N - j > 8)
+        rows_4_2(M, (int)(N - j - 8), K, alpha, A, lda, B + j, ldb, boff, C + j, ldc,
+                 accumulate);
+    else if (N > j)
+        rows_8_1(M, (int)(N - j), K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate);
+}
+#endif
+
+void g_mm(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+          const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
+          int accumulate)
+{
+#ifdef G_MM_AVX2
+    /* a fact about the CPU (libgcc reads it once at start-up) */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        mm_avx2(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate);
+        return;
+    }
+#endif
+    mm_scalar(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate);
+}
+
+int g_mm_fits(size_t k, size_t n)
+{
+    /* B (k x n) is re-read from cache for every tile of rows; up to 64K
+     * floats (256 KiB, the L2 of current cores) this beats a BLAS call at the
+     * batch sizes xai runs.  Larger weights go to OpenBLAS in fixed-shape
+     * calls (g_gemm_rows, g_conv). */
+    return k * n <= ((size_t)1 << 16);
+}

@@ -1,0 +1,250 @@
+/* tests/test_kernel_shapes.c: the dense and convolution kernels (core/ops_mm.c
+ * and the OpenBLAS path for large weights) on the shapes where tiled code
+ * goes wrong: widths that are not a multiple of the vector or tile size
+ * (1, 3, 7, 8, 9, 17, 23), strided / padded / dilated / grouped / 1x1
+ * convolutions, and a layer large enough for OpenBLAS.  Each layer is
+ * compared with a direct double-precision evaluation of its definition
+ * (forward and VJP), and every row must be bit-identical whether it is
+ * computed alone, in odd-sized batches, or at any position of a batch. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xai/xai.h>
+
+#include "support/onnx_build.h"
+
+enum { N = 37 };
+
+typedef struct conv_shape {
+    int64_t c, h, w, m, kh, kw, group, sy, sx, dy, dx, pt, pl, pb, pr;
+} conv_shape;
+
+static float *randv(size_t n, uint64_t stream)
+{
+    float *p = malloc(n * sizeof *p);
+    xai_rng rng;
+    xai_rng_init(&rng, 5, stream);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)xai_rng_normal(&rng);
+    return p;
+}
+
+static xai_model *load(ob_model *mm)
+{
+    char path[] = "/tmp/xai_kshape_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m;
+    xai_status s = xai_model_load(path, &m);
+    unlink(path);
+    if (s != XAI_OK)
+        fail_msg("%s", xai_last_error());
+    return m;
+}
+
+/* Outputs and VJPs of N rows: against the reference (tolerance), and the
+ * same rows alone, in chunks of 1..17 rows and shifted by 1..9 rows inside a
+ * larger batch: bit-identical. */
+static void check_rows(xai_model *m, const float *yref, const float *gref, const float *x,
+                       const float *dy, const char *label)
+{
+    size_t D = xai_model_input_size(m), K = xai_model_output_size(m);
+    float *y = malloc(N * K * sizeof *y), *g = malloc(N * D * sizeof *g);
+    float *y2 = malloc(2 * N * K * sizeof *y2), *g2 = malloc(2 * N * D * sizeof *g2);
+    float *xs = malloc(2 * N * D * sizeof *xs), *dys = malloc(2 * N * K * sizeof *dys);
+    xai_runner *r;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_vjp(r, XAI_OUTPUT_SCORE, x, N, dy, g, y), XAI_OK);
+    double worst = 0, scale = 1e-6;
+    for (size_t i = 0; i < N * K; i++) {
+        worst = fmax(worst, fabs(y[i] - yref[i]));
+        scale = fmax(scale, fabs(yref[i]));
+    }
+    if (worst > 1e-5 * scale)
+        fail_msg("%s: forward differs from the direct evaluation by %.3g (scale %.3g)",
+                 label, worst, scale);
+    worst = 0, scale = 1e-6;
+    for (size_t i = 0; i < N * D; i++) {
+        worst = fmax(worst, fabs(g[i] - gref[i]));
+        scale = fmax(scale, fabs(gref[i]));
+    }
+    if (worst > 1e-5 * scale)
+        fail_msg("%s: VJP differs from the direct evaluation by %.3g (scale %.3g)", label,
+                 worst, scale);
+    for (size_t c = 1; c <= 17; c++) {
+        for (size_t s = 0; s < N; s += c) {
+            size_t n = N - s < c ? N - s : c;
+            assert_int_equal(xai_runner_vjp(r, XAI_OUTPUT_SCORE, x + s * D, n, dy + s * K,
+                                            g2 + s * D, y2 + s * K),
+                             XAI_OK);
+        }
+        if (memcmp(y, y2, N * K * sizeof *y) || memcmp(g, g2, N * D * sizeof *g))
+            fail_msg("%s: rows differ when computed in chunks of %zu", label, c);
+    }
+    for (size_t shift = 1; shift <= 9; shift++) {
+        /* the same rows after `shift` other rows (copies of row 0) */
+        for (size_t i = 0; i < shift; i++) {
+            memcpy(xs + i * D, x, D * sizeof *xs);
+            memcpy(dys + i * K, dy, K * sizeof *dys);
+        }
+        memcpy(xs + shift * D, x, N * D * sizeof *xs);
+        memcpy(dys + shift * K, dy, N * K * sizeof *dys);
+        assert_int_equal(xai_runner_vjp(r, XAI_OUTPUT_SCORE, xs, N + shift, dys, g2, y2),
+                         XAI_OK);
+        if (memcmp(y, y2 + shift * K, N * K * sizeof *y) ||
+            memcmp(g, g2 + shift * D, N * D * sizeof *g))
+            fail_msg("%s: rows differ when shifted by %zu in the batch", label, shift);
+    }
+    xai_runner_free(r);
+    free(y), free(g), free(y2), free(g2), free(xs), free(dys);
+}
+
+static void dense_case(size_t k, size_t n, int trans_b, float alpha)
+{
+    char label[96];
+    snprintf(label, sizeof label, "Gemm %zu -> %zu (transB %d, alpha %g)", k, n, trans_b,
+             (double)alpha);
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 2, (int64_t[]){1, (int64_t)k});
+    ob_output(mm, "y", 0, NULL);
+    float *w = randv(k * n, k * 100 + n), *b = randv(n, 7);
+    ob_init_f(mm, "W", 2, trans_b ? (int64_t[]){(int64_t)n, (int64_t)k}
+                                  : (int64_t[]){(int64_t)k, (int64_t)n}, w);
+    ob_init_f(mm, "B", 1, (int64_t[]){(int64_t)n}, b);
+    ob_node *nd = ob_add(mm, "Gemm", "g", "x,W,B", "y");
+    ob_attr_i(nd, "transB", trans_b);
+    ob_attr_f(nd, "alpha", alpha);
+    xai_model *m = load(mm);
+    float *x = randv(N * k, 1), *dy = randv(N * n, 2);
+    float *yref = malloc(N * n * sizeof *yref), *gref = malloc(N * k * sizeof *gref);
+    for (size_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double acc = 0;
+            for (size_t t = 0; t < k; t++)
+                acc += (double)x[i * k + t] * w[trans_b ? j * k + t : t * n + j];
+            yref[i * n + j] = (float)(alpha * acc + b[j]);
+        }
+        for (size_t t = 0; t < k; t++) {
+            double acc = 0;
+            for (size_t j = 0; j < n; j++)
+                acc += (double)dy[i * n + j] * w[trans_b ? j * k + t : t * n + j];
+            gref[i * k + t] = (float)(alpha * acc);
+        }
+    }
+    check_rows(m, yref, gref, x, dy, label);
+    xai_model_free(m);
+    free(w), free(b), free(x), free(dy), free(yref), free(gref);
+}
+
+static void dense(void **state)
+{
+    (void)state;
+    static const size_t widths[] = {1, 3, 7, 8, 9, 17, 23};
+    for (size_t a = 0; a < 7; a++)
+        for (size_t c = 0; c < 7; c++)
+            dense_case(widths[a], widths[c], (int)((a + c) & 1), 1.0f);
+    dense_case(23, 8, 1, 0.5f);
+    dense_case(300, 300, 1, 1.0f); /* beyond g_mm_fits: the OpenBLAS path */
+    dense_case(300, 300, 0, 1.0f);
+}
+
+static void conv_case(const conv_shape *q)
+{
+    char label[160];
+    snprintf(label, sizeof label,
+             "Conv %lldx%lldx%lld -> %lld, kernel %lldx%lld, group %lld, strides %lld %lld, "
+             "dilations %lld %lld, pads %lld %lld %lld %lld",
+             (long long)q->c, (long long)q->h, (long long)q->w, (long long)q->m,
+             (long long)q->kh, (long long)q->kw, (long long)q->group, (long long)q->sy,
+             (long long)q->sx, (long long)q->dy, (long long)q->dx, (long long)q->pt,
+             (long long)q->pl, (long long)q->pb, (long long)q->pr);
+    int64_t cg = q->c / q->group, mg = q->m / q->group;
+    int64_t oh = (q->h + q->pt + q->pb - ((q->kh - 1) * q->dy + 1)) / q->sy + 1;
+    int64_t ow = (q->w + q->pl + q->pr - ((q->kw - 1) * q->dx + 1)) / q->sx + 1;
+    size_t D = (size_t)(q->c * q->h * q->w), K = (size_t)(q->m * oh * ow);
+    size_t wl = (size_t)(q->m * cg * q->kh * q->kw);
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, q->c, q->h, q->w});
+    ob_output(mm, "y", 0, NULL);
+    float *w = randv(wl, wl), *b = randv((size_t)q->m, 9);
+    ob_init_f(mm, "W", 4, (int64_t[]){q->m, cg, q->kh, q->kw}, w);
+    ob_init_f(mm, "B", 1, (int64_t[]){q->m}, b);
+    ob_node *nd = ob_add(mm, "Conv", "c", "x,W,B", "y");
+    ob_attr_i(nd, "group", q->group);
+    ob_attr_ints(nd, "strides", 2, (int64_t[]){q->sy, q->sx});
+    ob_attr_ints(nd, "dilations", 2, (int64_t[]){q->dy, q->dx});
+    ob_attr_ints(nd, "pads", 4, (int64_t[]){q->pt, q->pl, q->pb, q->pr});
+    xai_model *m = load(mm);
+    assert_int_equal(xai_model_input_size(m), D);
+    assert_int_equal(xai_model_output_size(m), K);
+    float *x = randv(N * D, 3), *dy = randv(N * K, 4);
+    float *yref = malloc(N * K * sizeof *yref);
+    double *gacc = calloc(N * D, sizeof *gacc);
+    float *gref = malloc(N * D * sizeof *gref);
+    for (size_t s = 0; s < N; s++)
+        for (int64_t o = 0; o < q->m; o++)
+            for (int64_t oy = 0; oy < oh; oy++)
+                for (int64_t ox = 0; ox < ow; ox++) {
+                    size_t yi = s * K + (size_t)((o * oh + oy) * ow + ox);
+                    double acc = b[o];
+                    for (int64_t c = 0; c < cg; c++)
+                        for (int64_t i = 0; i < q->kh; i++)
+                            for (int64_t j = 0; j < q->kw; j++) {
+                                int64_t yy = oy * q->sy - q->pt + i * q->dy;
+                                int64_t xx = ox * q->sx - q->pl + j * q->dx;
+                                if (yy < 0 || yy >= q->h || xx < 0 || xx >= q->w)
+                                    continue;
+                                int64_t ch = (o / mg) * cg + c;
+                                size_t xi = s * D + (size_t)((ch * q->h + yy) * q->w + xx);
+                                double wv = w[((o * cg + c) * q->kh + i) * q->kw + j];
+                                acc += wv * x[xi];
+                                gacc[xi] += wv * dy[yi];
+                            }
+                    yref[yi] = (float)acc;
+                }
+    for (size_t i = 0; i < N * D; i++)
+        gref[i] = (float)gacc[i];
+    check_rows(m, yref, gref, x, dy, label);
+    xai_model_free(m);
+    free(w), free(b), free(x), free(dy), free(yref), free(gacc), free(gref);
+}
+
+static void conv(void **state)
+{
+    (void)state;
+    static const conv_shape shapes[] = {
+        /* c  h  w  m kh kw g sy sx dy dx pt pl pb pr */
+        {1, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* digits conv1 */
+        {8, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* digits conv2 */
+        {3, 7, 5, 5, 3, 2, 1, 2, 1, 1, 2, 1, 0, 2, 1},   /* odd everything */
+        {4, 6, 6, 8, 3, 3, 4, 2, 2, 1, 1, 1, 1, 1, 1},   /* depthwise x2 */
+        {6, 5, 7, 9, 1, 1, 3, 1, 1, 1, 1, 0, 0, 0, 0},   /* 1x1, groups */
+        {5, 9, 3, 3, 1, 1, 1, 2, 1, 1, 1, 0, 0, 0, 0},   /* 1x1 strided */
+        {2, 4, 4, 3, 4, 4, 1, 1, 1, 1, 1, 2, 2, 1, 1},   /* kernel as large as the input */
+        {3, 7, 6, 4, 3, 3, 1, 1, 1, 2, 2, 2, 1, 0, 2},   /* stride 1, dilated, uneven pads */
+        {4, 5, 5, 6, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},   /* stride 1, 2 groups */
+        {2, 6, 6, 3, 3, 3, 1, 1, 1, 1, 1, 3, 0, 0, 3},   /* pad > kernel - 1: col2im */
+        {64, 6, 6, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* beyond g_mm_fits */
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        conv_case(&shapes[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(dense),
+        cmocka_unit_test(conv),
+    };
+    return cmocka_run_group_tests_name("kernel_shapes", tests, NULL, NULL);
+}
