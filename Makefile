@@ -11,6 +11,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=   (make uninstall undoes it)
 #   make bench      build and run the benchmarks under bench/
 #   make fuzz       libFuzzer targets in build-fuzz/ (clang; see tests/fuzz/)
+#   make mutate     mutation testing of the library against the tests
+#                   (tools/mutate/; not part of check or CI)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -55,7 +57,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 EXAMPLE_PLUGINS := $(patsubst examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard examples/plugin/*.c))
 EXAMPLE_PROGRAMS := $(patsubst examples/api/%.c,$(BUILD)/examples/%,$(wildcard examples/api/*.c))
 
-.PHONY: all deps check test asan install uninstall bench clean demo demo-backdoor fuzz
+.PHONY: all deps check test asan install uninstall bench clean demo demo-backdoor fuzz mutate
 .SECONDARY: $(GEN_C) $(GEN_H)
 .DELETE_ON_ERROR:
 
@@ -184,6 +186,18 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/xai
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-mutate
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Mutation testing (tools/mutate/mutate.py, Python 3 standard library): a
+# seeded sample of MUTATE_N mutants of MUTATE_FILES, each built in its own
+# tree under build-mutate/ (MUTATE_JOBS in parallel) and run against the
+# tests; report in build-mutate/report.txt.
+MUTATE_N ?= 60
+MUTATE_SEED ?= 1
+MUTATE_JOBS ?= 2
+MUTATE_FILES ?= explainers/*.c audit/*.c core/ops_*.c core/graph_exec.c reports/pdf_table.c
+mutate: all $(TEST_BIN)
+	nice -n 10 /usr/bin/python3 tools/mutate/mutate.py -n $(MUTATE_N) --seed $(MUTATE_SEED) \
+	  -j $(MUTATE_JOBS) $(MUTATE_FILES)
