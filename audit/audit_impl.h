@@ -41,6 +41,12 @@ xai_status audit_eval_row(const xai_audit_setup *s, xai_runner *r, size_t row,
 /* order[0..n) = indices sorted by key descending (ties: lower index first). */
 void audit_order_desc(const double *key, size_t n, uint32_t *order);
 
+/* Fills r->agree_k, agree_units, agreement (and gt_agreement when
+ * ground_truth, D values, is given) from every method's phi (M x n x D). */
+xai_status audit_agreement_all(xai_audit_result *r, const float *phi,
+                               const xai_explain_context *ctx, size_t k,
+                               const float *ground_truth);
+
 /* Prefixes the current error message: "PREFIX: message"; returns st. */
 xai_status audit_wrap(xai_status st, const char *prefix);
 
