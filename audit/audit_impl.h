@@ -46,6 +46,11 @@ void audit_order_desc(const double *key, size_t n, uint32_t *order);
  * for the n rows of x; either may be NULL. */
 xai_status audit_predict(const xai_model *m, const float *x, size_t n, int n_threads,
                          int32_t *pred, double *p1);
+/* Fills r->agree_k, agree_units, agreement (and gt_agreement when
+ * ground_truth, D values, is given) from every method's phi (M x n x D). */
+xai_status audit_agreement_all(xai_audit_result *r, const float *phi,
+                               const xai_explain_context *ctx, size_t k,
+                               const float *ground_truth);
 
 /* Prefixes the current error message: "PREFIX: message"; returns st. */
 xai_status audit_wrap(xai_status st, const char *prefix);

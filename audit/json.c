@@ -193,6 +193,44 @@ static void write_quality(FILE *f, const xai_model_quality *q)
     fputs("}}", f);
 }
 
+/* "agreement": one M x M matrix per measure; "ground_truth_agreement". */
+static void write_agreement(FILE *f, const xai_audit_result *r)
+{
+    size_t M = r->n_methods;
+    if (!r->agreement)
+        return;
+    fprintf(f, "  \"agreement\": {\"k\": %zu, \"units\": %zu", r->agree_k,
+            r->agree_units);
+    for (int q = 0; q < XAI_AGREE_COUNT; q++) {
+        fprintf(f, ",\n    \"%s\": [", xai_audit_agreement_name((xai_audit_agreement)q));
+        for (size_t a = 0; a < M; a++) {
+            fputs(a ? ", [" : "[", f);
+            for (size_t b = 0; b < M; b++) {
+                fputs(b ? ", " : "", f);
+                jnum(f, r->agreement[(q * M + a) * M + b]);
+            }
+            fputc(']', f);
+        }
+        fputc(']', f);
+    }
+    fputs("},\n", f);
+    if (!r->gt_agreement)
+        return;
+    fputs("  \"ground_truth_agreement\": {", f);
+    for (size_t a = 0; a < M; a++) {
+        fputs(a ? ",\n    " : "\n    ", f);
+        jstr(f, r->methods[a].name);
+        fputs(": {", f);
+        for (int q = 0; q < XAI_AGREE_COUNT; q++) {
+            fprintf(f, "%s\"%s\": ", q ? ", " : "",
+                    xai_audit_agreement_name((xai_audit_agreement)q));
+            jnum(f, r->gt_agreement[q * M + a]);
+        }
+        fputc('}', f);
+    }
+    fputs("\n  },\n", f);
+}
+
 static void write_all(FILE *f, const xai_audit_result *r, const char *prov)
 {
     size_t z0 = r->rec_nbhd, m0 = r->rec_method;
@@ -221,6 +259,7 @@ static void write_all(FILE *f, const xai_audit_result *r, const char *prov)
     fputs("},\n", f);
     write_table(f, r);
     write_metrics(f, r);
+    write_agreement(f, r);
     fprintf(f, "  \"settings\": {\"pgi_k\": %zu, \"pgi_k_first\": %zu, "
             "\"pgi_summary\": \"%s\", \"pgi_samples\": %zu, \"metric_noise\": \"%s\", "
             "\"pgi_sigma\": ", r->pgi_k, r->pgi_k_first,

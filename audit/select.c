@@ -427,7 +427,8 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
         audit_rank(w.v, M, n_rows, 0, r->table + z, Z);
     }
     /* 3. metrics, 4. winners */
-    if ((st = run_metrics(r, &w, m, ctx, &o, x)) != XAI_OK)
+    if ((st = run_metrics(r, &w, m, ctx, &o, x)) != XAI_OK ||
+        (st = audit_agreement_all(r, w.phi, ctx, o.agree_k, o.ground_truth)) != XAI_OK)
         goto fail;
     for (size_t z = 0; z < Z; z++)
         r->best[z] = pick_best(r, z);

@@ -25,7 +25,8 @@ static const char help[] =
     "                 [--instances N] [--date SECONDS]\n"
     "                 [--metric-noise std:S|abs:S|range:S] [--pgi-k K|A..K|FRACTION]\n"
     "                 [--pgi-summary mean|auc] [--pgi-samples N] [--compat openxai]\n"
-    "                 [--stab-points N] [--rrs-layer NAME] [--cost-matrix FP,FN]\n\n"
+    "                 [--stab-points N] [--rrs-layer NAME] [--agree-k K]\n"
+    "                 [--ground-truth FILE] [--cost-matrix FP,FN]\n\n"
     "Explains the rows with every method, measures how faithfully each one\n"
     "approximates the model on several neighbourhoods (LFA loss: the methods x\n"
     "neighbourhoods table), computes PGI/PGU, infidelity, max-sensitivity\n"
@@ -73,6 +74,11 @@ static const char help[] =
     "                       predicting 0 for a class-1 row (German credit: 5,1,\n"
     "                       a bad applicant accepted costs 5); the report gives\n"
     "                       the expected cost per row\n"
+    "  --agree-k K          top-k of the agreement measures between methods\n"
+    "                       (Krishna et al. 2022; default min(5, features))\n"
+    "  --ground-truth FILE  the true attribution of a linear or logistic model:\n"
+    "                       its weights, one number per model input (comma or\n"
+    "                       white-space separated); methods are compared with it\n"
     "  --seed S             random seed (default 0)\n"
     "  --threads T          threads (default: all); results do not depend on it\n"
     "  --json FILE          write everything as JSON (written to a temporary\n"
@@ -89,7 +95,8 @@ enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
     OPT_INSTANCES, OPT_DATE, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
-    OPT_PGI_SAMPLES, OPT_COMPAT, OPT_STAB_POINTS, OPT_RRS_LAYER, OPT_COST
+    OPT_PGI_SAMPLES, OPT_COMPAT, OPT_STAB_POINTS, OPT_RRS_LAYER, OPT_AGREE_K,
+    OPT_GROUND_TRUTH, OPT_COST
 };
 
 /* PGI / PGU and infidelity settings (0 / -1: not given on the command line). */
@@ -97,8 +104,8 @@ typedef struct metric_args {
     int noise_set, summary; /* summary: -1 unset, else xai_audit_pgi_summary */
     xai_audit_noise noise;
     double sigma, k_fraction;
-    size_t k_first, k, samples, stab_points;
-    const char *compat, *rrs_layer;
+    size_t k_first, k, samples, stab_points, agree_k;
+    const char *compat, *rrs_layer, *ground_truth;
 } metric_args;
 
 typedef struct audit_args {
@@ -174,6 +181,8 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"compat", required_argument, NULL, OPT_COMPAT},
         {"stab-points", required_argument, NULL, OPT_STAB_POINTS},
         {"rrs-layer", required_argument, NULL, OPT_RRS_LAYER},
+        {"agree-k", required_argument, NULL, OPT_AGREE_K},
+        {"ground-truth", required_argument, NULL, OPT_GROUND_TRUTH},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     long long u;
@@ -270,6 +279,12 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
             a->met.stab_points = (size_t)u;
             break;
         case OPT_RRS_LAYER: a->met.rrs_layer = optarg; break;
+        case OPT_GROUND_TRUTH: a->met.ground_truth = optarg; break;
+        case OPT_AGREE_K:
+            if ((rc = cli_parse_int(CMD, optarg, "--agree-k", 1, 1 << 20, &u)) != CLI_OK)
+                return rc;
+            a->met.agree_k = (size_t)u;
+            break;
         case OPT_COMPAT:
             if (strcasecmp(optarg, "openxai") != 0)
                 return cli_usage_error(CMD, "--compat wants openxai, got '%s'", optarg);
@@ -481,6 +496,44 @@ static int write_report(const audit_args *a, const data_args *d, int argc, char 
     return CLI_OK;
 }
 
+/* Exactly D numbers from path (comma / white-space separated) into gt. */
+static int read_ground_truth(const char *path, size_t D, float *gt)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cli_usage_error(CMD, "--ground-truth: cannot read '%s'", path);
+    size_t n = 0;
+    char tok[128];
+    int c, len = 0, rc = CLI_OK;
+    do {
+        c = fgetc(f);
+        if (c != EOF && c != ',' && c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            if (len + 1 < (int)sizeof tok)
+                tok[len++] = (char)c;
+            continue;
+        }
+        if (!len)
+            continue;
+        tok[len] = 0;
+        len = 0;
+        char *end;
+        double v = strtod(tok, &end);
+        if (*end || !isfinite(v)) {
+            rc = cli_usage_error(CMD, "--ground-truth %s: value %zu ('%s') is not a "
+                                 "finite number", path, n + 1, tok);
+            break;
+        }
+        if (n < D)
+            gt[n] = (float)v;
+        n++;
+    } while (c != EOF);
+    fclose(f);
+    if (rc == CLI_OK && n != D)
+        rc = cli_usage_error(CMD, "--ground-truth %s: %zu values, but the model takes %zu "
+                             "inputs", path, n, D);
+    return rc;
+}
+
 /* --compat first, then the explicit options over it; k checked against D. */
 static int apply_metric_args(const metric_args *m, const xai_column_stats *st, size_t D,
                              xai_audit_options *o)
@@ -516,6 +569,7 @@ static int apply_metric_args(const metric_args *m, const xai_column_stats *st, s
         o->pgi_samples = m->samples;
     o->stab_points = m->stab_points;
     o->stab_layer = m->rrs_layer;
+    o->agree_k = m->agree_k;
     return CLI_OK;
 }
 
@@ -548,6 +602,7 @@ static int run(int argc, char **argv)
     xai_audit_method *ms = NULL;
     xai_audit_result *res = NULL;
     xai_column_stats *st = NULL;
+    float *gt = NULL;
     xai_status s;
     if ((rc = data_args_load(&d, CMD, &ds)) != CLI_OK)
         goto out;
@@ -592,6 +647,15 @@ static int run(int argc, char **argv)
         st[j] = *xai_dataset_stats(ds, j);
     if ((rc = apply_metric_args(&a.met, st, D, &o)) != CLI_OK)
         goto out;
+    if (a.met.ground_truth) {
+        if (!(gt = calloc(D, sizeof *gt))) {
+            rc = cli_runtime_error(CMD, XAI_ERR_NOMEM);
+            goto out;
+        }
+        if ((rc = read_ground_truth(a.met.ground_truth, D, gt)) != CLI_OK)
+            goto out;
+        o.ground_truth = gt;
+    }
     xai_explain_context c = {.n_features = D, .stats = st};
     if (!xai_dataset_image_shape(ds, &c.image_c, &c.image_h, &c.image_w) &&
         xai_dataset_group_count(ds) < D) {
@@ -627,7 +691,7 @@ static int run(int argc, char **argv)
     rc = a.out ? write_report(&a, &d, argc, argv, res, ds, m, hm, hd, t0) : CLI_OK;
 out:
     xai_audit_result_free(res);
-    free(ms), free(st);
+    free(ms), free(st), free(gt);
     xai_dataset_free(ds);
     xai_model_free(m);
     xai_model_free(mr);

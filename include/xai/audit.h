@@ -170,6 +170,32 @@ xai_status xai_audit_randomization(const xai_audit_setup *s,
  * average rank).  NaN when n < 2 or either vector is constant. */
 double xai_audit_spearman(const float *a, const float *b, size_t n);
 
+/* ---- agreement between explanations (Krishna et al. 2022) ------------- */
+
+typedef enum xai_audit_agreement {
+    XAI_AGREE_FEATURE = 0, /* |top_k(a) n top_k(b)| / k */
+    XAI_AGREE_RANK,        /* positions q < k holding the same feature, / k */
+    XAI_AGREE_SIGN,        /* common top-k features of the same sign, / k */
+    XAI_AGREE_SIGNED_RANK, /* same feature at the same position and sign, / k */
+    XAI_AGREE_RANK_CORR,   /* Spearman of |a| and |b| over every feature */
+    XAI_AGREE_PAIRWISE,    /* pairs of F = top_k(a) u top_k(b) ordered alike
+                              by |phi| (a tie agrees only with a tie) */
+    XAI_AGREE_COUNT
+} xai_audit_agreement;
+
+/* "feature", "rank", "sign", "signed_rank", "rank_correlation",
+ * "pairwise_rank"; NULL out of range. */
+const char *xai_audit_agreement_name(xai_audit_agreement k);
+
+/* The six measures for explanations a and b of one row (D features):
+ * top-k by |phi|, ties broken by the lower feature index (so tied features
+ * still take distinct positions); k > D counts as k = D (every feature is
+ * in the top-k: feature agreement 1).  Sign: -1, 0 or +1 (0 matches only 0).
+ * rank_correlation is NaN when either |phi| is constant, pairwise_rank when
+ * F has fewer than 2 features.  Symmetric in a and b. */
+xai_status xai_audit_agreement_row(const float *a, const float *b, size_t D,
+                                   size_t k, double out[XAI_AGREE_COUNT]);
+
 /* ---- statistics -------------------------------------------------------- */
 
 /* Mean and standard error of the mean over the finite values of v (n
@@ -344,6 +370,10 @@ typedef struct xai_audit_options {
      * accepted) and of predicting 0 for a class-1 row; see
      * xai_model_quality */
     double cost_fp, cost_fn;
+    size_t agree_k;                  /* top-k of the agreement measures;
+                                        0: min(5, units) */
+    const float *ground_truth;       /* n_features values (a linear or
+                                        logistic model's weights), or NULL */
 } xai_audit_options;
 xai_audit_options xai_audit_options_default(void);
 
@@ -421,6 +451,12 @@ typedef struct xai_audit_result {
     size_t stab_points;           /* 0: stability not computed */
     double stab_sigma, stab_eps;
     char stab_layer[128];         /* the RRS layer, "" when RRS was skipped */
+    /* agreement between methods (Krishna et al. 2022) on agree_units units
+     * (feature groups when the data have them, else features), averaged
+     * over rows: agreement[(q * n_methods + a) * n_methods + b] for measure
+     * q; gt_agreement[q * n_methods + a] against the ground truth, or NULL */
+    size_t agree_k, agree_units;
+    double *agreement, *gt_agreement;
     int *sanity_flag;             /* n_methods: 1 flagged, 0 passed, -1 not run */
     double sanity_threshold;
     /* per method: mean surrogate R^2 and completeness gap (NaN if none),
