@@ -371,6 +371,9 @@ xai_status xai_pdf_add_code(xai_pdf *d, const char *text)
     xai_pdf_lines l;
     XAI_TRY(xai_pdf_wrap(d, XAI_FONT_MONO, size, text, xai_pdf_width() - 2 * pad, &l));
     xai_status s = XAI_OK;
+    /* a block that fits on one page is kept together (no orphan lines) */
+    if (l.n * lead + 2 * pad <= PDF_TOP - PDF_BOTTOM)
+        s = xai_pdf_reserve(d, l.n * lead + 2 * pad);
     for (size_t i = 0; s == XAI_OK && i < l.n;) {
         /* as many lines as fit on this page, on one background box */
         s = xai_pdf_reserve(d, lead + 2 * pad);
