@@ -107,6 +107,15 @@ G_FWD(gemm)
                             y, 0, ws));
     if (c->p && nd->p.beta != 0) {
         int64_t c0 = c->rank == 2 ? c->d[0] : 1, c1 = c->rank >= 1 ? c->d[c->rank - 1] : 1;
+        if (c0 == 1 && c1 == n) { /* a bias row: the usual case */
+            float beta = nd->p.beta;
+            for (size_t i = 0; i < (size_t)m; i++) {
+                float *yr = y + i * (size_t)n;
+                for (size_t j = 0; j < (size_t)n; j++)
+                    yr[j] += beta * c->p[j];
+            }
+            return XAI_OK;
+        }
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
                 y[(size_t)i * n + j] +=

@@ -3,6 +3,10 @@
 #include <float.h>
 #include <math.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "ops.h"
 
 G_INFER(unary)
@@ -16,18 +20,41 @@ G_INFER(unary)
     return XAI_OK;
 }
 
+/* Relu runs on every activation of most models: 4 lanes at a time with SSE
+ * (baseline on x86-64), element-wise, so the results equal the scalar
+ * loop's: maxps(x, 0) is x > 0 ? x : 0 (NaN and -0 give +0), and the
+ * backward adds dy where x > 0, else +0. */
 G_FWD(relu)
 {
     (void)nd; (void)ws;
-    for (size_t i = 0; i < out->numel; i++)
-        out->p[i] = in->p[i] > 0 ? in->p[i] : 0;
+    const float *x = in->p;
+    float *y = out->p;
+    size_t n = out->numel, i = 0;
+#ifdef __SSE2__
+    __m128 z = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_ps(y + i, _mm_max_ps(_mm_loadu_ps(x + i), z));
+#endif
+    for (; i < n; i++)
+        y[i] = x[i] > 0 ? x[i] : 0;
     return XAI_OK;
 }
 G_BWD(relu)
 {
     (void)nd; (void)ws; (void)out;
-    for (size_t i = 0; i < dout->numel; i++)
-        din->p[i] += in->p[i] > 0 ? dout->p[i] : 0;
+    const float *x = in->p, *dy = dout->p;
+    float *dx = din->p;
+    size_t n = dout->numel, i = 0;
+#ifdef __SSE2__
+    __m128 z = _mm_setzero_ps();
+    for (; i + 4 <= n; i += 4) {
+        __m128 on = _mm_cmpgt_ps(_mm_loadu_ps(x + i), z);
+        _mm_storeu_ps(dx + i, _mm_add_ps(_mm_loadu_ps(dx + i),
+                                         _mm_and_ps(on, _mm_loadu_ps(dy + i))));
+    }
+#endif
+    for (; i < n; i++)
+        dx[i] += x[i] > 0 ? dy[i] : 0;
     return XAI_OK;
 }
 

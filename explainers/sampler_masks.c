@@ -99,12 +99,75 @@ static void enumerate_size(xai_job *j, size_t on, int paired, double w)
     }
 }
 
+/* A set of coalitions already drawn (open addressing on a 64-bit key: the
+ * mask's bits for M <= 64, else a hash of the mask). */
+typedef struct seen_set {
+    uint64_t *key;
+    size_t cap;
+} seen_set;
+
+static uint64_t mask_key(const uint8_t *row, size_t M)
+{
+    uint64_t k = 0;
+    if (M <= 64) {
+        for (size_t u = 0; u < M; u++)
+            k |= (uint64_t)row[u] << u;
+        return k;
+    }
+    k = 1469598103934665603ull; /* FNV-1a */
+    for (size_t u = 0; u < M; u++)
+        k = (k ^ row[u]) * 1099511628211ull;
+    return k;
+}
+
+/* Adds key; returns 0 if it was there already.  Key 0 (the empty coalition)
+ * never occurs here, so 0 marks a free slot. */
+static int seen_add(seen_set *h, uint64_t key)
+{
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (h->cap - 1);
+    while (h->key[i]) {
+        if (h->key[i] == key)
+            return 0;
+        i = (i + 1) & (h->cap - 1);
+    }
+    h->key[i] = key;
+    return 1;
+}
+
+/* Appends `pairs` distinct pairs (z, complement of z) with |z| = s, drawn
+ * uniformly without replacement, each coalition with weight w.  For
+ * s = M/2 a pair is one unordered {z, complement}. */
+static void draw_pairs(xai_job *j, uint32_t *perm, seen_set *h, size_t s, size_t pairs,
+                       double w)
+{
+    size_t M = j->plan->U;
+    for (size_t got = 0; got < pairs;) {
+        uint8_t *row = j->mask + j->S * M, *c = row + M;
+        random_mask(&j->rng, perm, M, M - s, row); /* s units kept */
+        for (size_t u = 0; u < M; u++)
+            c[u] = !row[u];
+        /* the pair's key: the member that keeps unit 0 */
+        if (!seen_add(h, mask_key(row[0] ? row : c, M)))
+            continue;
+        j->w[j->S++] = w;
+        j->w[j->S++] = w;
+        got++;
+    }
+}
+
 /* KernelSHAP coalitions.  Weight of a coalition of size s (M units):
- * (M-1) / (C(M,s) s (M-s)).  Exact when all 2^M - 2 fit in the budget;
- * otherwise, as shap's "auto": sizes s and M-s are paired, complete sizes
- * are enumerated while the budget covers them (smallest first), the rest is
- * sampled by size with the remaining kernel mass, each mask with its
- * complement.  The empty and full coalitions are the constraint. */
+ * k(s) = (M-1) / (C(M,s) s (M-s)).  Exact when all 2^M - 2 fit in the
+ * budget.  Otherwise the coalitions are stratified by size and every size
+ * gets the same number of coalitions (water-filling: sizes with fewer
+ * coalitions than that share are enumerated whole), drawn without
+ * replacement (no duplicates to merge) in complementary pairs.  Equal
+ * shares per size are the leverage scores of this regression (Musco &
+ * Witter, ICLR 2025, "Provably accurate Shapley value estimation via
+ * leverage score sampling"); pairs cancel the even part of the error
+ * (Covert & Lee, AISTATS 2021).  A coalition of size s then has weight
+ * K(s) / n_s, its size's kernel mass over the coalitions drawn of that size,
+ * so the weighted normal equations are unbiased for the exact ones.  The
+ * empty and full coalitions are the constraint (solve.c). */
 xai_status xai_sample_shapley(xai_job *j)
 {
     const xai_plan *p = j->plan;
@@ -124,67 +187,78 @@ xai_status xai_sample_shapley(xai_job *j)
         j->exact = 1;
         return XAI_OK;
     }
+    B &= ~(size_t)1; /* whole pairs */
     XAI_TRY(alloc_masks(j, B));
-    size_t nsizes = M / 2, npaired = (M - 1) / 2; /* sizes 1..nsizes */
-    double *kw = calloc(nsizes + 1, sizeof *kw), *rem = calloc(nsizes + 1, sizeof *rem);
+    size_t half = M / 2; /* strata t = 1..half: sizes t and M - t */
+    size_t *pairs = calloc(half + 1, sizeof *pairs);
     uint32_t *perm = malloc(M * sizeof *perm);
-    if (!kw || !rem || !perm) {
-        free(kw), free(rem), free(perm);
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (KernelSHAP sizes)");
+    seen_set h = {0};
+    for (h.cap = 16; h.cap < 2 * B; h.cap *= 2)
+        ;
+    h.key = calloc(h.cap, sizeof *h.key);
+    if (!pairs || !perm || !h.key) {
+        free(pairs), free(perm), free(h.key);
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (KernelSHAP coalitions)");
     }
-    double tot = 0;
-    for (size_t s = 1; s <= nsizes; s++) {
-        kw[s] = (double)(M - 1) / ((double)s * (double)(M - s));
-        if (s <= npaired)
-            kw[s] *= 2;
-        tot += kw[s];
+    /* cap[t]: pairs available in stratum t; water-fill B / 2 pairs so every
+     * size gets the same count (a middle stratum holds one size, so it gets
+     * half a share of pairs) */
+    double left = (double)(B / 2), shares = 0;
+    int *full = calloc(half + 1, sizeof *full);
+    if (!full) {
+        free(pairs), free(perm), free(h.key);
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (KernelSHAP coalitions)");
     }
-    for (size_t s = 1; s <= nsizes; s++)
-        rem[s] = kw[s] /= tot;
-    double left = (double)B;
-    size_t full = 0;
-    for (size_t s = 1; s <= nsizes && M <= 64; s++) {
-        double nsub = binom(M, s) * (s <= npaired ? 2 : 1);
-        if (left * rem[s] / nsub < 1.0 - 1e-8)
-            break;
-        full = s;
-        left -= nsub;
-        if (rem[s] < 1.0)
-            for (size_t t = s + 1; t <= nsizes; t++)
-                rem[t] /= 1.0 - rem[s];
-        /* kernel mass of size s spread over its masks (and complements) */
-        enumerate_size(j, s, s <= npaired, kw[s] / nsub);
-    }
-    if (full < nsizes) {
-        double mass = 0, rtot = 0;
-        for (size_t s = full + 1; s <= nsizes; s++)
-            mass += kw[s], rtot += rem[s];
-        size_t first = j->S;
-        for (size_t u = 0; u < M; u++)
-            perm[u] = (uint32_t)u;
-        while (j->S < B) {
-            /* size by inverse CDF of the remaining mass */
-            double r = xai_rng_uniform(&j->rng) * rtot, acc = 0;
-            size_t s = full + 1;
-            for (; s < nsizes; s++) {
-                acc += rem[s];
-                if (r < acc)
-                    break;
-            }
-            uint8_t *row = j->mask + j->S * M;
-            random_mask(&j->rng, perm, M, M - s, row); /* s units kept */
-            j->w[j->S++] = 1.0;
-            if (s <= npaired && j->S < B) {
-                uint8_t *c = j->mask + j->S * M;
-                for (size_t u = 0; u < M; u++)
-                    c[u] = !row[u];
-                j->w[j->S++] = 1.0;
+    for (size_t t = 1; t <= half; t++)
+        shares += 2 * t == M ? 0.5 : 1.0;
+    for (int changed = 1; changed;) { /* strata too small for a share: whole */
+        changed = 0;
+        for (size_t t = 1; t <= half; t++) {
+            double cap = 2 * t == M ? binom(M, t) / 2 : binom(M, t);
+            double sh = 2 * t == M ? 0.5 : 1.0;
+            if (!full[t] && cap <= left / shares * sh) {
+                full[t] = 1;
+                left -= cap;
+                shares -= sh;
+                changed = 1;
             }
         }
-        double n = (double)(j->S - first);
-        for (size_t s = first; s < j->S; s++)
-            j->w[s] = mass / n;
     }
-    free(kw), free(rem), free(perm);
+    double per = shares > 0 ? left / shares : 0; /* pairs per whole share */
+    size_t used = 0;
+    for (size_t t = 1; t <= half; t++) {
+        double cap = 2 * t == M ? binom(M, t) / 2 : binom(M, t);
+        pairs[t] = full[t] ? (size_t)cap : (size_t)(per * (2 * t == M ? 0.5 : 1.0));
+        used += pairs[t];
+    }
+    /* the pairs lost to rounding go to the sampled strata nearest the middle */
+    for (int progress = 1; progress && used < B / 2;) {
+        progress = 0;
+        for (size_t t = half; t >= 1 && used < B / 2; t--) {
+            double cap = 2 * t == M ? binom(M, t) / 2 : binom(M, t);
+            if (!full[t] && (double)pairs[t] < cap) {
+                pairs[t]++;
+                used++;
+                progress = 1;
+            }
+        }
+    }
+    double tot = 0; /* kernel mass of sizes 1..M-1: K(s) = (M-1) / (s (M-s)) */
+    for (size_t s = 1; s < M; s++)
+        tot += (double)(M - 1) / ((double)s * (double)(M - s));
+    for (size_t u = 0; u < M; u++)
+        perm[u] = (uint32_t)u;
+    for (size_t t = 1; t <= half; t++) {
+        if (!pairs[t])
+            continue;
+        double K = (double)(M - 1) / ((double)t * (double)(M - t)) / tot;
+        if (full[t]) /* every coalition of the size(s), each with k(s) */
+            enumerate_size(j, t, 2 * t != M, K / binom(M, t));
+        else if (2 * t == M) /* one size: 2 pairs[t] coalitions share its mass */
+            draw_pairs(j, perm, &h, t, pairs[t], K / (double)(2 * pairs[t]));
+        else /* pairs[t] coalitions of each size t and M - t */
+            draw_pairs(j, perm, &h, t, pairs[t], K / (double)pairs[t]);
+    }
+    free(pairs), free(perm), free(h.key), free(full);
     return XAI_OK;
 }

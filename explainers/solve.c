@@ -1,7 +1,8 @@
-/* explainers/solve.c: the solvers.  Weighted least squares in double via
- * LAPACK (dgelsd: SVD, minimum norm if rank-deficient) with ridge and
- * intercept; KernelSHAP's efficiency constraint by eliminating the last
+/* explainers/solve.c: the solvers.  Weighted least squares in double with
+ * ridge and intercept: normal equations by Cholesky when well-conditioned,
+ * else LAPACK dgelsd (SVD, minimum norm if rank-deficient); KernelSHAP's efficiency constraint by eliminating the last
  * unit; the closed-form mean for gradient matching.  Also the LFA losses. */
+#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,9 +14,86 @@
 /* Shapley constraint violations weigh this much in xai_lfa_loss. */
 #define SHAPLEY_PENALTY 1e4
 
-xai_status xai_wls(const double *X, const double *y, const double *w,
-                   size_t S, size_t P, int intercept, double ridge,
-                   double *beta, double *b, double *r2)
+/* Fits below this reciprocal condition number (LAPACK dpocon estimate of
+ * the normal matrix) go to the SVD solver: the normal equations square the
+ * condition number, and 1e-10 still leaves ~1e-6 relative accuracy in double,
+ * below float's resolution of the result. */
+#define NORMAL_RCOND_MIN 1e-10
+
+/* The rows' inputs to the fit must be finite, weights >= 0 and not all 0:
+ * otherwise say what makes the fit ill-posed (never hand LAPACK a NaN). */
+static xai_status check_fit(const double *X, const double *y, const double *w, size_t S,
+                            size_t P, double *sw)
+{
+    *sw = 0;
+    for (size_t s = 0; s < S; s++) {
+        if (!isfinite(w[s]) || w[s] < 0)
+            return xai_fail(XAI_ERR_NUMERIC, "least squares: sample %zu has weight %g "
+                            "(kernel width or sigma out of range)", s, w[s]);
+        if (!isfinite(y[s]))
+            return xai_fail(XAI_ERR_NUMERIC, "least squares: sample %zu has a non-finite "
+                            "model output", s);
+        for (size_t k = 0; k < P; k++)
+            if (!isfinite(X[s * P + k]) || fabs(X[s * P + k]) > 1e150)
+                return xai_fail(XAI_ERR_NUMERIC, "least squares: sample %zu, feature %zu "
+                                "is %g away from the explained row; the neighbourhood is "
+                                "too wide to fit (use a smaller sigma)", s, k, X[s * P + k]);
+        *sw += w[s];
+    }
+    if (!(*sw > 0))
+        return xai_fail(XAI_ERR_NUMERIC, "least squares: every sample has weight 0 (the "
+                        "kernel width is too small for the sampled distances; use a larger "
+                        "kernel width)");
+    return XAI_OK;
+}
+
+/* Normal equations G theta = r, G = A^T A + ridge, r = A^T b with
+ * A = sqrt(w) [1 X] and b = sqrt(w) y, by Cholesky in double (G by one
+ * dsyrk: OpenBLAS runs single-threaded inside explain calls, and the shapes
+ * depend on the row's own S and P only).  A is S x n scratch.  Returns 1
+ * when solved, 0 when G is too ill-conditioned (or not positive definite) to
+ * trust. */
+static int solve_normal(const double *X, const double *y, const double *w, size_t S,
+                        size_t P, int intercept, double ridge, double *theta, double *G,
+                        double *A, double *bb)
+{
+    size_t n = P + (intercept ? 1 : 0), o = intercept ? 1 : 0;
+    for (size_t s = 0; s < S; s++) {
+        double sw = sqrt(w[s]);
+        double *row = A + s * n;
+        if (intercept)
+            row[0] = sw;
+        for (size_t k = 0; k < P; k++)
+            row[k + o] = sw * X[s * P + k];
+        bb[s] = sw * y[s];
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)S, 1.0, A, (int)n, 0.0,
+                G, (int)n);
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int)S, (int)n, 1.0, A, (int)n, bb, 1, 0.0, theta,
+                1);
+    for (size_t k = 0; k < P; k++)
+        G[(k + o) * n + k + o] += ridge;
+    double anorm = 0; /* 1-norm of the symmetric G */
+    for (size_t j = 0; j < n; j++) {
+        double c = 0;
+        for (size_t i = 0; i < n; i++)
+            c += fabs(i <= j ? G[i * n + j] : G[j * n + i]);
+        anorm = c > anorm ? c : anorm;
+    }
+    if (!isfinite(anorm) ||
+        LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, G, (lapack_int)n) != 0)
+        return 0;
+    double rcond = 0;
+    if (LAPACKE_dpocon(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, G, (lapack_int)n, anorm,
+                       &rcond) != 0 || !(rcond >= NORMAL_RCOND_MIN))
+        return 0;
+    return LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, 1, G, (lapack_int)n, theta,
+                          1) == 0;
+}
+
+/* Minimum-norm least squares by SVD (dgelsd) on sqrt(w) [1 X] (+ ridge rows). */
+static xai_status solve_svd(const double *X, const double *y, const double *w, size_t S,
+                            size_t P, int intercept, double ridge, double *theta)
 {
     size_t n = P + (intercept ? 1 : 0), m = S + (ridge > 0 ? P : 0);
     size_t ldb = m > n ? m : n, lenA;
@@ -45,17 +123,46 @@ xai_status xai_wls(const double *X, const double *y, const double *w,
     free(A), free(sv);
     if (info != 0) {
         free(B);
-        return xai_fail(XAI_ERR_NUMERIC, "least squares failed (LAPACK dgelsd "
-                        "info %d)", (int)info);
+        return xai_fail(XAI_ERR_NUMERIC, "least squares did not converge (LAPACK dgelsd "
+                        "info %d): the samples are too far apart or too unevenly "
+                        "weighted to fit", (int)info);
     }
-    *b = intercept ? B[0] : 0.0;
-    memcpy(beta, B + (intercept ? 1 : 0), P * sizeof *beta);
+    memcpy(theta, B, n * sizeof *theta);
     free(B);
+    return XAI_OK;
+}
+
+xai_status xai_wls(const double *X, const double *y, const double *w,
+                   size_t S, size_t P, int intercept, double ridge,
+                   double *beta, double *b, double *r2)
+{
+    size_t n = P + (intercept ? 1 : 0), len;
+    double sw;
+    XAI_TRY(check_fit(X, y, w, S, P, &sw));
+    if (!isfinite(ridge) || ridge < 0)
+        return xai_fail(XAI_ERR_INVALID, "least squares: ridge %g must be >= 0", ridge);
+    /* G (n x n), theta (n), A (S x n), b (S) */
+    if (!xai_mul_size(S + n, n + 1, &len) || S > INT32_MAX)
+        return xai_fail(XAI_ERR_NOMEM, "least squares of %zu x %zu too large", S, n);
+    double *G = malloc(len * sizeof *G);
+    if (!G)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (least squares %zu x %zu)", S, n);
+    double *theta = G + n * n, *A = theta + n, *bb = A + S * n;
+    xai_status st = XAI_OK;
+    if (!solve_normal(X, y, w, S, P, intercept, ridge, theta, G, A, bb))
+        st = solve_svd(X, y, w, S, P, intercept, ridge, theta);
+    if (st != XAI_OK) {
+        free(G);
+        return st;
+    }
+    *b = intercept ? theta[0] : 0.0;
+    memcpy(beta, theta + (intercept ? 1 : 0), P * sizeof *beta);
+    free(G);
     /* weighted R^2 = 1 - sum w (y - yhat)^2 / sum w (y - ybar)^2 */
-    double sw = 0, swy = 0, res = 0, tot = 0;
+    double swy = 0, res = 0, tot = 0;
     for (size_t s = 0; s < S; s++)
-        sw += w[s], swy += w[s] * y[s];
-    double ybar = sw > 0 ? swy / sw : 0;
+        swy += w[s] * y[s];
+    double ybar = swy / sw;
     for (size_t s = 0; s < S; s++) {
         double yh = *b;
         for (size_t k = 0; k < P; k++)
