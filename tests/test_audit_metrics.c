@@ -571,6 +571,65 @@ static void accuracy_counts(void **state)
     xai_model_free(m);
 }
 
+/* two features, the second ignored: p(class 0) = x0 */
+static int two_class_2d(void *u, const float *x, size_t n, float *y)
+{
+    (void)u;
+    for (size_t i = 0; i < n; i++)
+        y[2 * i] = x[2 * i], y[2 * i + 1] = 1 - x[2 * i];
+    return 0;
+}
+
+/* Many rows (several model calls' worth, sizes around any chunking):
+ * the accuracy counted here row by row. */
+static void accuracy_many_rows(void **state)
+{
+    (void)state;
+    xai_model *m;
+    assert_int_equal(xai_model_from_callbacks(2, 2, 1, two_class_2d, NULL, NULL, &m), XAI_OK);
+    enum { NMAX = 1200 };
+    static float x[2 * NMAX], lab[NMAX];
+    const size_t sizes[] = {1, 255, 256, 257, 511, 512, 513, 1025, NMAX};
+    for (size_t i = 0; i < NMAX; i++) {
+        x[2 * i] = (float)((i * 37 % 101 + 0.25) / 101.0); /* never 0.5: no ties */
+        x[2 * i + 1] = (float)i;
+        lab[i] = (float)((i * 13 % 7) < 3); /* unrelated to x */
+    }
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k], right = 0, ones = 0;
+        for (size_t i = 0; i < n; i++) {
+            right += (x[2 * i] > 0.5f ? 0 : 1) == (int)lab[i];
+            ones += lab[i] == 1;
+        }
+        double acc, maj;
+        assert_int_equal(xai_audit_accuracy(m, x, lab, n, 2, &acc, &maj), XAI_OK);
+        if (fabs(acc - (double)right / n) > 1e-12)
+            fail_msg("n = %zu: accuracy %.6f, counted %.6f", n, acc, (double)right / n);
+        assert_float_equal(maj, (double)(ones > n - ones ? ones : n - ones) / n, 1e-12);
+    }
+    xai_model_free(m);
+}
+
+/* 97.5% Student t quantiles against a printed table (3 decimals) for df
+ * 1-30, 40, 60, 120 and infinity (1.960). */
+static void t_quantiles(void **state)
+{
+    (void)state;
+    static const double t[31] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+                                 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                                 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+                                 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+    for (size_t df = 1; df <= 30; df++)
+        assert_float_equal(xai_audit_t95(df), t[df], 1e-9);
+    assert_float_equal(xai_audit_t95(40), 2.021, 1e-9);
+    assert_float_equal(xai_audit_t95(60), 2.000, 1e-9);
+    assert_float_equal(xai_audit_t95(120), 1.980, 1e-9);
+    assert_float_equal(xai_audit_t95(100000), 1.960, 1e-9);
+    /* monotone non-increasing in df */
+    for (size_t df = 1; df < 300; df++)
+        assert_true(xai_audit_t95(df + 1) <= xai_audit_t95(df));
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -608,6 +667,8 @@ int main(void)
         cmocka_unit_test(deletion_planted_patch),
         cmocka_unit_test(paired_and_stats),
         cmocka_unit_test(accuracy_counts),
+        cmocka_unit_test(accuracy_many_rows),
+        cmocka_unit_test(t_quantiles),
         cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
