@@ -214,6 +214,90 @@ static void max_sensitivity_constant(void **state)
     xai_model_free(m);
 }
 
+/* ---- max-sensitivity: common random numbers and per-column radius ----- */
+enum { SD = 3, SP = 400 };
+typedef struct recorder {
+    float pts[2][SP * 4 * SD]; /* calls x rows x SD, per call n rows */
+    size_t calls, n;
+    float scale; /* phi = scale * x */
+} recorder;
+
+static xai_status explain_record(void *u, const xai_model *m, const float *x, size_t n,
+                                 uint64_t first, float *phi)
+{
+    (void)m, (void)first;
+    recorder *r = u;
+    if (r->calls < SP)
+        memcpy(r->pts[0] + r->calls * n * SD, x, n * SD * sizeof *x);
+    r->calls++;
+    r->n = n;
+    for (size_t i = 0; i < n * SD; i++)
+        phi[i] = r->scale * x[i];
+    return XAI_OK;
+}
+
+static void max_sensitivity_common_random_numbers(void **state)
+{
+    (void)state;
+    size_t D = SD;
+    xai_model *m;
+    assert_int_equal(xai_model_from_callbacks(SD, 1, 0, quad_predict, NULL, &D, &m), XAI_OK);
+    static const float x[4 * SD] = {1, -2, 0.5f, 3, 1, -1, 0.2f, 0.4f, 2, -1, 1, 1};
+    float phi[4 * SD];
+    const xai_column_stats st[SD] = {{0, 0.5, -9, 9}, {0, 2.0, -9, 9}, {0, 0, -9, 9}};
+    xai_audit_setup s = xai_audit_setup_default(m);
+    s.stats = st;
+    s.seed = 77;
+    s.first_instance = 10;
+    static recorder a, b, c;
+    a.scale = c.scale = 1, b.scale = -3;
+    double sa[4], sb[4], sc[1], r = 0.1;
+    for (int i = 0; i < 4 * SD; i++)
+        phi[i] = x[i];
+    assert_int_equal(xai_audit_max_sensitivity(&s, explain_record, &a, x, 4, phi, r, SP, sa),
+                     XAI_OK);
+    for (int i = 0; i < 4 * SD; i++)
+        phi[i] = -3 * x[i];
+    assert_int_equal(xai_audit_max_sensitivity(&s, explain_record, &b, x, 4, phi, r, SP, sb),
+                     XAI_OK);
+    /* every method sees the same perturbed points (paired comparisons) */
+    assert_int_equal(a.calls, SP);
+    assert_memory_equal(a.pts[0], b.pts[0], sizeof a.pts[0]);
+    /* phi = k x: |k u| / |k x| does not depend on k */
+    for (int i = 0; i < 4; i++)
+        assert_float_equal(sa[i], sb[i], 1e-6 * sa[i]);
+    /* row 2 alone (instance 12) draws the same points as inside the batch */
+    s.first_instance = 12;
+    for (int i = 0; i < SD; i++)
+        phi[i] = x[2 * SD + i];
+    assert_int_equal(xai_audit_max_sensitivity(&s, explain_record, &c, x + 2 * SD, 1, phi,
+                                               r, SP, sc), XAI_OK);
+    for (size_t p = 0; p < SP; p++)
+        assert_memory_equal(c.pts[0] + p * SD, a.pts[0] + (p * 4 + 2) * SD, SD * sizeof(float));
+    assert_float_equal(sc[0], sa[2], 1e-12);
+    /* u_j ~ U[-r s_j, r s_j], s_j the column's std (1 when it is 0) */
+    const double sj[SD] = {0.5, 2.0, 1.0};
+    for (int i = 0; i < 4; i++) {
+        double want = 0, den = 0;
+        for (int j = 0; j < SD; j++) {
+            double lo = 0, hi = 0;
+            for (size_t p = 0; p < SP; p++) {
+                double u = (double)a.pts[0][(p * 4 + i) * SD + j] - x[i * SD + j];
+                lo = fmin(lo, u), hi = fmax(hi, u);
+            }
+            double R = r * sj[j];
+            assert_true(hi <= R * (1 + 1e-5) + 1e-6 && lo >= -R * (1 + 1e-5) - 1e-6);
+            assert_true(hi > 0.95 * R && lo < -0.95 * R);
+            want += R * R;
+            den += (double)x[i * SD + j] * x[i * SD + j];
+        }
+        /* the max over 400 points of |u| / |x| approaches its supremum */
+        double sup = sqrt(want / den);
+        assert_true(sa[i] <= sup * (1 + 1e-5) && sa[i] > 0.7 * sup);
+    }
+    xai_model_free(m);
+}
+
 /* ---- logistic models for the randomisation check ---------------------- */
 enum { RD = 12, RN = 20 };
 typedef struct logit { float w[RD]; } logit;
@@ -487,6 +571,65 @@ static void accuracy_counts(void **state)
     xai_model_free(m);
 }
 
+/* two features, the second ignored: p(class 0) = x0 */
+static int two_class_2d(void *u, const float *x, size_t n, float *y)
+{
+    (void)u;
+    for (size_t i = 0; i < n; i++)
+        y[2 * i] = x[2 * i], y[2 * i + 1] = 1 - x[2 * i];
+    return 0;
+}
+
+/* Many rows (several model calls' worth, sizes around any chunking):
+ * the accuracy counted here row by row. */
+static void accuracy_many_rows(void **state)
+{
+    (void)state;
+    xai_model *m;
+    assert_int_equal(xai_model_from_callbacks(2, 2, 1, two_class_2d, NULL, NULL, &m), XAI_OK);
+    enum { NMAX = 1200 };
+    static float x[2 * NMAX], lab[NMAX];
+    const size_t sizes[] = {1, 255, 256, 257, 511, 512, 513, 1025, NMAX};
+    for (size_t i = 0; i < NMAX; i++) {
+        x[2 * i] = (float)((i * 37 % 101 + 0.25) / 101.0); /* never 0.5: no ties */
+        x[2 * i + 1] = (float)i;
+        lab[i] = (float)((i * 13 % 7) < 3); /* unrelated to x */
+    }
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k], right = 0, ones = 0;
+        for (size_t i = 0; i < n; i++) {
+            right += (x[2 * i] > 0.5f ? 0 : 1) == (int)lab[i];
+            ones += lab[i] == 1;
+        }
+        double acc, maj;
+        assert_int_equal(xai_audit_accuracy(m, x, lab, n, 2, &acc, &maj), XAI_OK);
+        if (fabs(acc - (double)right / n) > 1e-12)
+            fail_msg("n = %zu: accuracy %.6f, counted %.6f", n, acc, (double)right / n);
+        assert_float_equal(maj, (double)(ones > n - ones ? ones : n - ones) / n, 1e-12);
+    }
+    xai_model_free(m);
+}
+
+/* 97.5% Student t quantiles against a printed table (3 decimals) for df
+ * 1-30, 40, 60, 120 and infinity (1.960). */
+static void t_quantiles(void **state)
+{
+    (void)state;
+    static const double t[31] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+                                 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                                 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+                                 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+    for (size_t df = 1; df <= 30; df++)
+        assert_float_equal(xai_audit_t95(df), t[df], 1e-9);
+    assert_float_equal(xai_audit_t95(40), 2.021, 1e-9);
+    assert_float_equal(xai_audit_t95(60), 2.000, 1e-9);
+    assert_float_equal(xai_audit_t95(120), 1.980, 1e-9);
+    assert_float_equal(xai_audit_t95(100000), 1.960, 1e-9);
+    /* monotone non-increasing in df */
+    for (size_t df = 1; df < 300; df++)
+        assert_true(xai_audit_t95(df + 1) <= xai_audit_t95(df));
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -518,11 +661,14 @@ int main(void)
         cmocka_unit_test(infidelity_linear),
         cmocka_unit_test(max_sensitivity_quadratic),
         cmocka_unit_test(max_sensitivity_constant),
+        cmocka_unit_test(max_sensitivity_common_random_numbers),
         cmocka_unit_test(randomization_check),
         cmocka_unit_test(spearman_ties),
         cmocka_unit_test(deletion_planted_patch),
         cmocka_unit_test(paired_and_stats),
         cmocka_unit_test(accuracy_counts),
+        cmocka_unit_test(accuracy_many_rows),
+        cmocka_unit_test(t_quantiles),
         cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -343,6 +343,133 @@ static void mask_loss_additive(void **state)
     xai_model_free(m);
 }
 
+/* Every number of the loss table in the JSON against a recomputation:
+ * the per-instance losses again through xai_audit_lfa_loss, their mean,
+ * standard error (sd / sqrt(n)) and rank (1 + the methods better by a
+ * paired t-test at 95%, t quantiles from a printed table) computed here;
+ * the recommendation's cell, the metrics' cells (ci95 = t se), the
+ * accuracy and mean output.  python3's json module reads the file. */
+static double t975(size_t df)
+{
+    /* Student t, 97.5% quantile (standard tables) */
+    static const double t[] = {0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+                               2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                               2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+                               2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+    assert_true(df >= 1 && df <= 30);
+    return t[df];
+}
+
+static void mean_se(const double *v, size_t n, double *mean, double *se)
+{
+    double m = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        m += v[i] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (v[i] - m) * (v[i] - m);
+    *mean = m;
+    *se = sqrt(ss / (double)(n - 1) / (double)n);
+}
+
+static void json_numbers_recomputed(void **state)
+{
+    (void)state;
+    make_rows();
+    xai_model *m;
+    assert_int_equal(xai_model_from_callbacks(D, 1, 1, predict, vjp, (void *)&W0, &m), XAI_OK);
+    xai_audit_nbhd nb[3];
+    assert_int_equal(xai_audit_nbhd_parse("gaussian:0.3", &nb[0]), XAI_OK);
+    assert_int_equal(xai_audit_nbhd_parse("mask:0.2", &nb[1]), XAI_OK);
+    assert_int_equal(xai_audit_nbhd_parse("point", &nb[2]), XAI_OK);
+    xai_audit_result *r = run(m, NULL, 0, nb, 3);
+    size_t M = r->n_methods, Z = r->n_nbhds;
+    char path[64], epath[64];
+    snprintf(path, sizeof path, "/tmp/xai_audit_num_%ld.json", (long)getpid());
+    snprintf(epath, sizeof epath, "/tmp/xai_audit_exp_%ld.json", (long)getpid());
+    assert_int_equal(xai_audit_write_json(r, NULL, path), XAI_OK);
+    FILE *e = fopen(epath, "w");
+    assert_non_null(e);
+    xai_explain_context c = {.n_features = D, .stats = ST};
+    xai_audit_options ao = xai_audit_options_default();
+    ao.base.seed = 5;
+    static double loss[16][3][N];
+    double mean[16][3], se[16][3];
+    assert_true(M <= 16);
+    for (size_t k = 0; k < M; k++)
+        for (size_t z = 0; z < Z; z++) {
+            if (xai_audit_lfa_loss(m, &ao.base, &c, &nb[z], 1000, X, N, 0,
+                                   r->phi + k * N * D, loss[k][z], 1) != XAI_OK)
+                fail_msg("%s", xai_last_error());
+            mean_se(loss[k][z], N, &mean[k][z], &se[k][z]);
+        }
+    fprintf(e, "{\"loss\": [");
+    for (size_t k = 0; k < M; k++)
+        for (size_t z = 0; z < Z; z++)
+            fprintf(e, "%s%s%.17g", z ? ", " : k ? "], [" : "[", "", mean[k][z]);
+    fprintf(e, "]], \"se\": [");
+    for (size_t k = 0; k < M; k++)
+        for (size_t z = 0; z < Z; z++)
+            fprintf(e, "%s%.17g", z ? ", " : k ? "], [" : "[", se[k][z]);
+    fprintf(e, "]], \"rank\": [");
+    int rank[16][3];
+    for (size_t k = 0; k < M; k++)
+        for (size_t z = 0; z < Z; z++) {
+            int better = 0;
+            for (size_t q = 0; q < M; q++) {
+                double dv[N], dm, ds;
+                for (int i = 0; i < N; i++)
+                    dv[i] = loss[q][z][i] - loss[k][z][i];
+                mean_se(dv, N, &dm, &ds);
+                better += q != k && dm < 0 && -dm > t975(N - 1) * ds;
+            }
+            rank[k][z] = 1 + better;
+            fprintf(e, "%s%d", z ? ", " : k ? "], [" : "[", rank[k][z]);
+        }
+    /* the recommendation: the first neighbourhood's lowest (rank, mean) */
+    size_t best = 0;
+    for (size_t k = 1; k < M; k++)
+        if (rank[k][0] < rank[best][0] ||
+            (rank[k][0] == rank[best][0] && mean[k][0] < mean[best][0]))
+            best = k;
+    double mp = 0;
+    for (int i = 0; i < N; i++)
+        mp += 1 / (1 + exp(-score(&W0, X + i * D))) / N;
+    fprintf(e, "]], \"rec\": \"%s\", \"rec_loss\": %.17g, \"rec_se\": %.17g, "
+            "\"t\": %.17g, \"mean_output\": %.17g, \"accuracy\": %.17g}\n",
+            r->methods[best].name, mean[best][0], se[best][0], t975(N - 1), mp,
+            1.0 - 6.0 / N);
+    fclose(e);
+    char checks[4096];
+    snprintf(checks, sizeof checks,
+             "e=json.load(open(\"%s\"))\n"
+             "t=d[\"table\"]\n"
+             "close=lambda a,b,rel: abs(a-b)<=rel*max(abs(a),abs(b))+1e-12\n"
+             "for k in range(len(t[\"methods\"])):\n"
+             "  for z in range(3):\n"
+             "    assert close(t[\"loss\"][k][z],e[\"loss\"][k][z],1e-9),(k,z,t[\"loss\"][k][z],e[\"loss\"][k][z])\n"
+             "    assert close(t[\"se\"][k][z],e[\"se\"][k][z],1e-6),(k,z,t[\"se\"][k][z],e[\"se\"][k][z])\n"
+             "    assert t[\"rank\"][k][z]==e[\"rank\"][k][z],(k,z,t[\"rank\"][k][z],e[\"rank\"][k][z])\n"
+             "rec=d[\"recommendation\"]\n"
+             "assert rec[\"method\"]==e[\"rec\"],(rec,e[\"rec\"])\n"
+             "assert close(rec[\"loss\"][\"mean\"],e[\"rec_loss\"],1e-9) and close(rec[\"loss\"][\"se\"],e[\"rec_se\"],1e-6)\n"
+             "assert close(rec[\"loss\"][\"ci95\"],e[\"t\"]*e[\"rec_se\"],6e-4)\n"
+             "for name,mt in d[\"metrics\"].items():\n"
+             "  for k in (\"pgi\",\"pgu\",\"infidelity\",\"max_sensitivity\"):\n"
+             "    c=mt[k]; assert c[\"n\"]==%d\n"
+             "    assert close(c[\"ci95\"],e[\"t\"]*c[\"se\"],6e-4),(name,k,c)\n"
+             "    assert c[\"se\"]>=0\n"
+             "assert close(d[\"rows\"][\"mean_output\"],e[\"mean_output\"],1e-6)\n"
+             "assert close(d[\"model_quality\"][\"accuracy\"],e[\"accuracy\"],1e-12)\n"
+             "assert d[\"model_quality\"][\"labelled_rows\"]==%d\n",
+             epath, N, N);
+    sh_json_check(path, checks);
+    /* metrics in the JSON are the result's cells */
+    remove(path);
+    remove(epath);
+    xai_audit_result_free(r);
+    xai_model_free(m);
+}
+
 /* The JSON parses and has the documented keys and shapes (python3's json
  * module is the independent parser). */
 static void json_schema(void **state)
@@ -406,6 +533,7 @@ int main(void)
         cmocka_unit_test(table_principle),
         cmocka_unit_test(recommendation_skips_flagged),
         cmocka_unit_test(json_schema),
+        cmocka_unit_test(json_numbers_recomputed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,12 +182,95 @@ static void clime_small_sigma_approaches_gradient(void **state)
     xai_model_free(m);
 }
 
+/* IG on f(z) = sum_j z_j^3 / 3 + 0.5 z_0 z_1, whose path integrand is
+ * quadratic in t: Gauss-Legendre (n >= 2) is exact, and the trapezoid rule
+ * with step h over-estimates the integral of (b + t d)^2 by exactly
+ * d^2 h^2 / 6.  With k background rows, IG averages over them. */
+static int cubic_predict(void *u, const float *x, size_t n, float *y)
+{
+    (void)u;
+    for (size_t i = 0; i < n; i++) {
+        const float *z = x + i * D;
+        double a = 0.5 * z[0] * z[1];
+        for (int j = 0; j < D; j++)
+            a += (double)z[j] * z[j] * z[j] / 3;
+        y[i] = (float)a;
+    }
+    return 0;
+}
+
+static int cubic_vjp(void *u, const float *x, size_t n, const float *dy, float *dx)
+{
+    (void)u;
+    for (size_t i = 0; i < n; i++) {
+        const float *z = x + i * D;
+        for (int j = 0; j < D; j++)
+            dx[i * D + j] = (float)(dy[i] * ((double)z[j] * z[j] +
+                                             (j == 0 ? 0.5 * z[1] : j == 1 ? 0.5 * z[0] : 0)));
+    }
+    return 0;
+}
+
+/* integral over [0, 1] of d * grad_j(b + t d), h = 0 exact, else trapezoid */
+static double ig_ref(const float *x, const float *b, int j, double h)
+{
+    double d = (double)x[j] - b[j], q = b[j] * (double)b[j] + b[j] * d +
+                                       d * d * (1.0 / 3 + h * h / 6);
+    if (j < 2) {
+        int o = 1 - j;
+        q += 0.5 * (b[o] + ((double)x[o] - b[o]) / 2);
+    }
+    return d * q;
+}
+
+static void ig_quadrature_exact(void **state)
+{
+    (void)state;
+    xai_model *m;
+    assert_int_equal(xai_model_from_callbacks(D, 1, 0, cubic_predict, cubic_vjp, NULL, &m),
+                     XAI_OK);
+    float x[N * D], bg[2 * D];
+    tm_rows(N, D, 31, x);
+    tm_rows(2, D, 32, bg);
+    for (int nb = 1; nb <= 2; nb++)
+        for (int rule = 0; rule < 2; rule++) {
+            xai_explain_context c = {.n_features = D};
+            xai_explain_options o = opts(XAI_METHOD_INTEGRATED_GRADIENTS);
+            o.target = 0;
+            o.output = XAI_OUTPUT_SCORE;
+            if (nb == 1) {
+                c.baseline_row = bg;
+                o.baseline = XAI_BASELINE_ROW;
+            } else {
+                c.background = bg;
+                c.n_background = 2;
+                o.baseline = XAI_BASELINE_BACKGROUND;
+            }
+            o.ig_rule = rule ? XAI_IG_TRAPEZOID : XAI_IG_GAUSS_LEGENDRE;
+            o.samples = rule ? 4 : 3;
+            float phi[N * D];
+            tm_explain(m, &o, &c, x, N, phi, NULL);
+            for (int i = 0; i < N; i++)
+                for (int j = 0; j < D; j++) {
+                    double want = 0;
+                    for (int k = 0; k < nb; k++)
+                        want += ig_ref(x + i * D, bg + k * D, j, rule ? 1.0 / 3 : 0) / nb;
+                    if (fabs(phi[i * D + j] - want) > 1e-5 * (1 + fabs(want)))
+                        fail_msg("%s, %d baseline row(s), row %d feature %d: IG %g, "
+                                 "analytic %g", rule ? "trapezoid" : "Gauss-Legendre", nb,
+                                 i, j, phi[i * D + j], want);
+                }
+        }
+    xai_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gradient_linear_is_weights),
         cmocka_unit_test(gradient_logistic_and_finite_differences),
         cmocka_unit_test(ig_linear_and_completeness),
+        cmocka_unit_test(ig_quadrature_exact),
         cmocka_unit_test(smoothgrad_linear_is_weights),
         cmocka_unit_test(clime_small_sigma_approaches_gradient),
     };

@@ -205,6 +205,45 @@ static void expect_error(xai_status want, const char *needle, xai_status got)
                  xai_last_error());
 }
 
+/* The documented defaults (xai/explain.h) after resolving: samples 1000
+ * (LIME, C-LIME), 2M + 2048 (KernelSHAP), 50 (SmoothGrad, IG); sigma 0.15
+ * (SmoothGrad), 0.1 (C-LIME); kernel width 0.75 sqrt(M) (LIME). */
+static void documented_defaults(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_MLP, D, 4, 2, 7);
+    xai_model *m = tm_wrap(&t, 0);
+    for (size_t j = 0; j < D; j++)
+        st[j] = (xai_column_stats){0, 1, -3, 3};
+    xai_explain_context c = {.n_features = D, .stats = st};
+    struct {
+        xai_method m;
+        int64_t samples;
+        double sigma, width;
+    } want[] = {
+        {XAI_METHOD_LIME, 1000, -1, 0.75 * sqrt((double)D)},
+        {XAI_METHOD_CLIME, 1000, 0.1, -1},
+        {XAI_METHOD_KERNELSHAP, 2 * D + 2048, -1, -1},
+        {XAI_METHOD_SMOOTHGRAD, 50, 0.15, -1},
+        {XAI_METHOD_INTEGRATED_GRADIENTS, 50, -1, -1},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        xai_explain_options o = xai_explain_options_default(), r;
+        o.method = want[i].m;
+        if (xai_explain_options_resolve(m, &o, &c, &r) != XAI_OK)
+            fail_msg("%s", xai_last_error());
+        if (r.samples != want[i].samples)
+            fail_msg("%s: %lld samples, documented %lld", xai_method_name(want[i].m),
+                     (long long)r.samples, (long long)want[i].samples);
+        if (want[i].sigma > 0)
+            assert_float_equal(r.sigma, want[i].sigma, 1e-12);
+        if (want[i].width > 0)
+            assert_float_equal(r.kernel_width, want[i].width, 1e-12);
+    }
+    xai_model_free(m);
+}
+
 static void bad_options(void **state)
 {
     (void)state;
@@ -274,6 +313,7 @@ int main(void)
         cmocka_unit_test(custom_triples),
         cmocka_unit_test(deterministic_across_threads),
         cmocka_unit_test(bad_options),
+        cmocka_unit_test(documented_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,74 @@ static void lime_linear_recovers_weights(void **state)
     xai_model_free(m);
 }
 
+/* Occlusion with overlapping windows (7 x 6 image, window 3, stride 2):
+ * origins 0, 2, 4 down and 0, 2 plus the flush 3 across.  A pixel's value
+ * is the mean over the windows covering it of the window's effect
+ * f(x) - f(x, window at the baseline) divided by the window's size;
+ * recomputed here on a non-additive model. */
+static double occl_f(const float *x, size_t n)
+{
+    double a = 0.2, q = 0;
+    for (size_t j = 0; j < n; j++) {
+        a += sin(0.7 * (double)j) * x[j];
+        q += x[j] * (j % 3 == 0 ? 1.0 : -0.5);
+    }
+    return a + 0.05 * q * q;
+}
+
+static int occl_predict(void *u, const float *x, size_t n, float *y)
+{
+    size_t D = *(const size_t *)u;
+    for (size_t i = 0; i < n; i++)
+        y[i] = (float)occl_f(x + i * D, D);
+    return 0;
+}
+
+static void occlusion_overlapping_windows(void **state)
+{
+    (void)state;
+    enum { C = 2, H = 7, W = 6, D = C * H * W, WND = 3 };
+    size_t dd = D;
+    xai_model *m;
+    assert_int_equal(xai_model_from_callbacks(D, 1, 0, occl_predict, NULL, &dd, &m), XAI_OK);
+    float x[D], phi[D];
+    for (int j = 0; j < D; j++)
+        x[j] = (float)(0.1 * ((j * 5) % 13) - 0.4);
+    xai_explain_context c = {.n_features = D, .image_c = C, .image_h = H, .image_w = W};
+    xai_explain_options o = xai_explain_options_default();
+    o.method = XAI_METHOD_OCCLUSION;
+    o.baseline = XAI_BASELINE_ZERO;
+    o.window = WND;
+    o.stride = 2;
+    xai_explain_diag dg;
+    tm_explain(m, &o, &c, x, 1, phi, &dg);
+    const int oy[] = {0, 2, 4}, ox[] = {0, 2, 3};
+    double acc[D] = {0}, cnt[D] = {0}, fx = occl_f(x, D);
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            float z[D];
+            memcpy(z, x, sizeof z);
+            for (int ch = 0; ch < C; ch++)
+                for (int y = oy[a]; y < oy[a] + WND; y++)
+                    for (int xx = ox[b]; xx < ox[b] + WND; xx++)
+                        z[(ch * H + y) * W + xx] = 0;
+            double eff = fx - (double)(float)occl_f(z, D);
+            for (int ch = 0; ch < C; ch++)
+                for (int y = oy[a]; y < oy[a] + WND; y++)
+                    for (int xx = ox[b]; xx < ox[b] + WND; xx++) {
+                        acc[(ch * H + y) * W + xx] += eff / (C * WND * WND);
+                        cnt[(ch * H + y) * W + xx] += 1;
+                    }
+        }
+    assert_int_equal(dg.evaluations, 1 + 9 + 1); /* x, 9 windows, the baseline */
+    for (int j = 0; j < D; j++) {
+        assert_true(cnt[j] > 0);
+        if (fabs(phi[j] - acc[j] / cnt[j]) > 1e-5 * (1 + fabs(acc[j] / cnt[j])))
+            fail_msg("pixel %d: occlusion %g, recomputed %g", j, phi[j], acc[j] / cnt[j]);
+    }
+    xai_model_free(m);
+}
+
 /* Images: 2 x 6 x 6 pixels, patches of 3 (4 units): KernelSHAP on a linear
  * model puts on each pixel its patch's total / pixels; occlusion with 3 x 3
  * windows equals KernelSHAP there (additive). */
@@ -256,6 +324,7 @@ int main(void)
         cmocka_unit_test(kernelshap_groups_are_units),
         cmocka_unit_test(kernelshap_sampled_error_shrinks),
         cmocka_unit_test(occlusion_additive_is_exact),
+        cmocka_unit_test(occlusion_overlapping_windows),
         cmocka_unit_test(lime_linear_recovers_weights),
         cmocka_unit_test(image_patches),
     };

@@ -511,6 +511,28 @@ static void tall_rows_stay_above_margin(void **state)
     unlink(path);
 }
 
+/* A row whose cells are all empty is as tall as a one-line row: a long
+ * table of empty rows takes as many pages as the same table of "x" rows. */
+static void empty_rows_are_one_line_tall(void **state)
+{
+    (void)state;
+    enum { ROWS = 150 };
+    static const char *empty[ROWS * 2], *xs[ROWS * 2];
+    for (int i = 0; i < ROWS * 2; i++)
+        empty[i] = i % 2 ? "" : NULL, xs[i] = "x";
+    const char *hdr[] = {"A", "B"};
+    size_t pages[2];
+    for (int k = 0; k < 2; k++) {
+        xai_pdf *doc = new_doc();
+        xai_pdf_table t = {ROWS, 2, hdr, k ? xs : empty, NULL, NULL, NULL};
+        assert_int_equal(xai_pdf_add_table(doc, &t), XAI_OK);
+        pages[k] = xai_pdf_page_count(doc);
+        xai_pdf_free(doc);
+    }
+    assert_true(pages[1] >= 3);
+    assert_int_equal(pages[0], pages[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +547,7 @@ int main(void)
         cmocka_unit_test(charts_have_colour),
         cmocka_unit_test(deterministic_output),
         cmocka_unit_test(tall_rows_stay_above_margin),
+        cmocka_unit_test(empty_rows_are_one_line_tall),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
