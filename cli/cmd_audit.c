@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "data_args.h"
 #include "reports/audit_report.h"
+#include "reports/backdoor_report.h"
 
 #define CMD "audit"
 
@@ -59,12 +60,14 @@ static const char help[] =
     "  --instances N        rows shown one by one in the report (default 5)\n"
     "  --date SECONDS       the report's date (seconds since 1970 UTC), for\n"
     "                       byte-stable reports (default: now, or\n"
-    "                       $SOURCE_DATE_EPOCH when set)\n";
+    "                       $SOURCE_DATE_EPOCH when set)\n"
+    "  --backdoor           image models: add the SmoothInv backdoor scan (the\n"
+    "                       defaults of `xai backdoor`, this --seed) to the report\n";
 
 enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
-    OPT_INSTANCES, OPT_DATE, OPT_HELP
+    OPT_INSTANCES, OPT_DATE, OPT_BACKDOOR, OPT_HELP
 };
 
 typedef struct audit_args {
@@ -76,6 +79,7 @@ typedef struct audit_args {
     uint64_t seed;
     int64_t date;
     int threads;
+    int backdoor;
 } audit_args;
 
 static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
@@ -97,6 +101,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"out", required_argument, NULL, OPT_OUT},
         {"instances", required_argument, NULL, OPT_INSTANCES},
         {"date", required_argument, NULL, OPT_DATE},
+        {"backdoor", no_argument, NULL, OPT_BACKDOOR},
         {"help", no_argument, NULL, OPT_HELP},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -118,6 +123,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         case OPT_RANDOM: a->randomized = optarg; break;
         case OPT_JSON: a->json = optarg; break;
         case OPT_OUT: a->out = optarg; break;
+        case OPT_BACKDOOR: a->backdoor = 1; break;
         case OPT_HELP: fputs(help, stdout); return -1;
         case OPT_OUTPUT:
             if (strcasecmp(optarg, "prob") == 0)
@@ -319,7 +325,8 @@ static double now_seconds(void)
 
 static int write_report(const audit_args *a, const data_args *d, int argc, char **argv,
                         const xai_audit_result *res, const xai_dataset *ds,
-                        const xai_model *m, const char *hm, const char *hd, double t0)
+                        const xai_model *m, const char *hm, const char *hd, double t0,
+                        const xai_backdoor_report_input *bd)
 {
     xai_report_input in = xai_report_input_default();
     in.audit = res;
@@ -334,6 +341,7 @@ static int write_report(const audit_args *a, const data_args *d, int argc, char 
     in.seed = a->seed;
     in.n_threads = a->threads > 0 ? a->threads : omp_get_max_threads();
     in.max_instances = a->instances;
+    in.backdoor = bd;
     in.date = a->date;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     long long u;
@@ -377,6 +385,9 @@ static int run(int argc, char **argv)
     xai_dataset *ds = NULL;
     xai_audit_method *ms = NULL;
     xai_audit_result *res = NULL;
+    xai_backdoor_result *bd = NULL;
+    xai_backdoor_options bo = xai_backdoor_options_default();
+    const double bd_eps = bo.eps, bd_sigma = bo.sigma; /* in units of the value range */
     xai_column_stats *st = NULL;
     xai_status s;
     if ((rc = data_args_load(&d, CMD, &ds)) != CLI_OK)
@@ -388,6 +399,25 @@ static int run(int argc, char **argv)
     }
     if ((rc = data_args_check_model(&d, CMD, ds, a.model, m)) != CLI_OK)
         goto out;
+    if (a.backdoor) { /* checked before the audit's work */
+        uint32_t ic, ih, iw;
+        if (!a.out) {
+            rc = cli_usage_error(CMD, "--backdoor adds a report section: it needs --out");
+            goto out;
+        }
+        if (!xai_dataset_image_shape(ds, &ic, &ih, &iw)) {
+            rc = cli_usage_error(CMD, "--backdoor needs image data (PNG, or CSV with "
+                                 "--image-shape)");
+            goto out;
+        }
+        xai_backdoor_options_for_data(&bo, ds, bd_eps, bd_sigma);
+        bo.seed = a.seed;
+        bo.n_threads = a.threads;
+        if ((s = xai_backdoor_check(m, &bo)) != XAI_OK) {
+            rc = cli_runtime_error(CMD, s);
+            goto out;
+        }
+    }
     if (!a.randomized && xai_model_randomize_last_layer(m, a.seed, &mr) != XAI_OK)
         fprintf(stderr, "xai audit: note: sanity check skipped: %s\n", xai_last_error());
     size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds), r0, r1;
@@ -444,9 +474,22 @@ static int run(int argc, char **argv)
         }
         printf("wrote %s\n", a.json);
     }
-    rc = a.out ? write_report(&a, &d, argc, argv, res, ds, m, hm, hd, t0) : CLI_OK;
+    xai_backdoor_report_input bdi = {.result = bd, .options = &bo, .data = ds,
+                                     .model_path = a.model, .data_path = d.path,
+                                     .model_sha256 = hm, .data_sha256 = hd,
+                                     .eps_rel = bd_eps, .sigma_rel = bd_sigma};
+    if (a.backdoor && a.out) {
+        if ((s = xai_backdoor_scan(m, ds, &bo, &bd)) != XAI_OK) {
+            rc = cli_runtime_error(CMD, s);
+            goto out;
+        }
+        bdi.result = bd;
+    }
+    rc = a.out ? write_report(&a, &d, argc, argv, res, ds, m, hm, hd, t0, bd ? &bdi : NULL)
+               : CLI_OK;
 out:
     xai_audit_result_free(res);
+    xai_backdoor_result_free(bd);
     free(ms), free(st);
     xai_dataset_free(ds);
     xai_model_free(m);

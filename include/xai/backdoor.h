@@ -88,6 +88,11 @@ typedef struct xai_backdoor_options {
  * classes, threshold 2, with the ablation, no denoiser, default threads. */
 xai_backdoor_options xai_backdoor_options_default(void);
 
+/* Sets o->lo, o->hi to the data's value range [min(0, data min), max(1,
+ * data max)] and o->eps, o->sigma to eps_rel, sigma_rel times its width. */
+void xai_backdoor_options_for_data(xai_backdoor_options *o, const xai_dataset *ds,
+                                   double eps_rel, double sigma_rel);
+
 /* Checks options for model m (and its denoiser): eps > 0, sigma >= 0, steps
  * and copies in range, lo < hi, threshold finite, m an image classifier with
  * >= 2 outputs, the denoiser's input and output the shape of m's input.
