@@ -171,6 +171,9 @@ typedef struct xai_backdoor_class {
     xai_energy_window window, window_unsmoothed;
     float *delta, *delta_unsmoothed;    /* input size each (unsmoothed NULL
                                            without the ablation) */
+    uint32_t n_sources;                 /* M' = min(M, images not of the class - 1) */
+    int64_t *sources;                   /* n_sources dataset rows, ascending */
+    double *source_asr, *source_asr_unsmoothed; /* n_sources each (NaN: no ablation) */
 } xai_backdoor_class;
 
 typedef struct xai_backdoor_result {
