@@ -23,6 +23,20 @@ xai_backdoor_options xai_backdoor_options_default(void)
     };
 }
 
+void xai_backdoor_options_for_data(xai_backdoor_options *o, const xai_dataset *ds,
+                                   double eps_rel, double sigma_rel)
+{
+    double lo = 0, hi = 1;
+    for (size_t j = 0; j < xai_dataset_features(ds); j++) {
+        lo = fmin(lo, xai_dataset_stats(ds, j)->min);
+        hi = fmax(hi, xai_dataset_stats(ds, j)->max);
+    }
+    o->lo = lo;
+    o->hi = hi;
+    o->eps = eps_rel * (hi - lo);
+    o->sigma = sigma_rel * (hi - lo);
+}
+
 xai_status xai_backdoor_check(const xai_model *m, const xai_backdoor_options *o)
 {
     if (!(o->eps > 0) || !isfinite(o->eps))

@@ -147,7 +147,20 @@ static void write_body(FILE *f, const xai_backdoor_result *r, const xai_backdoor
         jnum(f, c->linf);
         fputs(", \"energy_window\": ", f);
         window(f, &c->window);
-        fputs(",\n     \"unsmoothed\": ", f);
+        fputs(",\n     \"sources\": [", f);
+        for (uint32_t a = 0; a < c->n_sources; a++)
+            fprintf(f, "%s%lld", a ? ", " : "", (long long)c->sources[a]);
+        fputs("], \"source_asr\": [", f);
+        for (uint32_t a = 0; a < c->n_sources; a++) {
+            fputs(a ? ", " : "", f);
+            jnum(f, c->source_asr[a]);
+        }
+        fputs("], \"source_asr_unsmoothed\": [", f);
+        for (uint32_t a = 0; a < c->n_sources; a++) {
+            fputs(a ? ", " : "", f);
+            jnum(f, c->source_asr_unsmoothed[a]);
+        }
+        fputs("],\n     \"unsmoothed\": ", f);
         if (c->delta_unsmoothed) {
             fprintf(f, "{\"best_source\": %lld, \"anomaly_index\": ",
                     (long long)c->best_source_unsmoothed);

@@ -179,6 +179,9 @@ void xai_backdoor_result_free(xai_backdoor_result *r)
     for (size_t i = 0; r->classes && i < r->n_classes; i++) {
         free(r->classes[i].delta);
         free(r->classes[i].delta_unsmoothed);
+        free(r->classes[i].sources);
+        free(r->classes[i].source_asr);
+        free(r->classes[i].source_asr_unsmoothed);
     }
     free(r->classes);
     free(r);
@@ -251,6 +254,17 @@ static xai_status fill_class(const scan_state *S, const scan_task *first, uint32
             b0 = first + a;
     }
     size_t d = S->d;
+    out->n_sources = mm;
+    out->sources = malloc(mm * sizeof *out->sources);
+    out->source_asr = malloc(mm * sizeof *out->source_asr);
+    out->source_asr_unsmoothed = malloc(mm * sizeof *out->source_asr_unsmoothed);
+    if (!out->sources || !out->source_asr || !out->source_asr_unsmoothed)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (scan result)");
+    for (uint32_t a = 0; a < mm; a++) {
+        out->sources[a] = first[a].row;
+        out->source_asr[a] = first[a].asr;
+        out->source_asr_unsmoothed[a] = first[a].delta0 ? first[a].asr0 : NAN;
+    }
     out->asr = b->asr;
     out->best_source = b->row;
     out->delta = malloc(d * sizeof *out->delta);

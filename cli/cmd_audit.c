@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "data_args.h"
 #include "reports/audit_report.h"
+#include "reports/backdoor_report.h"
 
 #define CMD "audit"
 
@@ -89,14 +90,16 @@ static const char help[] =
     "  --instances N        rows shown one by one in the report (default 5)\n"
     "  --date SECONDS       the report's date (seconds since 1970 UTC), for\n"
     "                       byte-stable reports (default: now, or\n"
-    "                       $SOURCE_DATE_EPOCH when set)\n";
+    "                       $SOURCE_DATE_EPOCH when set)\n"
+    "  --backdoor           image models: add the SmoothInv backdoor scan (the\n"
+    "                       defaults of `xai backdoor`, this --seed) to the report\n";
 
 enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
     OPT_INSTANCES, OPT_DATE, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
     OPT_PGI_SAMPLES, OPT_COMPAT, OPT_STAB_POINTS, OPT_RRS_LAYER, OPT_AGREE_K,
-    OPT_GROUND_TRUTH, OPT_COST
+    OPT_GROUND_TRUTH, OPT_COST, OPT_BACKDOOR
 };
 
 /* PGI / PGU and infidelity settings (0 / -1: not given on the command line). */
@@ -119,6 +122,7 @@ typedef struct audit_args {
     int threads;
     metric_args met;
     double cost_fp, cost_fn; /* --cost-matrix; 0, 0: none */
+    int backdoor;
 } audit_args;
 
 /* "K" (k = K only), "A..K" or a fraction F in (0, 1) (k = 1..ceil(F D)). */
@@ -173,6 +177,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"instances", required_argument, NULL, OPT_INSTANCES},
         {"date", required_argument, NULL, OPT_DATE},
         {"cost-matrix", required_argument, NULL, OPT_COST},
+        {"backdoor", no_argument, NULL, OPT_BACKDOOR},
         {"help", no_argument, NULL, OPT_HELP},
         {"metric-noise", required_argument, NULL, OPT_NOISE},
         {"pgi-k", required_argument, NULL, OPT_PGI_K},
@@ -203,6 +208,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         case OPT_RANDOM: a->randomized = optarg; break;
         case OPT_JSON: a->json = optarg; break;
         case OPT_OUT: a->out = optarg; break;
+        case OPT_BACKDOOR: a->backdoor = 1; break;
         case OPT_HELP: fputs(help, stdout); return -1;
         case OPT_OUTPUT:
             if (strcasecmp(optarg, "prob") == 0)
@@ -465,7 +471,8 @@ static double now_seconds(void)
 
 static int write_report(const audit_args *a, const data_args *d, int argc, char **argv,
                         const xai_audit_result *res, const xai_dataset *ds,
-                        const xai_model *m, const char *hm, const char *hd, double t0)
+                        const xai_model *m, const char *hm, const char *hd, double t0,
+                        const xai_backdoor_report_input *bd)
 {
     xai_report_input in = xai_report_input_default();
     in.audit = res;
@@ -480,6 +487,7 @@ static int write_report(const audit_args *a, const data_args *d, int argc, char 
     in.seed = a->seed;
     in.n_threads = a->threads > 0 ? a->threads : omp_get_max_threads();
     in.max_instances = a->instances;
+    in.backdoor = bd;
     in.date = a->date;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     long long u;
@@ -601,6 +609,9 @@ static int run(int argc, char **argv)
     xai_dataset *ds = NULL;
     xai_audit_method *ms = NULL;
     xai_audit_result *res = NULL;
+    xai_backdoor_result *bd = NULL;
+    xai_backdoor_options bo = xai_backdoor_options_default();
+    const double bd_eps = bo.eps, bd_sigma = bo.sigma; /* in units of the value range */
     xai_column_stats *st = NULL;
     float *gt = NULL;
     xai_status s;
@@ -618,6 +629,25 @@ static int run(int argc, char **argv)
         rc = cli_usage_error(CMD, "--rrs-layer: the model %s has no tensor named '%s'",
                              a.model, a.met.rrs_layer);
         goto out;
+    }
+    if (a.backdoor) { /* checked before the audit's work */
+        uint32_t ic, ih, iw;
+        if (!a.out) {
+            rc = cli_usage_error(CMD, "--backdoor adds a report section: it needs --out");
+            goto out;
+        }
+        if (!xai_dataset_image_shape(ds, &ic, &ih, &iw)) {
+            rc = cli_usage_error(CMD, "--backdoor needs image data (PNG, or CSV with "
+                                 "--image-shape)");
+            goto out;
+        }
+        xai_backdoor_options_for_data(&bo, ds, bd_eps, bd_sigma);
+        bo.seed = a.seed;
+        bo.n_threads = a.threads;
+        if ((s = xai_backdoor_check(m, &bo)) != XAI_OK) {
+            rc = cli_runtime_error(CMD, s);
+            goto out;
+        }
     }
     if (!a.randomized && xai_model_randomize_last_layer(m, a.seed, &mr) != XAI_OK)
         fprintf(stderr, "xai audit: note: sanity check skipped: %s\n", xai_last_error());
@@ -688,9 +718,22 @@ static int run(int argc, char **argv)
         }
         printf("wrote %s\n", a.json);
     }
-    rc = a.out ? write_report(&a, &d, argc, argv, res, ds, m, hm, hd, t0) : CLI_OK;
+    xai_backdoor_report_input bdi = {.result = bd, .options = &bo, .data = ds,
+                                     .model_path = a.model, .data_path = d.path,
+                                     .model_sha256 = hm, .data_sha256 = hd,
+                                     .eps_rel = bd_eps, .sigma_rel = bd_sigma};
+    if (a.backdoor && a.out) {
+        if ((s = xai_backdoor_scan(m, ds, &bo, &bd)) != XAI_OK) {
+            rc = cli_runtime_error(CMD, s);
+            goto out;
+        }
+        bdi.result = bd;
+    }
+    rc = a.out ? write_report(&a, &d, argc, argv, res, ds, m, hm, hd, t0, bd ? &bdi : NULL)
+               : CLI_OK;
 out:
     xai_audit_result_free(res);
+    xai_backdoor_result_free(bd);
     free(ms), free(st), free(gt);
     xai_dataset_free(ds);
     xai_model_free(m);

@@ -185,11 +185,13 @@ static int parse_args(int argc, char **argv, bd_args *a, data_args *d)
     return 0;
 }
 
-/* mkdir DIR if missing; then DIR must be a writable directory. */
-static int check_png_dir(const char *dir)
+/* mkdir DIR if missing (*created = 1 then); DIR must be a writable directory. */
+static int check_png_dir(const char *dir, int *created)
 {
     struct stat sb;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    if (mkdir(dir, 0777) == 0)
+        *created = 1;
+    else if (errno != EEXIST)
         goto fail;
     if (stat(dir, &sb) != 0)
         goto fail;
@@ -207,7 +209,7 @@ fail:
 
 /* Every output file is checked before the work: a temporary file is created
  * next to it and removed again. */
-static int check_outputs(const bd_args *a)
+static int check_outputs(const bd_args *a, int *created)
 {
     const char *paths[2] = {a->json, a->out};
     for (int k = 0; k < 2; k++) {
@@ -219,7 +221,7 @@ static int check_outputs(const bd_args *a)
             return cli_runtime_error(CMD, s);
         xai_outfile_abort(f);
     }
-    return a->png ? check_png_dir(a->png) : CLI_OK;
+    return a->png ? check_png_dir(a->png, created) : CLI_OK;
 }
 
 static void progress(void *user, size_t done, size_t total)
@@ -332,7 +334,8 @@ static int run(int argc, char **argv)
     xai_backdoor_result *res = NULL;
     char *input = NULL;
     xai_status s;
-    if ((rc = check_outputs(&a)) != CLI_OK)
+    int created = 0; /* the --png directory was made by this run */
+    if ((rc = check_outputs(&a, &created)) != CLI_OK)
         goto out;
     if ((rc = data_args_load(&d, CMD, &ds)) != CLI_OK)
         goto out;
@@ -343,7 +346,7 @@ static int run(int argc, char **argv)
     }
     if ((rc = data_args_check_model(&d, CMD, ds, a.model, m)) != CLI_OK)
         goto out;
-    size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds);
+    size_t n = xai_dataset_rows(ds);
     if (n < 2) {
         fprintf(stderr, "xai backdoor: %s: %zu clean image(s); the scan needs at least 2\n",
                 d.path, n);
@@ -351,16 +354,8 @@ static int run(int argc, char **argv)
         goto out;
     }
     /* value range [min(0, data min), max(1, data max)]; eps, sigma scale with it */
-    double lo = 0, hi = 1;
-    for (size_t j = 0; j < D; j++) {
-        lo = fmin(lo, xai_dataset_stats(ds, j)->min);
-        hi = fmax(hi, xai_dataset_stats(ds, j)->max);
-    }
     xai_backdoor_options o = a.o;
-    o.lo = lo;
-    o.hi = hi;
-    o.eps = a.o.eps * (hi - lo);
-    o.sigma = a.o.sigma * (hi - lo);
+    xai_backdoor_options_for_data(&o, ds, a.o.eps, a.o.sigma);
     o.denoiser = den;
     if (isatty(2))
         o.progress = progress;
@@ -429,6 +424,8 @@ static int run(int argc, char **argv)
     }
     rc = CLI_OK;
 out:
+    if (rc != CLI_OK && created)
+        rmdir(a.png); /* only removes it while still empty */
     free(input);
     xai_backdoor_result_free(res);
     xai_dataset_free(ds);

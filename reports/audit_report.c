@@ -10,6 +10,7 @@
 
 #include <xai/hash.h>
 
+#include "backdoor_report.h"
 #include "core/error.h"
 
 xai_report_input xai_report_input_default(void)
@@ -150,6 +151,8 @@ static xai_status build(rp_ctx *c)
     XAI_TRY(rp_section_global(c));
     XAI_TRY(rp_section_agreement(c));
     XAI_TRY(rp_section_instances(c));
+    if (c->in->backdoor)
+        XAI_TRY(xai_backdoor_report_add(c->doc, c->in->backdoor));
     XAI_TRY(rp_section_limitations(c));
     return rp_section_appendix(c);
 }

@@ -39,6 +39,9 @@ typedef struct xai_report_input {
     size_t max_instances;          /* explained rows shown one by one; 0: 5 */
     size_t deletion_steps;         /* images: curve steps as audited; 0: 32 */
     const char *font_dir;          /* NULL: Debian's DejaVu fonts */
+    /* `xai audit --backdoor`: the scan's sections go before the limitations
+     * (reports/backdoor_report.h); NULL: none */
+    const struct xai_backdoor_report_input *backdoor;
 } xai_report_input;
 
 /* Everything NULL / 0, date and run time -1. */

@@ -19,6 +19,7 @@ typedef struct bd_ctx {
     xai_pdf *doc;
     rp_buf t;
     size_t *order; /* classes: flagged first, then by anomaly index (desc) */
+    int top;       /* heading level of the sections: 1, or 2 inside another report */
 } bd_ctx;
 
 static xai_status para(bd_ctx *c)
@@ -53,7 +54,8 @@ static xai_status summary(bd_ctx *c)
     const xai_backdoor_result *r = c->r;
     char v[2048];
     xai_backdoor_verdict(r, c->o, v, sizeof v);
-    XAI_TRY(xai_pdf_add_heading(c->doc, 1, "Summary"));
+    XAI_TRY(xai_pdf_add_heading(c->doc, 1, c->top == 1 ? "Summary"
+                                                        : "Backdoor scan (SmoothInv)"));
     rp_printf(&c->t, "Question: was a backdoor planted in this image classifier, for which "
               "class, and what does the trigger look like? The scan tried, for each of the "
               "%zu classes, to turn clean images of other classes into that class with a "
@@ -85,7 +87,7 @@ static xai_status chart_and_table(bd_ctx *c)
     const xai_backdoor_result *r = c->r;
     size_t n = r->n_classes;
     int abl = r->classes[0].delta_unsmoothed != NULL;
-    XAI_TRY(xai_pdf_add_heading(c->doc, 1, "Attack success rate per class"));
+    XAI_TRY(xai_pdf_add_heading(c->doc, c->top, "Attack success rate per class"));
     char (*lab)[16] = calloc(n, sizeof *lab);
     const char **lp = calloc(n, sizeof *lp);
     double *vals = calloc(2 * n, sizeof *vals);
@@ -160,7 +162,7 @@ static xai_status gallery(bd_ctx *c)
 {
     const xai_backdoor_result *r = c->r;
     size_t d = (size_t)r->c * r->h * r->w;
-    XAI_TRY(xai_pdf_add_heading(c->doc, 1, "Trigger gallery"));
+    XAI_TRY(xai_pdf_add_heading(c->doc, c->top, "Trigger gallery"));
     rp_printf(&c->t, "For each class (flagged first, then by anomaly index): the source "
               "image, the recovered perturbation (grey is 0, lighter adds, darker removes; "
               "scaled to its largest |value|), the perturbed image, and the perturbation "
@@ -210,7 +212,7 @@ static xai_status gallery(bd_ctx *c)
 static xai_status energy(bd_ctx *c)
 {
     const xai_backdoor_result *r = c->r;
-    XAI_TRY(xai_pdf_add_heading(c->doc, 1, "Where the perturbation's energy sits"));
+    XAI_TRY(xai_pdf_add_heading(c->doc, c->top, "Where the perturbation's energy sits"));
     rp_printf(&c->t, "The smallest square window holding half of sum(delta^2), for the best "
               "trigger of each class; 'uniform' is the share the same window would hold if "
               "the energy were spread evenly. A trigger patch concentrates its energy: a "
@@ -250,7 +252,7 @@ static xai_status energy(bd_ctx *c)
     snprintf(title, sizeof title, "Share of sum(delta^2) per pixel, class %d%s", k->cls,
              k->flagged ? " (flagged)" : "");
     xai_pdf_heatmap hm = {.rows = r->h, .cols = r->w, .values = e,
-                          .cmap = XAI_PDF_CMAP_SEQUENTIAL, .annotate = hw <= 100,
+                          .cmap = XAI_PDF_CMAP_SEQUENTIAL, .annotate = 0,
                           .title = title, .colorbar_label = "share",
                           .width = 260};
     xai_status s = xai_pdf_add_heatmap(c->doc, &hm);
@@ -262,7 +264,7 @@ static xai_status method(bd_ctx *c)
 {
     const xai_backdoor_options *o = c->o;
     const xai_backdoor_report_input *in = c->in;
-    XAI_TRY(xai_pdf_add_heading(c->doc, 1, "Method"));
+    XAI_TRY(xai_pdf_add_heading(c->doc, c->top, "Method"));
     rp_printf(&c->t, "SmoothInv (Sun & Kolter, CVPR 2023). The smoothed classifier "
               "g(x) = (1/N) sum_k softmax(f(%sx + sigma n_k)%s), n_k ~ N(0, I), N = %u "
               "noisy copies per step with fresh noise each step, is robust: only a pattern "
@@ -280,7 +282,7 @@ static xai_status method(bd_ctx *c)
               o->eps, in->eps_rel, o->lo, o->hi, o->steps, o->sigma, in->sigma_rel,
               o->sources);
     XAI_TRY(para(c));
-    XAI_TRY(xai_pdf_add_heading(c->doc, 1, "Limitations"));
+    XAI_TRY(xai_pdf_add_heading(c->doc, c->top, "Limitations"));
     rp_printf(&c->t, "\u2022 A scan that flags nothing is not a proof that the model is "
               "clean: a trigger that needs more than the L2 budget eps, one that noise of "
               "this sigma washes out, a trigger that is not additive (a blend, a warp, a "
@@ -341,45 +343,64 @@ static xai_status appendix(bd_ctx *c)
     return code(c);
 }
 
-static xai_status build(bd_ctx *c)
+static xai_status sections(bd_ctx *c)
 {
     XAI_TRY(summary(c));
     XAI_TRY(chart_and_table(c));
     XAI_TRY(gallery(c));
     XAI_TRY(energy(c));
-    XAI_TRY(method(c));
-    return appendix(c);
+    return method(c);
 }
 
-xai_status xai_backdoor_report_write(const xai_backdoor_report_input *in, const char *path)
+static xai_status ctx_init(bd_ctx *c, const xai_backdoor_report_input *in, int top)
 {
-    if (!in || !path || !in->result || !in->options || !in->data || !in->model_path ||
+    if (!in || !in->result || !in->options || !in->data || !in->model_path ||
         !in->data_path || !in->model_sha256 || !in->data_sha256 || !in->result->n_classes)
         return xai_fail(XAI_ERR_INVALID, "backdoor report: result, options, data, paths "
                         "and SHA-256s are required");
-    bd_ctx c;
-    memset(&c, 0, sizeof c);
-    c.in = in;
-    c.r = in->result;
-    c.o = in->options;
-    size_t n = c.r->n_classes;
-    c.order = malloc(n * sizeof *c.order);
-    if (!c.order)
+    memset(c, 0, sizeof *c);
+    c->in = in;
+    c->r = in->result;
+    c->o = in->options;
+    c->top = top;
+    size_t n = c->r->n_classes;
+    c->order = malloc(n * sizeof *c->order);
+    if (!c->order)
         return xai_fail(XAI_ERR_NOMEM, "backdoor report: out of memory");
     for (size_t i = 0; i < n; i++)
-        c.order[i] = i;
+        c->order[i] = i;
     for (size_t i = 1; i < n; i++) /* flagged first, then anomaly index descending */
         for (size_t j = i; j > 0; j--) {
-            const xai_backdoor_class *a = &c.r->classes[c.order[j - 1]],
-                                     *b = &c.r->classes[c.order[j]];
+            const xai_backdoor_class *a = &c->r->classes[c->order[j - 1]],
+                                     *b = &c->r->classes[c->order[j]];
             double ka = a->flagged * 1e9 + (isnan(a->anomaly) ? 0 : a->anomaly);
             double kb = b->flagged * 1e9 + (isnan(b->anomaly) ? 0 : b->anomaly);
             if (kb <= ka)
                 break;
-            size_t t = c.order[j];
-            c.order[j] = c.order[j - 1];
-            c.order[j - 1] = t;
+            size_t t = c->order[j];
+            c->order[j] = c->order[j - 1];
+            c->order[j - 1] = t;
         }
+    return XAI_OK;
+}
+
+xai_status xai_backdoor_report_add(xai_pdf *doc, const xai_backdoor_report_input *in)
+{
+    bd_ctx c;
+    XAI_TRY(ctx_init(&c, in, 2));
+    c.doc = doc;
+    xai_status s = sections(&c);
+    rp_buf_free(&c.t);
+    free(c.order);
+    return s;
+}
+
+xai_status xai_backdoor_report_write(const xai_backdoor_report_input *in, const char *path)
+{
+    if (!path)
+        return xai_fail(XAI_ERR_INVALID, "backdoor report: no path given");
+    bd_ctx c;
+    XAI_TRY(ctx_init(&c, in, 1));
     const char *base = strrchr(in->model_path, '/');
     rp_printf(&c.t, "Backdoor scan of %s", base ? base + 1 : in->model_path);
     xai_pdf_options po = xai_pdf_options_default();
@@ -391,7 +412,9 @@ xai_status xai_backdoor_report_write(const xai_backdoor_report_input *in, const 
                               : xai_pdf_new(&po, &c.doc);
     rp_clear(&c.t);
     if (s == XAI_OK)
-        s = build(&c);
+        s = sections(&c);
+    if (s == XAI_OK)
+        s = appendix(&c);
     if (s == XAI_OK)
         s = xai_pdf_save(c.doc, path);
     else {

@@ -14,7 +14,10 @@
 #include <xai/backdoor.h>
 #include <xai/data.h>
 
-typedef struct xai_backdoor_report_input {
+#include "pdf.h"
+
+typedef struct xai_backdoor_report_input xai_backdoor_report_input;
+struct xai_backdoor_report_input {
     const xai_backdoor_result *result;   /* required */
     const xai_backdoor_options *options; /* required: as run (value units) */
     const xai_dataset *data;             /* required: the clean images */
@@ -28,8 +31,13 @@ typedef struct xai_backdoor_report_input {
     double run_seconds;                  /* < 0: unknown */
     int64_t date;                        /* seconds since 1970 UTC; < 0: now */
     const char *font_dir;                /* NULL: Debian's DejaVu fonts */
-} xai_backdoor_report_input;
+};
 
 xai_status xai_backdoor_report_write(const xai_backdoor_report_input *in, const char *path);
+
+/* The same sections (without the appendix) added to another report, e.g.
+ * the audit report of `xai audit --backdoor`: one level-1 heading "Backdoor
+ * scan (SmoothInv)", the sections below it at level 2. */
+xai_status xai_backdoor_report_add(xai_pdf *doc, const xai_backdoor_report_input *in);
 
 #endif

@@ -416,6 +416,119 @@ static void anomaly_index_by_hand(void **state)
     assert_true(a[4] < 2.0);
 }
 
+/* The smoothed inversion draws step t's noise from stream (seed, (y, row, t)):
+ * the same loop written here on top of the (FD-checked) smoother. */
+static void smoothed_inversion_uses_documented_streams(void **state)
+{
+    (void)state;
+    lin t;
+    lin_init(&t, 1);
+    xai_model *m = lin_wrap(&t);
+    xai_smoother *s;
+    assert_int_equal(xai_smoother_new(m, NULL, 6, &s), XAI_OK);
+    xai_backdoor_options o = xai_backdoor_options_default();
+    o.steps = 12;
+    o.eps = 0.7;
+    o.seed = 99;
+    float x[D] = {0.3f, 0.6f, 0.1f, 0.9f, 0.5f, 0.4f}, delta[D], g[D];
+    assert_int_equal(xai_backdoor_invert(s, &o, 0.3, x, 17, 2, delta), XAI_OK);
+    double ref[D] = {0}, v[D] = {0};
+    for (uint32_t k = 0; k < o.steps; k++) {
+        float z[D];
+        for (size_t i = 0; i < D; i++)
+            z[i] = (float)(x[i] + ref[i]);
+        xai_rng rng;
+        xai_rng_init(&rng, 99, ((uint64_t)2 << 46) | ((uint64_t)17 << 22) | k);
+        double l, nn = 0, dn = 0;
+        assert_int_equal(xai_smoother_loss_grad(s, z, 2, 0.3, &rng, &l, g), XAI_OK);
+        for (size_t i = 0; i < D; i++)
+            nn += (double)g[i] * g[i];
+        for (size_t i = 0; i < D; i++) {
+            v[i] = 0.9 * v[i] + g[i] / sqrt(nn);
+            ref[i] -= (k < 9 ? 0.7 / 20 : 0.7 / 40) * v[i];
+            dn += ref[i] * ref[i];
+        }
+        for (size_t i = 0; i < D; i++) {
+            if (sqrt(dn) > 0.7)
+                ref[i] *= 0.7 / sqrt(dn);
+            ref[i] = fmin(fmax(x[i] + ref[i], 0), 1) - x[i];
+        }
+    }
+    for (size_t i = 0; i < D; i++)
+        assert_float_equal(delta[i], ref[i], 1e-4);
+    xai_smoother_free(s);
+    xai_model_free(m);
+}
+
+/* The scan on the example: every class's ASR counts exactly the images not
+ * of the class minus its sources; sources are never of the class; the
+ * result does not depend on the thread count. */
+static void scan_heldout_sets(void **state)
+{
+    (void)state;
+    xai_model *m;
+    assert_int_equal(xai_model_load("examples/backdoor/model_backdoored.onnx", &m), XAI_OK);
+    xai_csv_options co = xai_csv_options_default();
+    co.label = "digit";
+    co.image_c = 1, co.image_h = 8, co.image_w = 8;
+    co.scale = 16;
+    xai_dataset *ds;
+    assert_int_equal(xai_dataset_load_csv("examples/backdoor/data/validation.csv", &co, &ds),
+                     XAI_OK);
+    xai_backdoor_options o = xai_backdoor_options_default();
+    o.steps = 3;
+    o.noise_samples = 2;
+    o.sources = 3;
+    o.seed = 4;
+    o.n_threads = 1;
+    xai_backdoor_result *r1, *r2;
+    assert_int_equal(xai_backdoor_scan(m, ds, &o, &r1), XAI_OK);
+    o.n_threads = 2;
+    assert_int_equal(xai_backdoor_scan(m, ds, &o, &r2), XAI_OK);
+    const float *lab = xai_dataset_labels(ds);
+    size_t n = xai_dataset_rows(ds);
+    assert_int_equal(r1->n_classes, 10);
+    for (size_t c = 0; c < 10; c++) {
+        size_t other = 0;
+        for (size_t i = 0; i < n; i++)
+            other += lab[i] != (float)c;
+        assert_int_equal(r1->classes[c].n_heldout, other - 3);
+        assert_true(lab[r1->classes[c].best_source] != (float)c);
+        assert_true(lab[r1->classes[c].best_source_unsmoothed] != (float)c);
+        assert_memory_equal(r1->classes[c].delta, r2->classes[c].delta, 64 * sizeof(float));
+        /* the best of the sources, and its ASR recomputed here over the
+         * images not of class c and not among the sources */
+        const xai_backdoor_class *k = &r1->classes[c];
+        assert_int_equal(k->n_sources, 3);
+        double best = -1, best0 = -1;
+        uint8_t mask[120];
+        assert_true(n <= 120);
+        for (size_t i = 0; i < n; i++)
+            mask[i] = lab[i] != (float)c;
+        for (uint32_t a = 0; a < 3; a++) {
+            best = fmax(best, k->source_asr[a]);
+            best0 = fmax(best0, k->source_asr_unsmoothed[a]);
+            assert_true(lab[k->sources[a]] != (float)c);
+            mask[k->sources[a]] = 0;
+        }
+        assert_true(k->asr == best && k->asr_unsmoothed == best0);
+        xai_runner *run;
+        assert_int_equal(xai_runner_new(m, &run), XAI_OK);
+        double asr;
+        size_t cnt;
+        assert_int_equal(xai_backdoor_asr(run, xai_dataset_values(ds), n, mask, k->delta, 0, 1,
+                                          (int32_t)c, &asr, &cnt), XAI_OK);
+        assert_int_equal(cnt, other - 3);
+        assert_true(asr == k->asr);
+        xai_runner_free(run);
+        assert_true(r1->classes[c].asr == r2->classes[c].asr);
+    }
+    xai_backdoor_result_free(r1);
+    xai_backdoor_result_free(r2);
+    xai_dataset_free(ds);
+    xai_model_free(m);
+}
+
 static void options_are_checked(void **state)
 {
     (void)state;
@@ -454,6 +567,8 @@ int main(void)
         cmocka_unit_test(asr_counts_only_masked_images),
         cmocka_unit_test(energy_window_by_hand),
         cmocka_unit_test(anomaly_index_by_hand),
+        cmocka_unit_test(smoothed_inversion_uses_documented_streams),
+        cmocka_unit_test(scan_heldout_sets),
         cmocka_unit_test(options_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,15 +125,27 @@ static void bad_inputs(void **state)
         cmd_run(&r, "backdoor %s " FAST " %s", args, outs);
         if (r.exit_code != cases[i].code || !strstr(r.err, cases[i].msg))
             fail_msg("case %zu (%s): exit %d, stderr: %s", i, args, r.exit_code, r.err);
-        /* nothing left behind but (possibly) the empty png directory */
-        char png[256];
-        snprintf(png, sizeof png, "%s/png", DIR_);
-        rmdir(png);
+        /* nothing left behind, not even the png directory */
         assert_int_equal(dir_entries(DIR_), 0);
     }
     /* an output path that cannot be written fails before the work */
     assert_int_equal(cmd_run(&r, "backdoor " BD " " FAST " --json /nonexistent/x.json"), 1);
     assert_non_null(strstr(r.err, "/nonexistent/x.json"));
+}
+
+/* `xai audit --backdoor` refuses tabular data and a missing --out before
+ * any work. */
+static void audit_backdoor_flag_is_checked(void **state)
+{
+    (void)state;
+    static cmd_result r;
+    assert_int_equal(cmd_run(&r, "audit --model examples/credit/model.onnx --data "
+                             "examples/credit/data/test.csv --label credit-risk --backdoor "
+                             "--out %s/a.pdf", DIR_), 2);
+    assert_non_null(strstr(r.err, "--backdoor needs image data"));
+    assert_int_equal(cmd_run(&r, "audit " BD " --backdoor --json %s/a.json", DIR_), 2);
+    assert_non_null(strstr(r.err, "needs --out"));
+    assert_int_equal(dir_entries(DIR_), 0);
 }
 
 static void make_models(void)
@@ -189,6 +201,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(clean_twin_is_not_flagged),
         cmocka_unit_test(identity_denoiser_changes_nothing),
         cmocka_unit_test(bad_inputs),
+        cmocka_unit_test(audit_backdoor_flag_is_checked),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rm_tree(tmp);

@@ -88,6 +88,11 @@ typedef struct xai_backdoor_options {
  * classes, threshold 2, with the ablation, no denoiser, default threads. */
 xai_backdoor_options xai_backdoor_options_default(void);
 
+/* Sets o->lo, o->hi to the data's value range [min(0, data min), max(1,
+ * data max)] and o->eps, o->sigma to eps_rel, sigma_rel times its width. */
+void xai_backdoor_options_for_data(xai_backdoor_options *o, const xai_dataset *ds,
+                                   double eps_rel, double sigma_rel);
+
 /* Checks options for model m (and its denoiser): eps > 0, sigma >= 0, steps
  * and copies in range, lo < hi, threshold finite, m an image classifier with
  * >= 2 outputs, the denoiser's input and output the shape of m's input.
@@ -166,6 +171,9 @@ typedef struct xai_backdoor_class {
     xai_energy_window window, window_unsmoothed;
     float *delta, *delta_unsmoothed;    /* input size each (unsmoothed NULL
                                            without the ablation) */
+    uint32_t n_sources;                 /* M' = min(M, images not of the class - 1) */
+    int64_t *sources;                   /* n_sources dataset rows, ascending */
+    double *source_asr, *source_asr_unsmoothed; /* n_sources each (NaN: no ablation) */
 } xai_backdoor_class;
 
 typedef struct xai_backdoor_result {
