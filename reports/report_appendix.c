@@ -45,10 +45,10 @@ xai_status rp_section_limitations(rp_ctx *c)
               "strongly non-linear models every method can have a large loss.\n");
     if (r->sanity_flag[0] < 0)
         rp_printf(t, "\u2022 The model-randomisation sanity check was not run.\n");
-    rp_printf(t, "\u2022 Risk thresholds on the summary page (accuracy within 0.02 of the "
-              "majority rate, mean agreement below 0.5, completeness gap above 10%% of "
-              "the mean output, surrogate R\u00b2 below 0.5, max-sensitivity above 0.5, "
-              "fewer than 30 rows) are rules of thumb, not tests.");
+    rp_printf(t, "\u2022 Risk thresholds on the summary page (AUC below 0.7, else accuracy "
+              "within 0.02 of the majority rate; agreement below 0.5, completeness gap "
+              "above 10%% of the mean output, R\u00b2 below 0.5, max-sensitivity above 0.5, "
+              "under 30 rows) are rules of thumb, not tests.");
     return rp_paragraph(c);
 }
 

@@ -203,6 +203,41 @@ static void bad_labels(void **state)
     xai_dataset_free(d);
 }
 
+/* The alternative models (make_alternatives.py): each loads and reaches,
+ * through xai's runtime, the test accuracy and AUC that PyTorch/sklearn
+ * recorded for it in alt/models.csv. */
+static void alternative_models(void **state)
+{
+    (void)state;
+    xai_dataset *d = load(TEST, NULL);
+    FILE *f = fopen("examples/credit/alt/models.csv", "r");
+    assert_non_null(f);
+    char line[256], name[64], path[128];
+    int models = 0;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) {
+        unsigned seed, rows;
+        double acc, auc, agree;
+        assert_int_equal(sscanf(line, "%63[^,],%u,%u,%lf,%lf,%lf", name, &seed, &rows,
+                                &acc, &auc, &agree), 6);
+        snprintf(path, sizeof path, "examples/credit/alt/%s.onnx", name);
+        xai_model *m;
+        if (xai_model_load(path, &m) != XAI_OK)
+            fail_msg("%s", xai_last_error());
+        xai_model_quality q;
+        assert_int_equal(xai_audit_quality(m, xai_dataset_values(d), xai_dataset_labels(d),
+                                           xai_dataset_rows(d), 1, 0, 0, &q), XAI_OK);
+        if (fabs(q.accuracy - acc) > 0.0051 || fabs(q.auc - auc) > 0.0006)
+            fail_msg("%s: accuracy %.4f AUC %.5f, recorded %.3f %.4f", name, q.accuracy,
+                     q.auc, acc, auc);
+        xai_model_free(m);
+        models++;
+    }
+    fclose(f);
+    assert_true(models >= 20);
+    xai_dataset_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +245,7 @@ int main(void)
         cmocka_unit_test(groups_are_one_hot),
         cmocka_unit_test(meanings),
         cmocka_unit_test(bad_labels),
+        cmocka_unit_test(alternative_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
