@@ -13,6 +13,7 @@
 #include <xai/audit.h>
 
 #include "cli.h"
+#include "audit_recourse.h"
 #include "data_args.h"
 #include "reports/audit_report.h"
 #include "reports/backdoor_report.h"
@@ -88,6 +89,9 @@ static const char help[] =
     "                       a failure leaves nothing behind).  At least one of\n"
     "                       --json and --out is required\n"
     "  --instances N        rows shown one by one in the report (default 5)\n"
+    "  --counterfactuals \"OPTIONS\"  add the Recourse robustness section:\n"
+    "                       counterfactuals of the rejected audited rows with the\n"
+    "                       options of xai counterfactual (--train required)\n"
     "  --date SECONDS       the report's date (seconds since 1970 UTC), for\n"
     "                       byte-stable reports (default: now, or\n"
     "                       $SOURCE_DATE_EPOCH when set)\n"
@@ -99,7 +103,7 @@ enum {
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
     OPT_INSTANCES, OPT_DATE, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
     OPT_PGI_SAMPLES, OPT_COMPAT, OPT_STAB_POINTS, OPT_RRS_LAYER, OPT_AGREE_K,
-    OPT_GROUND_TRUTH, OPT_COST, OPT_BACKDOOR
+    OPT_GROUND_TRUTH, OPT_COST, OPT_BACKDOOR, OPT_CF
 };
 
 /* PGI / PGU and infidelity settings (0 / -1: not given on the command line). */
@@ -113,6 +117,7 @@ typedef struct metric_args {
 
 typedef struct audit_args {
     const char *model, *rows, *methods, *nbhd, *json, *out, *randomized;
+    const char *counterfactuals; /* --counterfactuals "OPTIONS" (audit_recourse.h) */
     xai_output_kind output;
     xai_baseline_kind baseline;
     int64_t samples;
@@ -178,6 +183,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"date", required_argument, NULL, OPT_DATE},
         {"cost-matrix", required_argument, NULL, OPT_COST},
         {"backdoor", no_argument, NULL, OPT_BACKDOOR},
+        {"counterfactuals", required_argument, NULL, OPT_CF},
         {"help", no_argument, NULL, OPT_HELP},
         {"metric-noise", required_argument, NULL, OPT_NOISE},
         {"pgi-k", required_argument, NULL, OPT_PGI_K},
@@ -209,6 +215,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         case OPT_JSON: a->json = optarg; break;
         case OPT_OUT: a->out = optarg; break;
         case OPT_BACKDOOR: a->backdoor = 1; break;
+        case OPT_CF: a->counterfactuals = optarg; break;
         case OPT_HELP: fputs(help, stdout); return -1;
         case OPT_OUTPUT:
             if (strcasecmp(optarg, "prob") == 0)
@@ -493,8 +500,18 @@ static int write_report(const audit_args *a, const data_args *d, int argc, char 
     long long u;
     if (in.date < 0 && sde && cli_int_in(sde, 0, (1ll << 40) - 1, &u))
         in.date = u;
+    xai_report_recourse *rr = NULL;
+    int rrc = a->counterfactuals ? audit_recourse_build(a->counterfactuals, a->model, d, a->rows,
+                                                        a->seed, a->threads, &rr)
+                                 : CLI_OK;
+    if (rrc != CLI_OK) {
+        free(cmd);
+        return rrc;
+    }
+    in.recourse = rr;
     in.run_seconds = now_seconds() - t0;
     xai_status s = cmd ? xai_report_write_audit(&in, a->out) : XAI_ERR_NOMEM;
+    audit_recourse_free(rr);
     free(cmd);
     if (s != XAI_OK)
         return s == XAI_ERR_NOMEM && !cmd ? (fprintf(stderr, "xai audit: out of memory\n"),
@@ -591,6 +608,8 @@ static int run(int argc, char **argv)
     int rc = parse_args(argc, argv, &a, &d);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
+    if (a.counterfactuals && (rc = audit_recourse_check(a.counterfactuals)) != CLI_OK)
+        return rc;
     xai_audit_nbhd nb[8];
     size_t nz = 0;
     if (a.nbhd) {

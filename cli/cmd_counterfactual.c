@@ -33,61 +33,6 @@ static int parse_methods(const char *spec, int *methods)
     return n;
 }
 
-/* Runs every method on the rows, fills the records of the searched rows. */
-static int run_methods(rc_problem *p, const int *methods, int n_methods,
-                       rc_record **out_r, size_t *out_n, size_t *already, float **keep,
-                       uint8_t **keep_valid)
-{
-    size_t D = xai_dataset_features(p->data), n = p->row_b - p->row_a;
-    const float *x = xai_dataset_row(p->data, p->row_a);
-    float *cf = malloc(n_methods * n * D * sizeof *cf);
-    xai_cf_result *res = malloc(n * sizeof *res);
-    xai_cf_score *sc = malloc(n * sizeof *sc);
-    rc_record *r = calloc(n_methods * n, sizeof *r);
-    uint8_t *valid = calloc((p->n_alts ? p->n_alts : 1) * n_methods * n, 1);
-    uint8_t *v1 = malloc(n ? n : 1);
-    size_t nr = 0;
-    xai_status s = XAI_OK;
-    if (!cf || !res || !sc || !r || !valid || !v1)
-        s = XAI_ERR_NOMEM;
-    for (int mi = 0; mi < n_methods && s == XAI_OK; mi++) {
-        float *c = cf + mi * n * D;
-        if ((s = xai_recourse_generate(p->rc, methods[mi], x, n, p->row_a, c, res)) !=
-                XAI_OK ||
-            (s = xai_recourse_score(p->rc, c, x, n, p->row_a, sc)) != XAI_OK)
-            break;
-        *already = 0;
-        size_t first = nr;
-        for (size_t i = 0; i < n; i++) {
-            if (res[i].already_accepted) {
-                (*already)++;
-                continue;
-            }
-            r[nr] = (rc_record){p->row_a + i, methods[mi], res[i], sc[i], x + i * D,
-                                c + i * D, valid + nr * (p->n_alts ? p->n_alts : 1), {.R = 0}};
-            nr++;
-        }
-        for (size_t m = 0; m < p->n_alts && s == XAI_OK; m++) {
-            if ((s = xai_recourse_validity(p->rc, p->alts[m], c, n, v1)) != XAI_OK)
-                break;
-            for (size_t t = first; t < nr; t++)
-                r[t].valid[m] = v1[r[t].row - p->row_a];
-        }
-    }
-    free(res);
-    free(sc);
-    free(v1);
-    *out_r = r;
-    *out_n = nr;
-    *keep = cf;
-    *keep_valid = valid;
-    if (s == XAI_ERR_NOMEM && !xai_last_error()[0]) {
-        fprintf(stderr, "xai " CMD ": error: out of memory\n");
-        return CLI_RUNTIME_ERROR;
-    }
-    return s == XAI_OK ? CLI_OK : cli_runtime_error(CMD, s);
-}
-
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -137,7 +82,7 @@ static int run(int argc, char **argv)
     size_t nrec = 0, already = 0;
     int rc = rc_problem_load(&a, &p);
     if (rc == CLI_OK)
-        rc = run_methods(&p, methods, n_methods, &rec, &nrec, &already, &cf, &valid);
+        rc = rc_run_methods(CMD, &p, methods, n_methods, &rec, &nrec, &already, &cf, &valid);
     if (rc == CLI_OK)
         rc = rc_add_exact(&a, &p, rec, nrec);
     if (rc == CLI_OK) {
@@ -166,6 +111,16 @@ static int run(int argc, char **argv)
                 }
             printf("  %-8s found %zu of %zu\n", xai_cf_method_name(methods[mi]), f, t);
         }
+        /* the first few recourses of the last method, in plain words */
+        int shown = 0;
+        for (size_t i = 0; i < nrec && shown < 3; i++)
+            if (rec[i].method == methods[n_methods - 1] && rec[i].res.found) {
+                char words[1024];
+                rc_plain_words(&p, rec[i].x, rec[i].cf, words, sizeof words);
+                printf("row %zu (%s): %s\n", rec[i].row, xai_cf_method_name(rec[i].method),
+                       words);
+                shown++;
+            }
     }
     xai_outfile_abort(fo);
     xai_outfile_abort(fj);

@@ -67,6 +67,14 @@ int rc_args_parse(rc_args *a, int opt, const char *arg)
         return 1;
     case RC_OPT_TAU:
         return parse_real(a->cmd, arg, "--tau", 0, 1, 1, &a->o.tau) == CLI_OK ? 1 : -1;
+    case RC_OPT_TREX_RADIUS:
+        return parse_real(a->cmd, arg, "--trex-radius", 0, 1e6, 1, &a->o.trex_radius) == CLI_OK
+                   ? 1 : -1;
+    case RC_OPT_TREX_STEPS:
+        if (cli_parse_int(a->cmd, arg, "--trex-steps", 1, 100000, &v) != CLI_OK)
+            return -1;
+        a->o.trex_iters = (uint32_t)v;
+        return 1;
     case RC_OPT_RADIUS:
         return parse_real(a->cmd, arg, "--radius", 0, 1e6, 1, &a->radius) == CLI_OK ? 1 : -1;
     case RC_OPT_SIGMA:
@@ -299,6 +307,93 @@ int rc_add_exact(const rc_args *a, rc_problem *p, rc_record *r, size_t n)
     return CLI_OK;
 }
 
+void rc_plain_words(const rc_problem *p, const float *x, const float *cf, char *buf,
+                    size_t n)
+{
+    const xai_dataset *d = p->train;
+    size_t G = xai_dataset_group_count(d), D = xai_dataset_features(d), used = 0;
+    const uint32_t *grp = xai_dataset_feature_groups(d);
+    buf[0] = 0;
+    for (size_t g = 0; g < G && used + 1 < n; g++) {
+        int64_t a = xai_dataset_group_category(d, g, x), b = xai_dataset_group_category(d, g, cf);
+        int w = 0;
+        const char *sep = used ? "; " : "";
+        if (a >= 0 && b >= 0) {
+            if (a != b)
+                w = snprintf(buf + used, n - used, "%s%s: %s -> %s", sep,
+                             xai_dataset_group_name(d, g), xai_dataset_feature_label(d, (size_t)a),
+                             xai_dataset_feature_label(d, (size_t)b));
+        } else {
+            for (size_t j = 0; j < D && used + 1 < n; j++)
+                if (grp[j] == g && x[j] != cf[j]) {
+                    w = snprintf(buf + used, n - used, "%s%s %.6g -> %.6g", sep,
+                                 xai_dataset_feature_name(d, j), x[j], cf[j]);
+                    if (w > 0)
+                        used += (size_t)w < n - used ? (size_t)w : n - used - 1;
+                    sep = "; ";
+                    w = 0;
+                }
+        }
+        if (w > 0)
+            used += (size_t)w < n - used ? (size_t)w : n - used - 1;
+    }
+}
+
+/* Runs every method on the rows, fills the records of the searched rows. */
+int rc_run_methods(const char *cmd, rc_problem *p, const int *methods, int n_methods,
+                       rc_record **out_r, size_t *out_n, size_t *already, float **keep,
+                       uint8_t **keep_valid)
+{
+    size_t D = xai_dataset_features(p->data), n = p->row_b - p->row_a;
+    const float *x = xai_dataset_row(p->data, p->row_a);
+    float *cf = malloc(n_methods * n * D * sizeof *cf);
+    xai_cf_result *res = malloc(n * sizeof *res);
+    xai_cf_score *sc = malloc(n * sizeof *sc);
+    rc_record *r = calloc(n_methods * n, sizeof *r);
+    uint8_t *valid = calloc((p->n_alts ? p->n_alts : 1) * n_methods * n, 1);
+    uint8_t *v1 = malloc(n ? n : 1);
+    size_t nr = 0;
+    xai_status s = XAI_OK;
+    if (!cf || !res || !sc || !r || !valid || !v1)
+        s = XAI_ERR_NOMEM;
+    for (int mi = 0; mi < n_methods && s == XAI_OK; mi++) {
+        float *c = cf + mi * n * D;
+        if ((s = xai_recourse_generate(p->rc, methods[mi], x, n, p->row_a, c, res)) !=
+                XAI_OK ||
+            (s = xai_recourse_score(p->rc, c, x, n, p->row_a, sc)) != XAI_OK)
+            break;
+        *already = 0;
+        size_t first = nr;
+        for (size_t i = 0; i < n; i++) {
+            if (res[i].already_accepted) {
+                (*already)++;
+                continue;
+            }
+            r[nr] = (rc_record){p->row_a + i, methods[mi], res[i], sc[i], x + i * D,
+                                c + i * D, valid + nr * (p->n_alts ? p->n_alts : 1), {.R = 0}};
+            nr++;
+        }
+        for (size_t m = 0; m < p->n_alts && s == XAI_OK; m++) {
+            if ((s = xai_recourse_validity(p->rc, p->alts[m], c, n, v1)) != XAI_OK)
+                break;
+            for (size_t t = first; t < nr; t++)
+                r[t].valid[m] = v1[r[t].row - p->row_a];
+        }
+    }
+    free(res);
+    free(sc);
+    free(v1);
+    *out_r = r;
+    *out_n = nr;
+    *keep = cf;
+    *keep_valid = valid;
+    if (s == XAI_ERR_NOMEM && !xai_last_error()[0]) {
+        fprintf(stderr, "xai %s: error: out of memory\n", cmd);
+        return CLI_RUNTIME_ERROR;
+    }
+    return s == XAI_OK ? CLI_OK : cli_runtime_error(cmd, s);
+}
+
 static void csv_num(FILE *f, double v)
 {
     if (isfinite(v))
@@ -352,14 +447,11 @@ static void jlist(FILE *f, const char *s)
     fputc(']', f);
 }
 
-/* Per-method aggregates over the records with found == 1 (validity per
- * alternative model: the share of found counterfactuals it accepts). */
-static void json_method(FILE *f, const rc_problem *p, const rc_record *r, size_t n,
-                        int method)
+void rc_method_summary(const rc_problem *p, const rc_record *r, size_t n, int method,
+                       rc_summary *out)
 {
-    size_t searched = 0, found = 0;
+    size_t searched = 0, found = 0, n_lof = 0;
     double l1 = 0, l2 = 0, ch = 0, st = 0, lof = 0, vmean = 0, vmin = INFINITY;
-    size_t n_lof = 0;
     for (size_t i = 0; i < n; i++) {
         if (r[i].method != method)
             continue;
@@ -386,24 +478,36 @@ static void json_method(FILE *f, const rc_problem *p, const rc_record *r, size_t
         vmin = v < vmin ? v : vmin;
     }
     double fd = found ? (double)found : NAN;
+    *out = (rc_summary){searched, found, searched ? (double)found / (double)searched : NAN,
+                        p->n_alts ? vmean : NAN, p->n_alts ? vmin : NAN, l1 / fd, l2 / fd,
+                        ch / fd, st / fd, n_lof ? lof / (double)n_lof : NAN};
+}
+
+/* Per-method aggregates over the records with found == 1 (validity per
+ * alternative model: the share of found counterfactuals it accepts). */
+static void json_method(FILE *f, const rc_problem *p, const rc_record *r, size_t n,
+                        int method)
+{
+    rc_summary q;
+    rc_method_summary(p, r, n, method, &q);
     fprintf(f, "    {\"method\": ");
     xai_json_string(f, method < 0 ? "given" : xai_cf_method_name(method));
-    fprintf(f, ", \"searched\": %zu, \"found\": %zu, \"found_rate\": ", searched, found);
-    jnum(f, searched ? (double)found / (double)searched : NAN);
+    fprintf(f, ", \"searched\": %zu, \"found\": %zu, \"found_rate\": ", q.searched, q.found);
+    jnum(f, q.found_rate);
     fputs(", \"validity_mean\": ", f);
-    jnum(f, p->n_alts ? vmean : NAN);
+    jnum(f, q.validity_mean);
     fputs(", \"validity_min\": ", f);
-    jnum(f, p->n_alts ? vmin : NAN);
+    jnum(f, q.validity_min);
     fputs(", \"cost_l1\": ", f);
-    jnum(f, l1 / fd);
+    jnum(f, q.cost_l1);
     fputs(", \"cost_l2\": ", f);
-    jnum(f, l2 / fd);
+    jnum(f, q.cost_l2);
     fputs(", \"changed\": ", f);
-    jnum(f, ch / fd);
+    jnum(f, q.changed);
     fputs(", \"stability\": ", f);
-    jnum(f, st / fd);
+    jnum(f, q.stability);
     fputs(", \"lof\": ", f);
-    jnum(f, n_lof ? lof / (double)n_lof : NAN);
+    jnum(f, q.lof);
     fputc('}', f);
 }
 
@@ -461,6 +565,12 @@ void rc_write_json(FILE *f, const rc_args *a, const rc_problem *p, const rc_reco
         jnum(f, q->sc.cost_l2);
         fprintf(f, ", \"changed\": %u, \"lof\": ", q->sc.changed);
         jnum(f, q->sc.lof);
+        if (q->x && q->res.found) {
+            char words[2048];
+            rc_plain_words(p, q->x, q->cf, words, sizeof words);
+            fputs(", \"recourse\": ", f);
+            xai_json_string(f, words);
+        }
         if (a->radius > 0) {
             fputs(", \"stability_exact\": {\"R\": ", f);
             jnum(f, q->ex.R);

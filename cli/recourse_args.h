@@ -27,7 +27,7 @@ enum {
     RC_OPT_MODEL = RC_OPT_BASE, RC_OPT_TRAIN, RC_OPT_ROWS, RC_OPT_METHOD,
     RC_OPT_DESIRED, RC_OPT_TAU, RC_OPT_SIGMA, RC_OPT_K, RC_OPT_IMMUTABLE,
     RC_OPT_INCREASING, RC_OPT_INTEGER, RC_OPT_ALT, RC_OPT_SEED, RC_OPT_THREADS,
-    RC_OPT_OUT, RC_OPT_JSON, RC_OPT_ORIGINAL, RC_OPT_RADIUS
+    RC_OPT_OUT, RC_OPT_JSON, RC_OPT_ORIGINAL, RC_OPT_RADIUS, RC_OPT_TREX_RADIUS, RC_OPT_TREX_STEPS
 };
 #define RC_ARGS_LONG_OPTIONS                                                   \
     {"model", required_argument, NULL, RC_OPT_MODEL},                          \
@@ -45,7 +45,9 @@ enum {
     {"threads", required_argument, NULL, RC_OPT_THREADS},                      \
     {"out", required_argument, NULL, RC_OPT_OUT},                              \
     {"json", required_argument, NULL, RC_OPT_JSON},                            \
-    {"radius", required_argument, NULL, RC_OPT_RADIUS}
+    {"radius", required_argument, NULL, RC_OPT_RADIUS},                        \
+    {"trex-radius", required_argument, NULL, RC_OPT_TREX_RADIUS},              \
+    {"trex-steps", required_argument, NULL, RC_OPT_TREX_STEPS}
 
 #define RC_ARGS_HELP                                                           \
     "  --model MODEL        an .onnx file (or plugin:PATH.so) with a final\n"  \
@@ -58,6 +60,9 @@ enum {
     "                       training range (default 0.05)\n"                   \
     "  --k N                Monte-Carlo samples of R^ (default 1000)\n"        \
     "  --tau T              the stability T-Rex aims at, in (0, 1) (0.75)\n"    \
+    "  --trex-radius R      T-Rex moves at most R (L2, range units) from the\n" \
+    "                       closest counterfactual (default 1)\n"           \
+    "  --trex-steps N       most T-Rex steps of 0.01 (default 400)\n"         \
     "  --immutable COLS     columns or groups that never change (comma list)\n" \
     "  --increasing COLS    columns that may only grow\n"                      \
     "  --integer COLS       integer columns (rounded, then re-checked)\n"      \
@@ -99,6 +104,30 @@ typedef struct rc_record {
     uint8_t *valid;      /* n_alts entries, or NULL */
     xai_stability_exact ex; /* with --radius */
 } rc_record;
+
+/* Runs the methods on rows row_a..row_b of the data: generation, scores,
+ * validity on the alternative models.  *out_r gets the records of the rows
+ * the model rejects (caller frees it, *keep and *keep_valid), *already the
+ * count of the others.  Returns a CLI code (errors printed as `cmd`). */
+int rc_run_methods(const char *cmd, rc_problem *p, const int *methods, int n_methods,
+                   rc_record **out_r, size_t *out_n, size_t *already, float **keep,
+                   uint8_t **keep_valid);
+
+/* Aggregates of one method over the found records. */
+typedef struct rc_summary {
+    size_t searched, found;
+    double found_rate, validity_mean, validity_min, cost_l1, cost_l2, changed, stability,
+        lof;
+} rc_summary;
+void rc_method_summary(const rc_problem *p, const rc_record *r, size_t n, int method,
+                       rc_summary *out);
+
+/* The change from x to cf in plain words, one clause per changed feature:
+ * "checking-account: < 0 DM -> no account; duration-months 48 -> 36" (one-hot
+ * groups by their categories' meanings from --feature-labels, else column
+ * names).  Writes at most n bytes into buf. */
+void rc_plain_words(const rc_problem *p, const float *x, const float *cf, char *buf,
+                    size_t n);
 
 /* With --radius: the exact Stability and guarantee of every record. */
 int rc_add_exact(const rc_args *a, rc_problem *p, rc_record *r, size_t n);

@@ -30,7 +30,7 @@ xai_recourse_options xai_recourse_options_default(void)
     return (xai_recourse_options){.desired = 1, .sigma = 0.05, .k = 1000, .tau = 0.75,
                                   .kappa = 0, .beta = 0.1, .c_init = 1, .c_steps = 10,
                                   .iters = 300, .lr = 0.01, .trex_step = 0.01,
-                                  .trex_radius = 0.5, .trex_iters = 200, .lof_k = 10,
+                                  .trex_radius = 1.0, .trex_iters = 400, .lof_k = 10,
                                   .seed = 0, .n_threads = 0};
 }
 

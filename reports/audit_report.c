@@ -153,6 +153,7 @@ static xai_status build(rp_ctx *c)
     XAI_TRY(rp_section_instances(c));
     if (c->in->backdoor)
         XAI_TRY(xai_backdoor_report_add(c->doc, c->in->backdoor));
+    XAI_TRY(rp_section_recourse(c));
     XAI_TRY(rp_section_limitations(c));
     return rp_section_appendix(c);
 }

@@ -22,6 +22,26 @@
 #include <xai/data.h>
 #include <xai/model.h>
 
+/* The "Recourse robustness" section (xai audit --counterfactuals): one row
+ * per counterfactual method and the first recourses in plain words. */
+typedef struct xai_report_recourse_method {
+    const char *name;
+    size_t searched, found;
+    double validity_mean, validity_min; /* over alternative models; NaN: none */
+    double cost_l1, cost_l2, changed, stability, lof; /* means over found rows */
+    size_t n_points;        /* found rows for the chart: */
+    const double *cost_l2s, *validity; /* their L2 cost and validity share */
+} xai_report_recourse_method;
+
+typedef struct xai_report_recourse {
+    size_t n_methods;
+    const xai_report_recourse_method *methods;
+    size_t n_rows, already_accepted, n_alt;
+    double sigma, tau;
+    size_t n_examples;
+    const char *const *examples; /* "row 3 (trex): duration-months 30 -> 22" */
+} xai_report_recourse;
+
 typedef struct xai_report_input {
     const xai_audit_result *audit; /* required */
     /* required: the audited rows are data rows audit->first_instance ..
@@ -42,6 +62,7 @@ typedef struct xai_report_input {
     /* `xai audit --backdoor`: the scan's sections go before the limitations
      * (reports/backdoor_report.h); NULL: none */
     const struct xai_backdoor_report_input *backdoor;
+    const xai_report_recourse *recourse; /* NULL: no recourse section */
 } xai_report_input;
 
 /* Everything NULL / 0, date and run time -1. */

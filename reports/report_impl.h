@@ -70,6 +70,7 @@ xai_status rp_section_global(rp_ctx *c);
 xai_status rp_section_agreement(rp_ctx *c);
 xai_status rp_section_instances(rp_ctx *c);
 xai_status rp_section_limitations(rp_ctx *c);
+xai_status rp_section_recourse(rp_ctx *c); /* report_recourse.c; no-op without */
 xai_status rp_section_appendix(rp_ctx *c);
 
 /* Library versions as "name version" lines (appendix). */

@@ -16,6 +16,7 @@
 #include <xai/rng.h>
 
 #include "support/onnx_build.h"
+#include "support/pdf_tools.h"
 #include "support/run_cmd.h"
 #include "support/shell.h"
 
@@ -227,6 +228,34 @@ static void lipschitz_prints_bounds(void **state)
                              MODEL, TEST), 2);
 }
 
+static void audit_recourse_section(void **state)
+{
+    (void)state;
+    static cmd_result r;
+    char pdf[256];
+    snprintf(pdf, sizeof pdf, "%s/audit.pdf", DIR_);
+    if (cmd_run(&r, "audit --model %s --data %s --label y --groups auto --rows 0:12 "
+                    "--methods gradient --sens-points 1 --samples 100 --out %s "
+                    "--counterfactuals \"--train %s --immutable sex --increasing age "
+                    "--integer dur,age --k 100 --method closest,trex --alt-models %s\"",
+                MODEL, TEST, pdf, TRAIN, ALT) != 0)
+        fail_msg("%s", r.err);
+    pdf_assert_valid(pdf);
+    char *t = pdf_text(pdf);
+    assert_non_null(strstr(t, "Recourse robustness"));
+    assert_non_null(strstr(t, "valid on alt."));
+    assert_non_null(strstr(t, "What stability promises"));
+    free(t);
+    /* a bad option inside the string is a usage error, and no report appears */
+    snprintf(pdf, sizeof pdf, "%s/audit2.pdf", DIR_);
+    assert_int_equal(cmd_run(&r, "audit --model %s --data %s --label y --groups auto "
+                                 "--rows 0:12 --methods gradient --sens-points 1 "
+                                 "--samples 100 --out %s --counterfactuals \"--k 100\"",
+                             MODEL, TEST, pdf), 2);
+    assert_non_null(strstr(r.err, "needs --train"));
+    assert_int_equal(access(pdf, F_OK), -1);
+}
+
 /* Runs a failing command; checks the exit code, the message and that no
  * output file appeared. */
 static void expect_fail(int code, const char *msg, const char *args)
@@ -276,6 +305,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(counterfactual_end_to_end),
         cmocka_unit_test(stability_scores_given_rows),
         cmocka_unit_test(lipschitz_prints_bounds),
+        cmocka_unit_test(audit_recourse_section),
         cmocka_unit_test(bad_inputs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

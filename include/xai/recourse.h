@@ -78,8 +78,8 @@ typedef struct xai_recourse_options {
     double lr;          /* ISTA step, decaying as sqrt(1 - t/iters) (0.01) */
     /* trex */
     double trex_step;   /* normalised gradient step in scaled units (0.01) */
-    double trex_radius; /* cap on ||d_trex - d_closest||_2, scaled (0.5) */
-    uint32_t trex_iters;/* most ascent steps (default 200) */
+    double trex_radius; /* cap on ||d_trex - d_closest||_2, scaled (1.0) */
+    uint32_t trex_iters;/* most ascent steps (default 400) */
     uint32_t lof_k;     /* neighbours of the local outlier factor (10) */
     uint64_t seed;      /* default 0 */
     int n_threads;      /* <= 0: OpenMP default */
