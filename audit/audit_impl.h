@@ -11,7 +11,8 @@ enum {
     AUDIT_TAG_SENS = 0x53454e53u,
     AUDIT_TAG_LOSS = 0x4c4f5353u,
     AUDIT_TAG_MASK = 0x4d41534bu,
-    AUDIT_TAG_STAB = 0x53544142u
+    AUDIT_TAG_STAB = 0x53544142u,
+    AUDIT_TAG_GROUP = 0x47525053u
 };
 
 /* Per-row work: row i of the call, with this thread's runner. */
@@ -46,6 +47,9 @@ void audit_order_desc(const double *key, size_t n, uint32_t *order);
 xai_status audit_agreement_all(xai_audit_result *r, const float *phi,
                                const xai_explain_context *ctx, size_t k,
                                const float *ground_truth);
+
+/* Frees an xai_audit_groups (NULL accepted). */
+void audit_groups_free(xai_audit_groups *g);
 
 /* Prefixes the current error message: "PREFIX: message"; returns st. */
 xai_status audit_wrap(xai_status st, const char *prefix);

@@ -149,6 +149,7 @@ static xai_status build(rp_ctx *c)
     XAI_TRY(rp_section_rankings(c));
     XAI_TRY(rp_section_global(c));
     XAI_TRY(rp_section_agreement(c));
+    XAI_TRY(rp_section_groups(c));
     XAI_TRY(rp_section_instances(c));
     XAI_TRY(rp_section_limitations(c));
     return rp_section_appendix(c);
