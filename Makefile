@@ -121,7 +121,8 @@ check: deps
 # The bundled example: the whole German credit test set (200 rows).
 DEMO_DIR = examples/credit
 DEMO_ARGS = --model $(DEMO_DIR)/model.onnx --data $(DEMO_DIR)/data/test.csv \
-  --label credit-risk --groups auto --seed 1 --rows 0:200
+  --label credit-risk --groups auto --seed 1 --rows 0:200 \
+  --feature-labels $(DEMO_DIR)/data/features.csv --cost-matrix 5,1
 demo: deps
 	$(MAKE) all
 	$(BUILD)/xai audit $(DEMO_ARGS) --out $(DEMO_DIR)/report.pdf --json $(DEMO_DIR)/audit.json

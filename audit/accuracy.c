@@ -12,7 +12,8 @@ typedef struct acc_call {
     const xai_model *m;
     const float *x;
     size_t n, D, K;
-    int32_t *pred;
+    int32_t *pred; /* or NULL */
+    double *p1;    /* or NULL */
 } acc_call;
 
 /* Predictions of rows [b * ACC_CHUNK, ...) from one batched forward. */
@@ -33,10 +34,20 @@ static xai_status acc_chunk(void *vc, xai_runner *r, size_t b)
             for (size_t k = 1; k < c->K; k++)
                 if (yi[k] > yi[best])
                     best = k;
-        c->pred[i0 + i] = (int32_t)best;
+        if (c->pred)
+            c->pred[i0 + i] = (int32_t)best;
+        if (c->p1)
+            c->p1[i0 + i] = c->K == 1 ? yi[0] : yi[1];
     }
     free(y);
     return st;
+}
+
+xai_status audit_predict(const xai_model *m, const float *x, size_t n, int n_threads,
+                         int32_t *pred, double *p1)
+{
+    acc_call c = {m, x, n, xai_model_input_size(m), xai_model_output_size(m), pred, p1};
+    return audit_for_rows(m, (n + ACC_CHUNK - 1) / ACC_CHUNK, n_threads, acc_chunk, &c);
 }
 
 xai_status xai_audit_accuracy(const xai_model *m, const float *x,
@@ -54,19 +65,18 @@ xai_status xai_audit_accuracy(const xai_model *m, const float *x,
         if (!(labels[i] >= 0) || labels[i] != floorf(labels[i]) || labels[i] >= (float)C)
             return xai_fail(XAI_ERR_INVALID, "accuracy: row %zu: label %g is not a "
                             "class index in 0..%zu", i, labels[i], C - 1);
-    acc_call c = {m, x, n, xai_model_input_size(m), K, NULL};
     size_t *count = calloc(C, sizeof *count);
-    c.pred = audit_alloc(n, sizeof *c.pred, "predictions");
+    int32_t *pred = audit_alloc(n, sizeof *pred, "predictions");
     xai_status st = XAI_ERR_NOMEM;
-    if (!count || !c.pred) {
-        free(count), free(c.pred);
+    if (!count || !pred) {
+        free(count), free(pred);
         return xai_fail(XAI_ERR_NOMEM, "accuracy: out of memory");
     }
-    st = audit_for_rows(m, (n + ACC_CHUNK - 1) / ACC_CHUNK, n_threads, acc_chunk, &c);
+    st = audit_predict(m, x, n, n_threads, pred, NULL);
     if (st == XAI_OK) {
         size_t hit = 0, best = 0;
         for (size_t i = 0; i < n; i++) {
-            hit += c.pred[i] == (int32_t)labels[i];
+            hit += pred[i] == (int32_t)labels[i];
             count[(size_t)labels[i]]++;
         }
         for (size_t k = 0; k < C; k++)
@@ -75,6 +85,6 @@ xai_status xai_audit_accuracy(const xai_model *m, const float *x,
         *accuracy = (double)hit / (double)n;
         *majority = (double)best / (double)n;
     }
-    free(count), free(c.pred);
+    free(count), free(pred);
     return st;
 }

@@ -50,6 +50,11 @@ xai_status audit_agreement_all(xai_audit_result *r, const float *phi,
 
 /* Frees an xai_audit_groups (NULL accepted). */
 void audit_groups_free(xai_audit_groups *g);
+/* The model's predicted class (arg-max, or p >= 0.5 for one probability
+ * output) into pred and P(class 1) (the one output, or output 1) into p1,
+ * for the n rows of x; either may be NULL. */
+xai_status audit_predict(const xai_model *m, const float *x, size_t n, int n_threads,
+                         int32_t *pred, double *p1);
 
 /* Prefixes the current error message: "PREFIX: message"; returns st. */
 xai_status audit_wrap(xai_status st, const char *prefix);

@@ -229,6 +229,55 @@ static void write_groups(FILE *f, const xai_audit_result *r)
     fputs("]\n  },\n", f);
 }
 
+/* "key": number pairs, comma separated. */
+static void jfields(FILE *f, const char *const *keys, const double *vals, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        fprintf(f, "%s\"%s\": ", k ? ", " : "", keys[k]);
+        jnum(f, vals[k]);
+    }
+}
+
+/* The binary classifier's quality (README "Audit metrics"). */
+static void write_quality(FILE *f, const xai_model_quality *q)
+{
+    if (!q->n) {
+        fputs("null", f);
+        return;
+    }
+    static const char *const k1[] = {"auc", "auc_se", "auc_ci95_low", "auc_ci95_high",
+                                      "brier", "threshold"};
+    double v1[] = {q->auc, q->auc_se, q->auc_lo, q->auc_hi, q->brier, q->threshold};
+    fprintf(f, "{\"rows\": %zu, \"positives\": %zu, ", q->n, q->positives);
+    jfields(f, k1, v1, 6);
+    fprintf(f, ",\n      \"confusion\": {\"true_positive\": %zu, \"false_positive\": %zu, "
+            "\"true_negative\": %zu, \"false_negative\": %zu},\n      \"calibration\": [",
+            q->tp, q->fp, q->tn, q->fn);
+    static const char *const kb[] = {"p_min", "p_max", "mean_predicted", "observed"};
+    for (size_t b = 0; b < q->n_bins; b++) {
+        const xai_calibration_bin *c = &q->bins[b];
+        double vb[] = {c->p_min, c->p_max, c->mean_predicted, c->observed};
+        fprintf(f, "%s\n        {\"rows\": %zu, ", b ? "," : "", c->count);
+        jfields(f, kb, vb, 4);
+        fputc('}', f);
+    }
+    fputs("],\n      \"calibration_error\": ", f);
+    jnum(f, q->calibration_error);
+    fputs(", \"cost\": ", f);
+    if (!q->has_cost) {
+        fputs("null}", f);
+        return;
+    }
+    static const char *const kc[] = {"false_positive", "false_negative", "expected",
+                                     "optimal_threshold", "expected_at_optimal_threshold",
+                                     "always_positive", "always_negative"};
+    double vc[] = {q->cost_fp, q->cost_fn, q->expected_cost, q->bayes_threshold,
+                   q->expected_cost_bayes, q->cost_all_positive, q->cost_all_negative};
+    fputc('{', f);
+    jfields(f, kc, vc, 7);
+    fputs("}}", f);
+}
+
 static void write_all(FILE *f, const xai_audit_result *r, const char *prov)
 {
     size_t z0 = r->rec_nbhd, m0 = r->rec_method;
@@ -244,6 +293,8 @@ static void write_all(FILE *f, const xai_audit_result *r, const char *prov)
     jnum(f, r->accuracy);
     fputs(", \"majority_rate\": ", f);
     jnum(f, r->majority_rate);
+    fputs(",\n    \"binary\": ", f);
+    write_quality(f, &r->quality);
     fputs("},\n  \"recommendation\": {\"method\": ", f);
     jstr(f, r->methods[m0].name);
     fputs(", \"neighbourhood\": ", f);

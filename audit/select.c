@@ -260,6 +260,7 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
                         "the neighbourhood list");
     if (o.methods && !o.n_methods)
         return xai_fail(XAI_ERR_INVALID, "audit: empty method list");
+    XAI_TRY(audit_wrap(xai_quality_check_costs(o.cost_fp, o.cost_fn), "audit"));
     if (!(o.sanity_threshold > -1 && o.sanity_threshold < 1))
         return xai_fail(XAI_ERR_INVALID, "audit: sanity threshold must be in "
                         "(-1, 1) (got %g)", o.sanity_threshold);
@@ -439,6 +440,15 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
         if (st != XAI_OK)
             goto fail;
         r->n_labelled = n_rows;
+        size_t K = xai_model_output_size(m);
+        if ((K == 1 && xai_model_outputs_probabilities(m)) || K == 2)
+            st = xai_audit_quality(m, x, labels, n_rows, o.n_threads, o.cost_fp,
+                                   o.cost_fn, &r->quality);
+        else if (o.cost_fp > 0)
+            st = xai_fail(XAI_ERR_UNSUPPORTED, "audit: a cost matrix needs a binary "
+                          "classifier; the model has %zu outputs", K);
+        if (st != XAI_OK)
+            goto fail;
     }
     /* the attributions and targets are part of the result (reports) */
     r->phi = w.phi;

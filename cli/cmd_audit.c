@@ -23,7 +23,7 @@ static const char help[] =
     "usage: xai audit --model M --data D [--label NAME] [--rows A:B]\n"
     "                 [--methods m1,m2,...] [--neighbourhood SPEC] [--seed S]\n"
     "                 [--threads T] [--json FILE] [--out report.pdf]\n"
-    "                 [--instances N] [--date SECONDS]\n"
+    "                 [--instances N] [--date SECONDS] [--cost-matrix FP,FN]\n"
     "                 [--metric-noise std:S|abs:S|range:S] [--pgi-k K|A..K|FRACTION]\n"
     "                 [--pgi-summary mean|auc] [--pgi-samples N] [--compat openxai]\n"
     "                 [--stab-points N] [--rrs-layer NAME] [--agree-k K]\n"
@@ -80,6 +80,11 @@ static const char help[] =
     "                       (one group per value), COLUMN:25,40,60 (bands), a\n"
     "                       one-hot group (--groups auto) or the label; groups\n"
     "                       under 10 rows are reported, not compared\n"
+    "  --cost-matrix FP,FN  binary classifiers with --label: the cost of\n"
+    "                       predicting class 1 for a class-0 row and of\n"
+    "                       predicting 0 for a class-1 row (German credit: 5,1,\n"
+    "                       a bad applicant accepted costs 5); the report gives\n"
+    "                       the expected cost per row\n"
     "  --seed S             random seed (default 0)\n"
     "  --threads T          threads (default: all); results do not depend on it\n"
     "  --json FILE          write everything as JSON (written to a temporary\n"
@@ -95,7 +100,7 @@ static const char help[] =
 enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
-    OPT_INSTANCES, OPT_DATE, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
+    OPT_INSTANCES, OPT_DATE, OPT_COST, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
     OPT_PGI_SAMPLES, OPT_COMPAT, OPT_STAB_POINTS, OPT_RRS_LAYER, OPT_AGREE_K,
     OPT_GROUND_TRUTH, OPT_GROUP_BY
 };
@@ -119,6 +124,7 @@ typedef struct audit_args {
     int64_t date;
     int threads;
     metric_args met;
+    double cost_fp, cost_fn; /* --cost-matrix; 0, 0: none */
 } audit_args;
 
 /* "K" (k = K only), "A..K" or a fraction F in (0, 1) (k = 1..ceil(F D)). */
@@ -172,6 +178,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"out", required_argument, NULL, OPT_OUT},
         {"instances", required_argument, NULL, OPT_INSTANCES},
         {"date", required_argument, NULL, OPT_DATE},
+        {"cost-matrix", required_argument, NULL, OPT_COST},
         {"help", no_argument, NULL, OPT_HELP},
         {"metric-noise", required_argument, NULL, OPT_NOISE},
         {"pgi-k", required_argument, NULL, OPT_PGI_K},
@@ -291,6 +298,17 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
                 return cli_usage_error(CMD, "--compat wants openxai, got '%s'", optarg);
             a->met.compat = "openxai";
             break;
+        case OPT_COST: {
+            char *end;
+            a->cost_fp = strtod(optarg, &end);
+            if (*end == ',')
+                a->cost_fn = strtod(end + 1, &end);
+            if (*end || end == optarg || !strchr(optarg, ',') || !isfinite(a->cost_fp) ||
+                !isfinite(a->cost_fn) || !(a->cost_fp > 0) || !(a->cost_fn > 0))
+                return cli_usage_error(CMD, "--cost-matrix wants two positive finite "
+                                       "costs FP,FN (e.g. 5,1), got '%s'", optarg);
+            break;
+        }
         case ':':
             return cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
         default:
@@ -305,6 +323,8 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         return cli_usage_error(CMD, "--data is required");
     if (!a->json && !a->out)
         return cli_usage_error(CMD, "--json FILE or --out FILE.pdf is required");
+    if (a->cost_fp > 0 && !d->label)
+        return cli_usage_error(CMD, "--cost-matrix needs labels (--label NAME)");
     return 0;
 }
 
@@ -396,6 +416,14 @@ static void print_summary(const xai_audit_result *r)
                "%.3f)%s\n", r->n_labelled, r->accuracy, r->majority_rate,
                r->accuracy <= r->majority_rate + 1e-12
                    ? ": no better than always predicting the majority class" : "");
+    const xai_model_quality *q = &r->quality;
+    if (q->n)
+        printf("ROC AUC %.3f (95%% interval %.3f to %.3f), Brier score %.3f\n", q->auc,
+               q->auc_lo, q->auc_hi, q->brier);
+    if (q->has_cost)
+        printf("expected cost per row %.3f at threshold %.2f, %.3f at %.3f (costs %g, %g)\n",
+               q->expected_cost, q->threshold, q->expected_cost_bayes, q->bayes_threshold,
+               q->cost_fp, q->cost_fn);
     size_t z0 = r->rec_nbhd, m0 = r->rec_method;
     printf("\nrecommendation: %s for the %s neighbourhood%s", r->methods[m0].name,
            r->nbhd_names[z0], r->declared ? " you declared" :
@@ -703,6 +731,8 @@ static int run(int argc, char **argv)
         c.n_groups = xai_dataset_group_count(ds);
     }
     const float *lab = xai_dataset_labels(ds);
+    o.cost_fp = a.cost_fp;
+    o.cost_fn = a.cost_fn;
     fprintf(stderr, "xai audit: %zu rows (%zu:%zu) of %s, %zu features, %zu "
             "neighbourhoods\n", r1 - r0, r0, r1, d.path, D, nz);
     s = xai_audit_run(m, &c, &o, xai_dataset_row(ds, r0), r1 - r0, r0,

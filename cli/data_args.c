@@ -22,6 +22,9 @@ int data_args_parse(data_args *a, const char *cmd, int opt, const char *arg)
     case DATA_OPT_GROUPS:
         a->groups = arg;
         return 1;
+    case DATA_OPT_FEATURE_LABELS:
+        a->feature_labels = arg;
+        return 1;
     case DATA_OPT_IMAGE_SHAPE: {
         unsigned c, h, w;
         char extra;
@@ -77,8 +80,12 @@ int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
         o.scale = a->scale;
         s = xai_dataset_load_csv(a->path, &o, &d);
     }
-    if (s != XAI_OK)
+    if (s == XAI_OK && a->feature_labels)
+        s = xai_dataset_load_feature_labels(d, a->feature_labels);
+    if (s != XAI_OK) {
+        xai_dataset_free(d);
         return cli_runtime_error(cmd, s);
+    }
     *out = d;
     return CLI_OK;
 }

@@ -14,6 +14,7 @@ typedef struct data_args {
     const char *groups; /* NULL, "auto" or a schema file */
     uint32_t c, h, w;
     float scale;
+    const char *feature_labels; /* NULL or a "column,group,meaning" CSV */
 } data_args;
 
 /* getopt_long entries for the options above (values >= DATA_OPT_BASE);
@@ -25,13 +26,15 @@ enum {
     DATA_OPT_GROUPS,
     DATA_OPT_IMAGE_SHAPE,
     DATA_OPT_SCALE,
+    DATA_OPT_FEATURE_LABELS,
 };
 #define DATA_ARGS_LONG_OPTIONS                                                 \
     {"data", required_argument, NULL, DATA_OPT_DATA},                          \
     {"label", required_argument, NULL, DATA_OPT_LABEL},                        \
     {"groups", required_argument, NULL, DATA_OPT_GROUPS},                      \
     {"image-shape", required_argument, NULL, DATA_OPT_IMAGE_SHAPE},            \
-    {"scale", required_argument, NULL, DATA_OPT_SCALE}
+    {"scale", required_argument, NULL, DATA_OPT_SCALE},                        \
+    {"feature-labels", required_argument, NULL, DATA_OPT_FEATURE_LABELS}
 
 /* The help lines for these options. */
 #define DATA_ARGS_HELP                                                         \
@@ -40,7 +43,9 @@ enum {
     "  --groups auto|FILE   feature groups: one-hot columns PREFIX_K form group\n" \
     "                       PREFIX (auto), or a schema file 'GROUP: col, col'\n" \
     "  --image-shape C,H,W  CSV rows are CHW images of this shape\n"           \
-    "  --scale S            divide every feature value by S (e.g. 16 for digits)\n"
+    "  --scale S            divide every feature value by S (e.g. 16 for digits)\n" \
+    "  --feature-labels FILE  CSV 'column,group,meaning': plain names of columns\n" \
+    "                       and one-hot categories, used in reports\n"
 
 /* Handles option `opt` with argument `arg` if it is a data option: returns 1
  * (consumed), 0 (not a data option) or -1 (usage error already printed). */

@@ -103,6 +103,9 @@ void xai_dataset_free(xai_dataset *ds)
         free(ds->names[j]);
     for (size_t g = 0; ds->group_names && g < ds->groups; g++)
         free(ds->group_names[g]);
+    for (size_t j = 0; ds->meanings && j < ds->features; j++)
+        free(ds->meanings[j]);
+    free(ds->meanings);
     free(ds->names);
     free(ds->group_names);
     free(ds->group_of);

@@ -203,6 +203,8 @@ static xai_status build(csv_builder *b, xai_dataset *ds)
         XAI_TRY(xai_dataset_groups_auto(ds));
     else
         XAI_TRY(xai_dataset_identity_groups(ds));
+    if (o->feature_labels_path)
+        XAI_TRY(xai_dataset_load_feature_labels(ds, o->feature_labels_path));
     return xai_dataset_compute_stats(ds);
 }
 

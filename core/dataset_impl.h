@@ -14,6 +14,7 @@ struct xai_dataset {
     uint32_t *group_of; /* features */
     char **group_names;
     size_t groups;
+    char **meanings;    /* features (entries may be NULL), or NULL */
     xai_column_stats *stats;
     uint32_t image_c, image_h, image_w;
 };

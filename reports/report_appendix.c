@@ -45,10 +45,10 @@ xai_status rp_section_limitations(rp_ctx *c)
               "strongly non-linear models every method can have a large loss.\n");
     if (r->sanity_flag[0] < 0)
         rp_printf(t, "\u2022 The model-randomisation sanity check was not run.\n");
-    rp_printf(t, "\u2022 Risk thresholds on the summary page (accuracy within 0.02 of the "
-              "majority rate, mean agreement below 0.5, completeness gap above 10%% of "
-              "the mean output, surrogate R\u00b2 below 0.5, max-sensitivity above 0.5, "
-              "fewer than 30 rows) are rules of thumb, not tests.");
+    rp_printf(t, "\u2022 Risk thresholds on the summary page (AUC below 0.7, else accuracy "
+              "within 0.02 of the majority rate; agreement below 0.5, completeness gap "
+              "above 10%% of the mean output, R\u00b2 below 0.5, max-sensitivity above 0.5, "
+              "under 30 rows) are rules of thumb, not tests.");
     return rp_paragraph(c);
 }
 
@@ -120,11 +120,11 @@ xai_status rp_section_appendix(rp_ctx *c)
     rp_printf(t, "model ops  %zu nodes:", mi.n_nodes);
     for (size_t k = 0; k < mi.n_op_kinds; k++)
         rp_printf(t, " %s x%zu", mi.op_names[k], mi.op_counts[k]);
-    rp_printf(t, "\nmetrics    PGI/PGU k = %zu..%zu (%s), noise %s:%g, %zu draws; "
-              "sanity threshold %g, 95%% paired intervals%s%s", r->pgi_k_first, r->pgi_k,
-              r->pgi_summary == XAI_AUDIT_PGI_AUC ? "auc" : "mean",
+    /* one line: PGI/PGU settings (the rankings page words them in full) */
+    rp_printf(t, "\nmetrics    PGI/PGU k %zu..%zu %s %s:%g x%zu%s%s; sanity %g; 95%% paired",
+              r->pgi_k_first, r->pgi_k, r->pgi_summary == XAI_AUDIT_PGI_AUC ? "auc" : "mean",
               xai_audit_noise_name(r->metric_noise), r->pgi_sigma, r->pgi_samples,
-              r->sanity_threshold, r->compat[0] ? "; compat " : "", r->compat);
+              r->compat[0] ? " " : "", r->compat, r->sanity_threshold);
     if (t->failed)
         return xai_fail(XAI_ERR_NOMEM, "audit report: out of memory");
     XAI_TRY(xai_pdf_add_code(c->doc, t->s));

@@ -11,6 +11,8 @@
 
 #define TOP_GLOBAL 15
 #define TOP_ROW 10
+#define TOP_TEXT 5     /* attributions named in the row's sentence */
+#define ROW_LABEL 96   /* "group: category" label length */
 #define TOP_TABLE 3
 
 /* Indices of the n largest of v (G entries) into idx (ties: lower first). */
@@ -140,6 +142,41 @@ xai_status rp_section_global(rp_ctx *c)
 
 /* ---- explained rows ------------------------------------------------------ */
 
+/* What row i has in group g, in words: "checking-account: no account" for
+ * a one-hot group (the category's meaning from --feature-labels, else its
+ * column name), "age = 35" for a single column, else the group's name. */
+static void row_feature_text(const rp_ctx *c, size_t i, size_t g, char *buf, size_t len)
+{
+    const xai_dataset *ds = c->in->data;
+    const float *x = c->x + i * c->D;
+    int64_t cat = xai_dataset_group_count(ds) == c->G
+                      ? xai_dataset_group_category(ds, g, x) : -1;
+    size_t members = 0, j0 = 0;
+    for (size_t j = 0; j < c->D; j++)
+        if (c->group[j] == g && !members++)
+            j0 = j;
+    char v[32];
+    if (cat >= 0)
+        snprintf(buf, len, "%s: %s", c->group_name[g],
+                 xai_dataset_feature_label(ds, (size_t)cat));
+    else if (members == 1)
+        snprintf(buf, len, "%s = %s", c->group_name[g], rp_num(x[j0], v));
+    else
+        snprintf(buf, len, "%s", c->group_name[g]);
+}
+
+/* The recommended method's largest attributions (phi, per group) in words. */
+static void row_top_text(rp_ctx *c, const double *phi, const size_t *idx,
+                         size_t k, char (*names)[ROW_LABEL])
+{
+    char a[32];
+    rp_printf(&c->t, "Largest attributions (%s): ", c->r->methods[c->r->rec_method].name);
+    for (size_t q = 0; q < k && q < TOP_TEXT; q++)
+        rp_printf(&c->t, "%s%s  %s%s", q ? "; " : "", names[idx[q]],
+                  phi[idx[q]] > 0 ? "+" : "", rp_num(phi[idx[q]], a));
+    rp_printf(&c->t, ".");
+}
+
 static xai_status row_tabular(rp_ctx *c, size_t i, double *gphi, double *tmp)
 {
     const xai_audit_result *r = c->r;
@@ -147,21 +184,37 @@ static xai_status row_tabular(rp_ctx *c, size_t i, double *gphi, double *tmp)
     /* gphi: M x G group attributions of row i */
     for (size_t m = 0; m < c->M; m++)
         rp_group_phi(c, r->phi + (m * c->N + i) * c->D, gphi + m * c->G);
+    char (*names)[ROW_LABEL] = malloc(c->G * sizeof *names);
+    const char **labels = malloc(c->G * sizeof *labels);
+    if (!names || !labels) {
+        free(names), free(labels);
+        return xai_fail(XAI_ERR_NOMEM, "audit report: out of memory");
+    }
+    for (size_t g = 0; g < c->G; g++) {
+        row_feature_text(c, i, g, names[g], ROW_LABEL);
+        labels[g] = names[g];
+        tmp[g] = fabs(gphi[m0 * c->G + g]);
+    }
+    size_t k = top_indices(tmp, c->G, TOP_ROW, idx);
+    row_top_text(c, gphi + m0 * c->G, idx, k, names);
+    xai_status s = rp_paragraph(c);
     char title[96];
     snprintf(title, sizeof title, "%s (recommended): largest attributions", r->methods[m0].name);
-    xai_pdf_bar_chart bc = {c->G, c->group_name, gphi + m0 * c->G, TOP_ROW,
+    xai_pdf_bar_chart bc = {c->G, labels, gphi + m0 * c->G, TOP_ROW,
                             c->G > TOP_ROW, title, "attribution", NULL, NULL};
-    XAI_TRY(xai_pdf_add_bar_chart(c->doc, &bc));
-    if (c->M < 2)
-        return XAI_OK;
-    for (size_t g = 0; g < c->G; g++)
-        tmp[g] = fabs(gphi[m0 * c->G + g]);
-    size_t k = top_indices(tmp, c->G, TOP_ROW, idx);
+    if (s == XAI_OK)
+        s = xai_pdf_add_bar_chart(c->doc, &bc);
+    if (s != XAI_OK || c->M < 2) {
+        free(names), free(labels);
+        return s;
+    }
     /* rows: the same features; columns: methods, each scaled by its max |phi| */
     double *v = tmp + c->G;
     const char *rows[TOP_ROW], **cols = calloc(c->M, sizeof *cols);
-    if (!cols)
+    if (!cols) {
+        free(names), free(labels);
         return xai_fail(XAI_ERR_NOMEM, "audit report: out of memory");
+    }
     for (size_t m = 0; m < c->M; m++) {
         double mx = 0;
         for (size_t g = 0; g < c->G; g++)
@@ -171,12 +224,12 @@ static xai_status row_tabular(rp_ctx *c, size_t i, double *gphi, double *tmp)
         cols[m] = r->methods[m].name;
     }
     for (size_t q = 0; q < k; q++)
-        rows[q] = c->group_name[idx[q]];
+        rows[q] = labels[idx[q]];
     xai_pdf_heatmap hm = {k, c->M, v, rows, cols, XAI_PDF_CMAP_DIVERGING, -1, 1, 1,
                           "All methods on the same features (each scaled to its largest "
                           "|attribution|)", "share of the method's max", 300};
-    xai_status s = xai_pdf_add_heatmap(c->doc, &hm);
-    free(cols);
+    s = xai_pdf_add_heatmap(c->doc, &hm);
+    free(cols), free(names), free(labels);
     return s;
 }
 

@@ -11,6 +11,7 @@
 /* Thresholds of the risk list (documented in the Limitations section). */
 #define RISK_MIN_ROWS 30
 #define RISK_MARGIN 0.02      /* accuracy within this of the majority rate */
+#define RISK_AUC 0.7          /* ROC AUC below this: weak discrimination */
 #define RISK_AGREEMENT 0.5    /* mean Spearman between methods */
 #define RISK_GAP 0.1          /* completeness gap relative to mean |f(x)| */
 #define RISK_R2 0.5
@@ -44,6 +45,8 @@ static xai_status key_facts(rp_ctx *c)
         rp_printf(&v[4], "%s on %zu labelled rows (always predicting the majority class "
                   "scores %s)", rp_num(r->accuracy, a), r->n_labelled,
                   rp_num(r->majority_rate, b));
+    if (r->n_labelled && r->quality.n && !isnan(r->quality.auc))
+        rp_printf(&v[4], "; ROC AUC %s", rp_num(r->quality.auc, a));
     else
         rp_printf(&v[4], "unknown (the data has no label column)");
     rp_output_name(c, r->target[0], out, sizeof out);
@@ -73,16 +76,12 @@ static xai_status key_facts(rp_ctx *c)
     return s;
 }
 
-static xai_status model_quality(rp_ctx *c)
+/* Accuracy-only text, for models without a binary quality block. */
+static void accuracy_text(rp_ctx *c)
 {
     const xai_audit_result *r = c->r;
     char a[32], b[32];
-    XAI_TRY(xai_pdf_add_heading(c->doc, 2, "Model quality"));
-    if (!r->n_labelled)
-        rp_printf(&c->t, "The data has no label column, so this report cannot say how "
-                  "accurate the model is. Explanations describe what the model does, "
-                  "right or wrong.");
-    else if (r->accuracy <= r->majority_rate + 1e-9)
+    if (r->accuracy <= r->majority_rate + 1e-9)
         rp_printf(&c->t, "The model is no better than always predicting the majority "
                   "class: it is right on %s of the %zu labelled rows, no more than the %s "
                   "a constant answer would score. Its explanations describe a model "
@@ -96,7 +95,114 @@ static xai_status model_quality(rp_ctx *c)
                   r->accuracy < r->majority_rate + RISK_MARGIN
                       ? "That is barely better than a constant answer."
                       : "Explanations describe what the model does, right or wrong.");
-    return rp_paragraph(c);
+}
+
+/* "credit-risk = 1" (or "class 1" without a label name). */
+static void class_name(const rp_ctx *c, int k, char *buf, size_t len)
+{
+    const char *label = xai_dataset_label_name(c->in->data);
+    if (label)
+        snprintf(buf, len, "%s = %d", label, k);
+    else
+        snprintf(buf, len, "class %d", k);
+}
+
+/* The confusion matrix and the cost, then the calibration deciles. */
+static xai_status quality_tables(rp_ctx *c, const xai_model_quality *q)
+{
+    char c0[64], c1[64], h1[80], h2[80], v[4][32], cap[400];
+    class_name(c, 0, c0, sizeof c0);
+    class_name(c, 1, c1, sizeof c1);
+    snprintf(h1, sizeof h1, "predicted %s", c0);
+    snprintf(h2, sizeof h2, "predicted %s", c1);
+    char r0[80], r1[80];
+    snprintf(r0, sizeof r0, "true %s", c0);
+    snprintf(r1, sizeof r1, "true %s", c1);
+    snprintf(v[0], 32, "%zu", q->tn);
+    snprintf(v[1], 32, "%zu", q->fp);
+    snprintf(v[2], 32, "%zu", q->fn);
+    snprintf(v[3], 32, "%zu", q->tp);
+    const char *head[3] = {"", h1, h2};
+    const char *cells[6] = {r0, v[0], v[1], r1, v[2], v[3]};
+    xai_pdf_align al[3] = {XAI_PDF_ALIGN_LEFT, XAI_PDF_ALIGN_RIGHT, XAI_PDF_ALIGN_RIGHT};
+    char a[32], b[32], d[32], e[32], f[32], g[32];
+    int n = snprintf(cap, sizeof cap, "Confusion matrix at the decision threshold "
+                     "P(%s) >= %s.", c1, rp_num(q->threshold, a));
+    if (q->has_cost && n > 0 && (size_t)n < sizeof cap)
+        snprintf(cap + n, sizeof cap - (size_t)n, " With costs %s per wrongly accepted "
+                 "%s row and %s per wrongly refused %s row, the expected cost is %s per "
+                 "row (%s at the cost-optimal threshold %s; always %s: %s).",
+                 rp_num(q->cost_fp, a), c0, rp_num(q->cost_fn, b), c1,
+                 rp_num(q->expected_cost, d), rp_num(q->expected_cost_bayes, e),
+                 rp_num(q->bayes_threshold, f), c0, rp_num(q->cost_all_negative, g));
+    xai_pdf_table t = {2, 3, head, cells, al, NULL, cap};
+    XAI_TRY(xai_pdf_add_table(c->doc, &t));
+
+    /* calibration: one column per bin */
+    enum { MAXB = XAI_QUALITY_BINS + 1 };
+    char txt[3][MAXB][32];
+    const char *hb[MAXB], *cb[3 * MAXB];
+    xai_pdf_align ab[MAXB];
+    size_t nb = q->n_bins;
+    hb[0] = "decile of P";
+    static const char *const rows[3] = {"rows", "mean P", "observed"};
+    for (size_t k = 0; k < 3; k++)
+        cb[k * (nb + 1)] = rows[k];
+    char bin_names[MAXB][8];
+    for (size_t j = 0; j < nb; j++) {
+        snprintf(bin_names[j], sizeof bin_names[j], "%zu", j + 1);
+        hb[j + 1] = bin_names[j];
+        snprintf(txt[0][j], 32, "%zu", q->bins[j].count);
+        snprintf(txt[1][j], 32, "%.2f", q->bins[j].mean_predicted);
+        snprintf(txt[2][j], 32, "%.2f", q->bins[j].observed);
+        for (size_t k = 0; k < 3; k++)
+            cb[k * (nb + 1) + j + 1] = txt[k][j];
+    }
+    for (size_t j = 0; j <= nb; j++)
+        ab[j] = j ? XAI_PDF_ALIGN_RIGHT : XAI_PDF_ALIGN_LEFT;
+    snprintf(cap, sizeof cap, "Calibration: the rows sorted by P(%s) in %zu bins of "
+             "equal size; a calibrated model's mean P equals the observed share of %s "
+             "in each bin. Mean absolute gap, weighted by rows: %s.", c1, nb, c1,
+             rp_num(q->calibration_error, a));
+    xai_pdf_table tc = {3, nb + 1, hb, cb, ab, NULL, cap};
+    return xai_pdf_add_table(c->doc, &tc);
+}
+
+static xai_status model_quality(rp_ctx *c)
+{
+    const xai_audit_result *r = c->r;
+    const xai_model_quality *q = &r->quality;
+    char a[32], b[32], d[32], e[32], c1[64];
+    XAI_TRY(xai_pdf_add_heading(c->doc, 2, "Model quality"));
+    if (!r->n_labelled) {
+        rp_printf(&c->t, "The data has no label column, so this report cannot say how "
+                  "accurate the model is. Explanations describe what the model does, "
+                  "right or wrong.");
+        return rp_paragraph(c);
+    }
+    if (!q->n || isnan(q->auc)) {
+        accuracy_text(c);
+        return rp_paragraph(c);
+    }
+    class_name(c, 1, c1, sizeof c1);
+    double base = (double)q->positives / (double)q->n;
+    rp_printf(&c->t, "Ranking: the ROC AUC is %s (95%% interval %s to %s, DeLong): a "
+              "row with %s gets the higher P(%s) than a row without it in %.0f%% of "
+              "pairs (0.5 is chance, 1 perfect). ", rp_num(q->auc, a), rp_num(q->auc_lo, b),
+              rp_num(q->auc_hi, d), c1, c1, 100 * q->auc);
+    rp_printf(&c->t, "Decisions: at the threshold %s the model is right on %s of the "
+              "%zu labelled rows; always predicting the majority class would score %s. ",
+              rp_num(q->threshold, a), rp_num(q->accuracy, b), q->n,
+              rp_num(q->majority_rate, d));
+    rp_printf(&c->t, "Probabilities: the Brier score (mean squared error of P) is %s, "
+              "against %s for the constant answer %s. %s",
+              rp_num(q->brier, a), rp_num(base * (1 - base), b), rp_num(base, e),
+              q->auc_lo <= 0.5 ? "The model does not rank the rows better than chance: "
+              "its explanations describe a model that has not learnt to separate the "
+              "classes; read them as a description of this model, not as reasons in the "
+              "data." : "Explanations describe what the model does, right or wrong.");
+    XAI_TRY(rp_paragraph(c));
+    return quality_tables(c, q);
 }
 
 static xai_status recommendation(rp_ctx *c)
@@ -150,10 +256,28 @@ static xai_status risks(rp_ctx *c)
     const xai_audit_result *r = c->r;
     size_t m0 = r->rec_method, z0 = r->rec_nbhd, MK = XAI_AUDIT_METRIC_COUNT, n = 0;
     const char *rec = r->methods[m0].name;
-    char a[32], b[32];
+    char a[32], b[32], d[32], e[32];
     XAI_TRY(xai_pdf_add_heading(c->doc, 2, "Main risks found"));
     rp_buf *t = &c->t;
-    if (r->n_labelled && r->accuracy <= r->majority_rate + 1e-9)
+    const xai_model_quality *q = &r->quality;
+    if (q->n && !isnan(q->auc)) {
+        if (q->auc_lo <= 0.5)
+            n++, rp_printf(t, "\u2022 Weak model: ROC AUC %s, and its 95%% interval "
+                           "(%s to %s) includes 0.5, ranking at chance. Any explanation "
+                           "explains a model that has not learnt to separate the classes.\n",
+                           rp_num(q->auc, a), rp_num(q->auc_lo, b), rp_num(q->auc_hi, d));
+        else if (q->auc < RISK_AUC)
+            n++, rp_printf(t, "\u2022 Weak model: ROC AUC %s is below %g, the usual "
+                           "threshold of acceptable discrimination.\n", rp_num(q->auc, a),
+                           RISK_AUC);
+        if (q->auc_lo > 0.5 && q->accuracy <= q->majority_rate + 1e-9)
+            n++, rp_printf(t, "\u2022 Threshold: the model ranks the rows better than "
+                           "chance (AUC %s) but at the threshold %s its accuracy %s is no "
+                           "better than the majority-class rate %s; the threshold or the "
+                           "calibration does not suit these data.\n", rp_num(q->auc, a),
+                           rp_num(q->threshold, b), rp_num(q->accuracy, d),
+                           rp_num(q->majority_rate, e));
+    } else if (r->n_labelled && r->accuracy <= r->majority_rate + 1e-9)
         n++, rp_printf(t, "\u2022 Weak model: accuracy %s equals or is below the "
                        "majority-class rate %s. Any explanation explains a model that "
                        "does not predict better than a constant.\n",

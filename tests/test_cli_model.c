@@ -130,8 +130,8 @@ static void predict_errors(void **state)
     /* one column too many and no --label: the hint names the likely cause */
     assert_int_equal(cmd_run(&r, "predict --model examples/credit/model.onnx "
                                  "--data examples/credit/data/test.csv --out %s", out), 1);
-    assert_string_equal(r.err, "xai predict: error: examples/credit/data/test.csv has 61 "
-                               "features but the model examples/credit/model.onnx takes 60 "
+    assert_string_equal(r.err, "xai predict: error: examples/credit/data/test.csv has 62 "
+                               "features but the model examples/credit/model.onnx takes 61 "
                                "inputs (is one column the label? name it with --label NAME)\n");
     assert_int_equal(access(out, F_OK), -1);
     assert_int_equal(cmd_run(&r, "predict --model /nonexistent.onnx --data %s --out %s",

@@ -13,6 +13,7 @@
 
 #define BAD "tests/fixtures/data/bad/"
 #define GERMAN "tests/fixtures/data/german_head.csv"
+#define AGE 44 /* 0-based feature index of "age" in its header */
 
 static void german_subset_loads(void **state)
 {
@@ -22,11 +23,11 @@ static void german_subset_loads(void **state)
     xai_dataset *d;
     assert_int_equal(xai_dataset_load_csv(GERMAN, &o, &d), XAI_OK);
     assert_int_equal(xai_dataset_rows(d), 20);
-    assert_int_equal(xai_dataset_features(d), 60);
-    assert_string_equal(xai_dataset_feature_name(d, 0), "duration");
+    assert_int_equal(xai_dataset_features(d), 61);
+    assert_string_equal(xai_dataset_feature_name(d, 0), "checking-account_1");
     assert_string_equal(xai_dataset_label_name(d), "credit-risk");
-    assert_int_equal(xai_dataset_feature_index(d, "age"), 4);
-    assert_int_equal(xai_dataset_group_count(d), 60); /* no grouping asked */
+    assert_int_equal(xai_dataset_feature_index(d, "age"), AGE);
+    assert_int_equal(xai_dataset_group_count(d), 61); /* no grouping asked */
 
     /* independent read of the same file: every value and label */
     FILE *f = fopen(GERMAN, "r");
@@ -37,21 +38,21 @@ static void german_subset_loads(void **state)
     for (size_t i = 0; i < 20; i++) {
         assert_non_null(fgets(line, sizeof line, f));
         char *p = line;
-        for (size_t j = 0; j < 61; j++) {
+        for (size_t j = 0; j < 62; j++) {
             double v = strtod(p, &p);
             p++; /* comma */
-            if (j < 60)
+            if (j < 61)
                 assert_float_equal(xai_dataset_row(d, i)[j], v, 0);
             else
                 assert_float_equal(xai_dataset_labels(d)[i], v, 0);
-            if (j == 4) {
+            if (j == AGE) {
                 sum_age += v;
                 sumsq_age += v * v;
             }
         }
     }
     fclose(f);
-    const xai_column_stats *st = xai_dataset_stats(d, 4);
+    const xai_column_stats *st = xai_dataset_stats(d, AGE);
     double mean = sum_age / 20;
     assert_float_equal(st->mean, mean, 1e-9);
     assert_float_equal(st->std, sqrt(sumsq_age / 20 - mean * mean), 1e-6);
@@ -69,13 +70,14 @@ static void german_auto_groups(void **state)
     assert_int_equal(xai_dataset_load_csv(GERMAN, &o, &d), XAI_OK);
     /* count groups independently: distinct prefixes of the header */
     const uint32_t *g = xai_dataset_feature_groups(d);
-    int64_t s1 = xai_dataset_feature_index(d, "status_1");
-    int64_t s4 = xai_dataset_feature_index(d, "status_4");
-    assert_true(s1 >= 0 && s4 >= 0);
+    int64_t s1 = xai_dataset_feature_index(d, "checking-account_1");
+    int64_t s4 = xai_dataset_feature_index(d, "checking-account_4");
+    int64_t du = xai_dataset_feature_index(d, "duration-months");
+    assert_true(s1 >= 0 && s4 >= 0 && du >= 0);
     assert_int_equal(g[s1], g[s4]);
-    assert_string_equal(xai_dataset_group_name(d, g[s1]), "status");
-    assert_string_equal(xai_dataset_group_name(d, g[0]), "duration");
-    assert_true(g[0] != g[s1]);
+    assert_string_equal(xai_dataset_group_name(d, g[s1]), "checking-account");
+    assert_string_equal(xai_dataset_group_name(d, g[du]), "duration-months");
+    assert_true(g[du] != g[s1]);
     /* every one-hot group has exactly one 1 per row */
     for (size_t i = 0; i < xai_dataset_rows(d); i++) {
         double ones = 0;

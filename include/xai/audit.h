@@ -369,6 +369,11 @@ typedef struct xai_audit_options {
                                         0: min(5, units) */
     const float *ground_truth;       /* n_features values (a linear or
                                         logistic model's weights), or NULL */
+    /* cost matrix of a binary classifier (both 0: none): the cost of
+     * predicting class 1 for a class-0 row (credit: a bad applicant
+     * accepted) and of predicting 0 for a class-1 row; see
+     * xai_model_quality */
+    double cost_fp, cost_fn;
 } xai_audit_options;
 xai_audit_options xai_audit_options_default(void);
 
@@ -380,6 +385,44 @@ typedef struct xai_audit_cell {
     size_t count;  /* instances with a finite value */
     int rank;      /* 0: not computed */
 } xai_audit_cell;
+
+/* ---- model quality of a binary classifier ------------------------------ */
+
+#define XAI_QUALITY_BINS 10
+
+/* Rows whose predictions fall in one calibration bin. */
+typedef struct xai_calibration_bin {
+    size_t count;
+    double p_min, p_max;      /* smallest and largest prediction in the bin */
+    double mean_predicted;    /* mean P(class 1) */
+    double observed;          /* share of class-1 labels */
+} xai_calibration_bin;
+
+/* Quality of probabilities p = P(class 1) against 0/1 labels; class 1 is
+ * "positive" (credit: good risk), the decision is p >= threshold (0.5). */
+typedef struct xai_model_quality {
+    size_t n, positives;
+    double accuracy, majority_rate; /* at the threshold; best constant answer */
+    /* ROC AUC (ties count 1/2) with its DeLong standard error and 95%
+     * interval (clipped to [0, 1]); NaN when only one class is present */
+    double auc, auc_se, auc_lo, auc_hi;
+    double brier;                   /* mean (p - y)^2 */
+    double threshold;
+    size_t tp, fp, tn, fn;          /* confusion matrix at the threshold */
+    /* calibration: the rows sorted by p in n_bins (10, or n if fewer) bins
+     * of equal size (+-1); calibration_error = sum_b n_b/n |mean p - observed| */
+    size_t n_bins;
+    xai_calibration_bin bins[XAI_QUALITY_BINS];
+    double calibration_error;
+    /* with a cost matrix (has_cost): expected cost per row at the threshold,
+     * at the cost-optimal threshold for calibrated probabilities
+     * (bayes_threshold = cost_fp / (cost_fp + cost_fn)), and of always
+     * predicting class 1 / class 0 */
+    int has_cost;
+    double cost_fp, cost_fn;
+    double expected_cost, bayes_threshold, expected_cost_bayes;
+    double cost_all_positive, cost_all_negative;
+} xai_model_quality;
 
 /* Everything the audit found; plain fields, read directly (a report reads
  * them).  Free with xai_audit_result_free. */
@@ -431,6 +474,9 @@ typedef struct xai_audit_result {
     /* model quality on labelled rows (n_labelled 0: no labels; NaN) */
     size_t n_labelled;
     double accuracy, majority_rate;
+    /* binary classifiers: AUC, Brier, calibration, confusion matrix, cost
+     * (quality.n 0: not computed, e.g. no labels or more than two classes) */
+    xai_model_quality quality;
     double mean_output;           /* mean explained output over the rows */
     /* every method's attributions: phi[(m * n_rows + i) * n_features + j],
      * and the output explained for each row */
@@ -505,6 +551,22 @@ xai_status xai_audit_write_json(const xai_audit_result *r,
 xai_status xai_audit_accuracy(const xai_model *m, const float *x,
                               const float *labels, size_t n, int n_threads,
                               double *accuracy, double *majority);
+
+/* Model quality from probabilities p (n values in [0, 1]) and labels (0 or
+ * 1).  cost_fp, cost_fn: both 0 (no cost matrix) or both positive and
+ * finite (see xai_audit_options). */
+xai_status xai_quality_from_scores(const double *p, const float *labels, size_t n,
+                                   double cost_fp, double cost_fn,
+                                   xai_model_quality *q);
+
+/* The same for a binary classifier's P(class 1) on the rows x (n x inputs):
+ * a model with one probability output, or with two outputs (output 1). */
+xai_status xai_audit_quality(const xai_model *m, const float *x, const float *labels,
+                             size_t n, int n_threads, double cost_fp, double cost_fn,
+                             xai_model_quality *q);
+
+/* XAI_OK when (cost_fp, cost_fn) is a valid cost matrix (see above). */
+xai_status xai_quality_check_costs(double cost_fp, double cost_fn);
 
 #ifdef __cplusplus
 }

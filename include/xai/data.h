@@ -22,6 +22,8 @@ typedef struct xai_csv_options {
     const char *schema_path; /* optional groups file (see README), or NULL */
     uint32_t image_c, image_h, image_w; /* nonzero: rows are CHW pixel images */
     float scale;             /* nonzero: every feature value is divided by it */
+    const char *feature_labels_path; /* optional feature-labels file, or NULL:
+                                        see xai_dataset_load_feature_labels */
 } xai_csv_options;
 
 /* Default options: no label, no groups, tabular, no scaling. */
@@ -68,6 +70,32 @@ size_t xai_dataset_group_count(const xai_dataset *ds);
 const char *xai_dataset_group_name(const xai_dataset *ds, size_t group);
 /* features-long array mapping each feature to its group. */
 const uint32_t *xai_dataset_feature_groups(const xai_dataset *ds);
+
+/* Feature labels: the plain meaning of each column, read from a CSV file
+ * with the header "column,group,meaning" and one line per feature column,
+ * e.g. "checking-account_4,checking-account,no account" (for a one-hot
+ * column, the category it stands for) or "age,age,age, years".  Every column
+ * named must be a feature of ds; a non-empty group must be the column's group
+ * in ds (so a stale file or a forgotten --groups is an error); columns not
+ * listed have no meaning.  Errors name the file and line; on error ds is
+ * unchanged.  Replaces labels loaded before; call it before ds is shared
+ * between threads (xai_dataset_load_csv calls it for
+ * opt->feature_labels_path). */
+xai_status xai_dataset_load_feature_labels(xai_dataset *ds, const char *path);
+
+/* The plain meaning of a feature from the feature-labels file, or NULL. */
+const char *xai_dataset_feature_meaning(const xai_dataset *ds, size_t feature);
+
+/* The meaning when there is one, else the column name. */
+const char *xai_dataset_feature_label(const xai_dataset *ds, size_t feature);
+
+/* The category a row has in a one-hot group: the index of the group's
+ * column that is 1 in `row` (a features-long row of ds) when the group's
+ * columns there are one-hot (exactly one 1, the others 0); -1 otherwise,
+ * and for a group of a single column (a numeric feature).  With feature labels,
+ * xai_dataset_feature_label(ds, result) names the category ("no account"). */
+int64_t xai_dataset_group_category(const xai_dataset *ds, size_t group,
+                                   const float *row);
 
 /* Per-feature summaries over all rows (population std). */
 typedef struct xai_column_stats {
