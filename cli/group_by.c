@@ -119,8 +119,12 @@ static int by_onehot(const char *cmd, const xai_dataset *ds, size_t grp, size_t 
     size_t pl = strlen(gname);
     for (size_t k = 0; k < nm; k++) {
         const char *cn = xai_dataset_feature_name(ds, cols[k]);
-        /* "prefix_value" -> "prefix = value" */
-        if (strncmp(cn, gname, pl) == 0 && cn[pl] == '_')
+        const char *meaning = xai_dataset_feature_meaning(ds, cols[k]);
+        /* the plain meaning (--feature-labels), else "prefix_value" ->
+         * "prefix = value" */
+        if (meaning)
+            snprintf(g->names[k], sizeof g->names[k], "%s", meaning);
+        else if (strncmp(cn, gname, pl) == 0 && cn[pl] == '_')
             snprintf(g->names[k], sizeof g->names[k], "%s = %s", gname, cn + pl + 1);
         else
             snprintf(g->names[k], sizeof g->names[k], "%s", cn);
