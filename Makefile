@@ -126,7 +126,8 @@ check: deps
 DEMO_DIR = examples/credit
 DEMO_ARGS = --model $(DEMO_DIR)/model.onnx --data $(DEMO_DIR)/data/test.csv \
   --label credit-risk --groups auto --seed 1 --rows 0:200 \
-  --feature-labels $(DEMO_DIR)/data/features.csv --cost-matrix 5,1
+  --feature-labels $(DEMO_DIR)/data/features.csv --cost-matrix 5,1 \
+  --group-by personal-status-sex
 demo: deps
 	$(MAKE) all
 	$(BUILD)/xai audit $(DEMO_ARGS) --out $(DEMO_DIR)/report.pdf --json $(DEMO_DIR)/audit.json

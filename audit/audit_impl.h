@@ -11,7 +11,8 @@ enum {
     AUDIT_TAG_SENS = 0x53454e53u,
     AUDIT_TAG_LOSS = 0x4c4f5353u,
     AUDIT_TAG_MASK = 0x4d41534bu,
-    AUDIT_TAG_STAB = 0x53544142u
+    AUDIT_TAG_STAB = 0x53544142u,
+    AUDIT_TAG_GROUP = 0x47525053u
 };
 
 /* Per-row work: row i of the call, with this thread's runner. */
@@ -41,16 +42,19 @@ xai_status audit_eval_row(const xai_audit_setup *s, xai_runner *r, size_t row,
 /* order[0..n) = indices sorted by key descending (ties: lower index first). */
 void audit_order_desc(const double *key, size_t n, uint32_t *order);
 
-/* The model's predicted class (arg-max, or p >= 0.5 for one probability
- * output) into pred and P(class 1) (the one output, or output 1) into p1,
- * for the n rows of x; either may be NULL. */
-xai_status audit_predict(const xai_model *m, const float *x, size_t n, int n_threads,
-                         int32_t *pred, double *p1);
 /* Fills r->agree_k, agree_units, agreement (and gt_agreement when
  * ground_truth, D values, is given) from every method's phi (M x n x D). */
 xai_status audit_agreement_all(xai_audit_result *r, const float *phi,
                                const xai_explain_context *ctx, size_t k,
                                const float *ground_truth);
+
+/* Frees an xai_audit_groups (NULL accepted). */
+void audit_groups_free(xai_audit_groups *g);
+/* The model's predicted class (arg-max, or p >= 0.5 for one probability
+ * output) into pred and P(class 1) (the one output, or output 1) into p1,
+ * for the n rows of x; either may be NULL. */
+xai_status audit_predict(const xai_model *m, const float *x, size_t n, int n_threads,
+                         int32_t *pred, double *p1);
 
 /* Prefixes the current error message: "PREFIX: message"; returns st. */
 xai_status audit_wrap(xai_status st, const char *prefix);

@@ -144,6 +144,91 @@ static void write_metrics(FILE *f, const xai_audit_result *r)
     fputs("\n  },\n", f);
 }
 
+/* "agreement": one M x M matrix per measure; "ground_truth_agreement". */
+static void write_agreement(FILE *f, const xai_audit_result *r)
+{
+    size_t M = r->n_methods;
+    if (!r->agreement)
+        return;
+    fprintf(f, "  \"agreement\": {\"k\": %zu, \"units\": %zu", r->agree_k,
+            r->agree_units);
+    for (int q = 0; q < XAI_AGREE_COUNT; q++) {
+        fprintf(f, ",\n    \"%s\": [", xai_audit_agreement_name((xai_audit_agreement)q));
+        for (size_t a = 0; a < M; a++) {
+            fputs(a ? ", [" : "[", f);
+            for (size_t b = 0; b < M; b++) {
+                fputs(b ? ", " : "", f);
+                jnum(f, r->agreement[(q * M + a) * M + b]);
+            }
+            fputc(']', f);
+        }
+        fputc(']', f);
+    }
+    fputs("},\n", f);
+    if (!r->gt_agreement)
+        return;
+    fputs("  \"ground_truth_agreement\": {", f);
+    for (size_t a = 0; a < M; a++) {
+        fputs(a ? ",\n    " : "\n    ", f);
+        jstr(f, r->methods[a].name);
+        fputs(": {", f);
+        for (int q = 0; q < XAI_AGREE_COUNT; q++) {
+            fprintf(f, "%s\"%s\": ", q ? ", " : "",
+                    xai_audit_agreement_name((xai_audit_agreement)q));
+            jnum(f, r->gt_agreement[q * M + a]);
+        }
+        fputc('}', f);
+    }
+    fputs("\n  },\n", f);
+}
+
+/* "groups": per-group values, largest gaps and their intervals. */
+static void write_groups(FILE *f, const xai_audit_result *r)
+{
+    const xai_audit_groups *G = r->groups;
+    if (!G)
+        return;
+    fputs("  \"groups\": {\"by\": ", f);
+    jstr(f, G->column);
+    fprintf(f, ", \"bootstrap\": %zu, \"seed\": %llu, \"min_rows\": %d, "
+            "\"confidence\": 0.95,\n    \"groups\": [", G->bootstrap,
+            (unsigned long long)G->seed, XAI_AUDIT_GROUP_MIN_ROWS);
+    for (size_t g = 0; g < G->n_groups; g++) {
+        fputs(g ? ", {\"name\": " : "{\"name\": ", f);
+        jstr(f, G->group_names[g]);
+        fprintf(f, ", \"rows\": %zu, \"compared\": %s}", G->rows[g],
+                G->compared[g] ? "true" : "false");
+    }
+    fputs("],\n    \"quantities\": [", f);
+    for (size_t q = 0; q < G->n_quantities; q++) {
+        fputs(q ? ",\n      {\"name\": " : "\n      {\"name\": ", f);
+        jstr(f, G->quantity[q]);
+        fprintf(f, ", \"higher_is_better\": %s, \"values\": [",
+                G->higher_is_better[q] ? "true" : "false");
+        for (size_t g = 0; g < G->n_groups; g++) {
+            fputs(g ? ", " : "", f);
+            jnum(f, G->value[q * G->n_groups + g]);
+        }
+        fputs("], \"gap\": ", f);
+        jnum(f, G->gap[q]);
+        fputs(", \"between\": ", f);
+        if (G->hi[q] >= 0) {
+            fputc('[', f);
+            jstr(f, G->group_names[G->hi[q]]);
+            fputs(", ", f);
+            jstr(f, G->group_names[G->lo[q]]);
+            fputc(']', f);
+        } else
+            fputs("null", f);
+        fputs(", \"ci95\": [", f);
+        jnum(f, G->ci_lo[q]);
+        fputs(", ", f);
+        jnum(f, G->ci_hi[q]);
+        fprintf(f, "], \"flagged\": %s}", G->flagged[q] ? "true" : "false");
+    }
+    fputs("]\n  },\n", f);
+}
+
 /* "key": number pairs, comma separated. */
 static void jfields(FILE *f, const char *const *keys, const double *vals, size_t n)
 {
@@ -193,44 +278,6 @@ static void write_quality(FILE *f, const xai_model_quality *q)
     fputs("}}", f);
 }
 
-/* "agreement": one M x M matrix per measure; "ground_truth_agreement". */
-static void write_agreement(FILE *f, const xai_audit_result *r)
-{
-    size_t M = r->n_methods;
-    if (!r->agreement)
-        return;
-    fprintf(f, "  \"agreement\": {\"k\": %zu, \"units\": %zu", r->agree_k,
-            r->agree_units);
-    for (int q = 0; q < XAI_AGREE_COUNT; q++) {
-        fprintf(f, ",\n    \"%s\": [", xai_audit_agreement_name((xai_audit_agreement)q));
-        for (size_t a = 0; a < M; a++) {
-            fputs(a ? ", [" : "[", f);
-            for (size_t b = 0; b < M; b++) {
-                fputs(b ? ", " : "", f);
-                jnum(f, r->agreement[(q * M + a) * M + b]);
-            }
-            fputc(']', f);
-        }
-        fputc(']', f);
-    }
-    fputs("},\n", f);
-    if (!r->gt_agreement)
-        return;
-    fputs("  \"ground_truth_agreement\": {", f);
-    for (size_t a = 0; a < M; a++) {
-        fputs(a ? ",\n    " : "\n    ", f);
-        jstr(f, r->methods[a].name);
-        fputs(": {", f);
-        for (int q = 0; q < XAI_AGREE_COUNT; q++) {
-            fprintf(f, "%s\"%s\": ", q ? ", " : "",
-                    xai_audit_agreement_name((xai_audit_agreement)q));
-            jnum(f, r->gt_agreement[q * M + a]);
-        }
-        fputc('}', f);
-    }
-    fputs("\n  },\n", f);
-}
-
 static void write_all(FILE *f, const xai_audit_result *r, const char *prov)
 {
     size_t z0 = r->rec_nbhd, m0 = r->rec_method;
@@ -260,6 +307,7 @@ static void write_all(FILE *f, const xai_audit_result *r, const char *prov)
     write_table(f, r);
     write_metrics(f, r);
     write_agreement(f, r);
+    write_groups(f, r);
     fprintf(f, "  \"settings\": {\"pgi_k\": %zu, \"pgi_k_first\": %zu, "
             "\"pgi_summary\": \"%s\", \"pgi_samples\": %zu, \"metric_noise\": \"%s\", "
             "\"pgi_sigma\": ", r->pgi_k, r->pgi_k_first,

@@ -234,7 +234,7 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
     /* the sanity check is pass / fail: a more negative rho is not "better" */
     for (size_t j = 0; j < M; j++)
         r->metrics[j * MK + XAI_AUDIT_SANITY].rank = 0;
-    free(all);
+    r->metric_rows = all;
     free(ranges);
     return st;
 }

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "audit_recourse.h"
 #include "data_args.h"
+#include "group_by.h"
 #include "reports/audit_report.h"
 #include "reports/backdoor_report.h"
 
@@ -24,11 +25,11 @@ static const char help[] =
     "usage: xai audit --model M --data D [--label NAME] [--rows A:B]\n"
     "                 [--methods m1,m2,...] [--neighbourhood SPEC] [--seed S]\n"
     "                 [--threads T] [--json FILE] [--out report.pdf]\n"
-    "                 [--instances N] [--date SECONDS]\n"
+    "                 [--instances N] [--date SECONDS] [--cost-matrix FP,FN]\n"
     "                 [--metric-noise std:S|abs:S|range:S] [--pgi-k K|A..K|FRACTION]\n"
     "                 [--pgi-summary mean|auc] [--pgi-samples N] [--compat openxai]\n"
     "                 [--stab-points N] [--rrs-layer NAME] [--agree-k K]\n"
-    "                 [--ground-truth FILE] [--cost-matrix FP,FN]\n\n"
+    "                 [--ground-truth FILE] [--group-by COLUMN[:EDGES]]\n\n"
     "Explains the rows with every method, measures how faithfully each one\n"
     "approximates the model on several neighbourhoods (LFA loss: the methods x\n"
     "neighbourhoods table), computes PGI/PGU, infidelity, max-sensitivity\n"
@@ -71,16 +72,21 @@ static const char help[] =
     "                       ROS, RRS (Agarwal et al. 2022; default 5; 0 skips)\n"
     "  --rrs-layer NAME     the ONNX tensor whose activation RRS compares\n"
     "                       (default: the last hidden layer)\n"
-    "  --cost-matrix FP,FN  binary classifiers with --label: the cost of\n"
-    "                       predicting class 1 for a class-0 row and of\n"
-    "                       predicting 0 for a class-1 row (German credit: 5,1,\n"
-    "                       a bad applicant accepted costs 5); the report gives\n"
-    "                       the expected cost per row\n"
     "  --agree-k K          top-k of the agreement measures between methods\n"
     "                       (Krishna et al. 2022; default min(5, features))\n"
     "  --ground-truth FILE  the true attribution of a linear or logistic model:\n"
     "                       its weights, one number per model input (comma or\n"
     "                       white-space separated); methods are compared with it\n"
+    "  --group-by SPEC      model quality and every metric per group of rows, the\n"
+    "                       largest gap with a bootstrap 95% interval: a column\n"
+    "                       (one group per value), COLUMN:25,40,60 (bands), a\n"
+    "                       one-hot group (--groups auto) or the label; groups\n"
+    "                       under 10 rows are reported, not compared\n"
+    "  --cost-matrix FP,FN  binary classifiers with --label: the cost of\n"
+    "                       predicting class 1 for a class-0 row and of\n"
+    "                       predicting 0 for a class-1 row (German credit: 5,1,\n"
+    "                       a bad applicant accepted costs 5); the report gives\n"
+    "                       the expected cost per row\n"
     "  --seed S             random seed (default 0)\n"
     "  --threads T          threads (default: all); results do not depend on it\n"
     "  --json FILE          write everything as JSON (written to a temporary\n"
@@ -101,9 +107,9 @@ static const char help[] =
 enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
-    OPT_INSTANCES, OPT_DATE, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
+    OPT_INSTANCES, OPT_DATE, OPT_COST, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
     OPT_PGI_SAMPLES, OPT_COMPAT, OPT_STAB_POINTS, OPT_RRS_LAYER, OPT_AGREE_K,
-    OPT_GROUND_TRUTH, OPT_COST, OPT_BACKDOOR, OPT_CF
+    OPT_GROUND_TRUTH, OPT_GROUP_BY, OPT_BACKDOOR, OPT_CF
 };
 
 /* PGI / PGU and infidelity settings (0 / -1: not given on the command line). */
@@ -112,7 +118,7 @@ typedef struct metric_args {
     xai_audit_noise noise;
     double sigma, k_fraction;
     size_t k_first, k, samples, stab_points, agree_k;
-    const char *compat, *rrs_layer, *ground_truth;
+    const char *compat, *rrs_layer, *ground_truth, *group_by;
 } metric_args;
 
 typedef struct audit_args {
@@ -194,6 +200,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"rrs-layer", required_argument, NULL, OPT_RRS_LAYER},
         {"agree-k", required_argument, NULL, OPT_AGREE_K},
         {"ground-truth", required_argument, NULL, OPT_GROUND_TRUTH},
+        {"group-by", required_argument, NULL, OPT_GROUP_BY},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     long long u;
@@ -293,6 +300,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
             break;
         case OPT_RRS_LAYER: a->met.rrs_layer = optarg; break;
         case OPT_GROUND_TRUTH: a->met.ground_truth = optarg; break;
+        case OPT_GROUP_BY: a->met.group_by = optarg; break;
         case OPT_AGREE_K:
             if ((rc = cli_parse_int(CMD, optarg, "--agree-k", 1, 1 << 20, &u)) != CLI_OK)
                 return rc;
@@ -443,6 +451,28 @@ static void print_summary(const xai_audit_result *r)
     for (size_t z = 0; z < Z; z++)
         printf(" %s -> %s%s", r->nbhd_names[z], r->methods[r->best[z]].name,
                z + 1 < Z ? ";" : "\n");
+}
+
+/* The flagged group gaps, one line each. */
+static void print_groups(const xai_audit_result *r)
+{
+    const xai_audit_groups *G = r->groups;
+    size_t nf = 0;
+    printf("\ngroups by %s:", G->column);
+    for (size_t g = 0; g < G->n_groups; g++)
+        printf(" %s (%zu rows%s)%s", G->group_names[g], G->rows[g],
+               G->compared[g] ? "" : ", not compared", g + 1 < G->n_groups ? ";" : "\n");
+    for (size_t q = 0; q < G->n_quantities; q++)
+        if (G->flagged[q]) {
+            if (!nf++)
+                printf("gaps whose 95%% interval excludes 0:\n");
+            printf("  %s: %.3g (%s %.3g vs %s %.3g; interval %.3g..%.3g)\n", G->quantity[q],
+                   G->gap[q], G->group_names[G->hi[q]],
+                   G->value[q * G->n_groups + G->hi[q]], G->group_names[G->lo[q]],
+                   G->value[q * G->n_groups + G->lo[q]], G->ci_lo[q], G->ci_hi[q]);
+        }
+    if (!nf)
+        printf("no gap between groups is distinguishable from noise at 95%%\n");
 }
 
 static void provenance(const audit_args *a, const data_args *d, size_t r0, size_t r1,
@@ -631,6 +661,7 @@ static int run(int argc, char **argv)
     xai_backdoor_result *bd = NULL;
     xai_backdoor_options bo = xai_backdoor_options_default();
     const double bd_eps = bo.eps, bd_sigma = bo.sigma; /* in units of the value range */
+    group_by gb = {0};
     xai_column_stats *st = NULL;
     float *gt = NULL;
     xai_status s;
@@ -672,6 +703,9 @@ static int run(int argc, char **argv)
         fprintf(stderr, "xai audit: note: sanity check skipped: %s\n", xai_last_error());
     size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds), r0, r1;
     if ((rc = data_args_rows(CMD, a.rows, n, 50, &r0, &r1)) != 0)
+        goto out;
+    if (a.met.group_by &&
+        (rc = group_by_rows(CMD, a.met.group_by, ds, r0, r1, &gb)) != CLI_OK)
         goto out;
     xai_audit_options o = xai_audit_options_default();
     o.base.output = a.output;
@@ -722,7 +756,16 @@ static int run(int argc, char **argv)
         rc = cli_runtime_error(CMD, s);
         goto out;
     }
+    if (gb.group &&
+        (s = xai_audit_subgroups(res, m, xai_dataset_row(ds, r0), lab ? lab + r0 : NULL,
+                                 gb.group, gb.n_groups, gb.name_ptr, gb.column, 1000,
+                                 a.seed, a.threads)) != XAI_OK) {
+        rc = cli_runtime_error(CMD, s);
+        goto out;
+    }
     print_summary(res);
+    if (res->groups)
+        print_groups(res);
     char hm[65], hd[65], prov[4096];
     if ((s = xai_sha256_file(a.model, hm)) != XAI_OK ||
         (s = xai_sha256_file(d.path, hd)) != XAI_OK) {
@@ -754,6 +797,7 @@ out:
     xai_audit_result_free(res);
     xai_backdoor_result_free(bd);
     free(ms), free(st), free(gt);
+    group_by_free(&gb);
     xai_dataset_free(ds);
     xai_model_free(m);
     xai_model_free(mr);

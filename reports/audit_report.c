@@ -150,6 +150,7 @@ static xai_status build(rp_ctx *c)
     XAI_TRY(rp_section_rankings(c));
     XAI_TRY(rp_section_global(c));
     XAI_TRY(rp_section_agreement(c));
+    XAI_TRY(rp_section_groups(c));
     XAI_TRY(rp_section_instances(c));
     if (c->in->backdoor)
         XAI_TRY(xai_backdoor_report_add(c->doc, c->in->backdoor));

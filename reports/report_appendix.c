@@ -120,11 +120,11 @@ xai_status rp_section_appendix(rp_ctx *c)
     rp_printf(t, "model ops  %zu nodes:", mi.n_nodes);
     for (size_t k = 0; k < mi.n_op_kinds; k++)
         rp_printf(t, " %s x%zu", mi.op_names[k], mi.op_counts[k]);
-    rp_printf(t, "\nmetrics    PGI/PGU k = %zu..%zu (%s), noise %s:%g, %zu draws; "
-              "sanity threshold %g, 95%% paired intervals%s%s", r->pgi_k_first, r->pgi_k,
-              r->pgi_summary == XAI_AUDIT_PGI_AUC ? "auc" : "mean",
+    /* one line: PGI/PGU settings (the rankings page words them in full) */
+    rp_printf(t, "\nmetrics    PGI/PGU k %zu..%zu %s %s:%g x%zu%s%s; sanity %g; 95%% paired",
+              r->pgi_k_first, r->pgi_k, r->pgi_summary == XAI_AUDIT_PGI_AUC ? "auc" : "mean",
               xai_audit_noise_name(r->metric_noise), r->pgi_sigma, r->pgi_samples,
-              r->sanity_threshold, r->compat[0] ? "; compat " : "", r->compat);
+              r->compat[0] ? " " : "", r->compat, r->sanity_threshold);
     if (t->failed)
         return xai_fail(XAI_ERR_NOMEM, "audit report: out of memory");
     XAI_TRY(xai_pdf_add_code(c->doc, t->s));

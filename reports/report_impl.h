@@ -68,6 +68,7 @@ xai_status rp_section_loss_table(rp_ctx *c);
 xai_status rp_section_rankings(rp_ctx *c);
 xai_status rp_section_global(rp_ctx *c);
 xai_status rp_section_agreement(rp_ctx *c);
+xai_status rp_section_groups(rp_ctx *c);
 xai_status rp_section_instances(rp_ctx *c);
 xai_status rp_section_limitations(rp_ctx *c);
 xai_status rp_section_recourse(rp_ctx *c); /* report_recourse.c; no-op without */

@@ -365,15 +365,15 @@ typedef struct xai_audit_options {
     double stab_eps;                 /* denominator floor, default 1e-6 */
     const char *stab_layer;          /* RRS layer; NULL: the last hidden
                                         layer (RRS skipped if there is none) */
+    size_t agree_k;                  /* top-k of the agreement measures;
+                                        0: min(5, units) */
+    const float *ground_truth;       /* n_features values (a linear or
+                                        logistic model's weights), or NULL */
     /* cost matrix of a binary classifier (both 0: none): the cost of
      * predicting class 1 for a class-0 row (credit: a bad applicant
      * accepted) and of predicting 0 for a class-1 row; see
      * xai_model_quality */
     double cost_fp, cost_fn;
-    size_t agree_k;                  /* top-k of the agreement measures;
-                                        0: min(5, units) */
-    const float *ground_truth;       /* n_features values (a linear or
-                                        logistic model's weights), or NULL */
 } xai_audit_options;
 xai_audit_options xai_audit_options_default(void);
 
@@ -457,6 +457,10 @@ typedef struct xai_audit_result {
      * q; gt_agreement[q * n_methods + a] against the ground truth, or NULL */
     size_t agree_k, agree_units;
     double *agreement, *gt_agreement;
+    /* per-row metric values: metric_rows[(k * n_methods + m) * n_rows + i]
+     * (NaN where not computed) */
+    double *metric_rows;
+    struct xai_audit_groups *groups; /* xai_audit_subgroups, or NULL */
     int *sanity_flag;             /* n_methods: 1 flagged, 0 passed, -1 not run */
     double sanity_threshold;
     /* per method: mean surrogate R^2 and completeness gap (NaN if none),
@@ -489,6 +493,47 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
                          size_t n_rows, uint64_t first_instance,
                          const float *labels, xai_audit_result **out);
 void xai_audit_result_free(xai_audit_result *r);
+
+/* ---- differences between groups of rows -------------------------------- */
+
+/* Groups with fewer rows are reported but not compared. */
+#define XAI_AUDIT_GROUP_MIN_ROWS 10
+
+/* Per-group values of the model's quality and of every metric, the largest
+ * gap between compared groups and its bootstrap 95% interval. */
+typedef struct xai_audit_groups {
+    char column[64];              /* what the rows were grouped by */
+    size_t n_groups, n_quantities, bootstrap;
+    uint64_t seed;
+    char (*group_names)[48];      /* n_groups */
+    size_t *rows;                 /* n_groups: audited rows in each group */
+    int *compared;                /* n_groups: rows >= XAI_AUDIT_GROUP_MIN_ROWS */
+    char (*quantity)[96];         /* n_quantities: "accuracy", "auc",
+                                     "METHOD: METRIC", "METHOD: lfa_loss" */
+    int *higher_is_better;        /* n_quantities */
+    double *value;                /* n_quantities x n_groups, every group
+                                     (NaN: undefined, e.g. AUC of one class) */
+    double *gap;                  /* value[hi] - value[lo] >= 0, or NaN */
+    int32_t *hi, *lo;             /* the two groups (-1: fewer than two) */
+    double *ci_lo, *ci_hi;        /* bootstrap 95% percentile interval */
+    int *flagged;                 /* the interval excludes 0 */
+} xai_audit_groups;
+
+/* Splits the audited rows of r into groups (group[i] in 0..n_groups-1 for
+ * row i, names[g] the label of group g) and computes, per group, the
+ * accuracy and (two classes) the AUC of the model against labels (may be
+ * NULL: no quality), and the mean of every per-row metric and of the LFA
+ * loss on the recommended neighbourhood for every method.  For each
+ * quantity the largest gap max_g - min_g over compared groups gets a 95%
+ * interval from `bootstrap` resamples of the rows within those two groups
+ * (stream (seed ^ tag, quantity)); the interval does not account for the
+ * choice of the pair among all groups.  x holds the audited rows.  The
+ * result is attached to r (r->groups; freed with r). */
+xai_status xai_audit_subgroups(xai_audit_result *r, const xai_model *m,
+                               const float *x, const float *labels,
+                               const int32_t *group, size_t n_groups,
+                               const char *const *names, const char *column,
+                               size_t bootstrap, uint64_t seed, int n_threads);
 
 /* Writes the result as JSON (schema in README "Audit metrics") to path
  * through a temporary file renamed into place.  `provenance` (may be NULL)
