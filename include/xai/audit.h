@@ -29,6 +29,7 @@
 #include "data.h"
 #include "explain.h"
 #include "model.h"
+#include "outfile.h"
 #include "rng.h"
 
 #ifdef __cplusplus
@@ -332,6 +333,10 @@ void xai_audit_result_free(xai_audit_result *r);
  * "\"model\": \"m.onnx\"". */
 xai_status xai_audit_write_json(const xai_audit_result *r,
                                 const char *provenance, const char *path);
+
+/* The same into an open output file (xai/outfile.h), not committed. */
+xai_status xai_audit_write_json_to(const xai_audit_result *r,
+                                   const char *provenance, xai_outfile *out);
 
 /* ---- model quality ----------------------------------------------------- */
 
