@@ -345,3 +345,12 @@ xai_status xai_audit_write_json(const xai_audit_result *r, const char *prov,
     write_all(xai_outfile_stream(out), r, prov);
     return xai_outfile_commit(out);
 }
+
+xai_status xai_audit_write_json_to(const xai_audit_result *r, const char *prov,
+                                   xai_outfile *out)
+{
+    if (!r || !out)
+        return xai_fail(XAI_ERR_INVALID, "audit JSON: result and output are required");
+    write_all(xai_outfile_stream(out), r, prov);
+    return XAI_OK;
+}

@@ -68,9 +68,7 @@ xai_status audit_check(const xai_audit_setup *s, const float *x, size_t n_rows,
 
 double audit_scale(const xai_audit_setup *s, size_t j)
 {
-    if (!s->stats || !(s->stats[j].std > 0) || !isfinite(s->stats[j].std))
-        return 1.0;
-    return s->stats[j].std;
+    return xai_column_scale(s->stats ? &s->stats[j] : NULL); /* the one rule */
 }
 
 xai_status audit_eval_row(const xai_audit_setup *s, xai_runner *r, size_t row,

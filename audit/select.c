@@ -26,7 +26,10 @@ static size_t default_methods(const xai_model *m, const xai_explain_context *ctx
     size_t n = 0;
     for (size_t k = 0; k < xai_method_count(); k++) {
         xai_method me = (xai_method)k;
-        if (me == XAI_METHOD_CUSTOM || !xai_method_available(me))
+        /* grad-cam and grad-cam++ are smooth-gradcam++ at one copy: the
+         * default set keeps the smoothed one (--methods can name them) */
+        if (me == XAI_METHOD_CUSTOM || me == XAI_METHOD_GRADCAM ||
+            me == XAI_METHOD_GRADCAM_PP || !xai_method_available(me))
             continue;
         if (me == XAI_METHOD_SMOOTH_GRADCAM_PP &&
             (!ctx->image_c || !xai_model_conv_layer_count(m)))
@@ -355,7 +358,8 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
     /* resolve every method first: bad options fail before any work */
     for (size_t j = 0; j < M; j++) {
         xai_explain_options res;
-        if ((st = xai_explain_options_resolve(m, &r->methods[j].options, ctx, &res)) != XAI_OK) {
+        if ((st = xai_explain_options_resolve(m, &r->methods[j].options, ctx, &res)) != XAI_OK ||
+            (st = xai_explain_fit_check(&res, ctx)) != XAI_OK) {
             {
                 char pre[96];
                 snprintf(pre, sizeof pre, "audit: method '%s'", r->methods[j].name);

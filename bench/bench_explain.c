@@ -71,7 +71,8 @@ static int bench(const char *title, const char *model, const char *data,
             continue;
         xai_explain_options o = xai_explain_options_default();
         o.method = (xai_method)k;
-        if (k == XAI_METHOD_SMOOTH_GRADCAM_PP && !c.image_c) {
+        if ((k == XAI_METHOD_SMOOTH_GRADCAM_PP || k == XAI_METHOD_GRADCAM ||
+             k == XAI_METHOD_GRADCAM_PP) && !c.image_c) {
             printf("%-26s n/a (image models only)\n", xai_method_name(o.method));
             continue;
         }

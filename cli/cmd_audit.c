@@ -14,8 +14,10 @@
 
 #include "cli.h"
 #include "audit_recourse.h"
+#include "core/json_out.h"
 #include "data_args.h"
 #include "group_by.h"
+#include "outputs.h"
 #include "reports/audit_report.h"
 #include "reports/backdoor_report.h"
 
@@ -29,7 +31,9 @@ static const char help[] =
     "                 [--metric-noise std:S|abs:S|range:S] [--pgi-k K|A..K|FRACTION]\n"
     "                 [--pgi-summary mean|auc] [--pgi-samples N] [--compat openxai]\n"
     "                 [--stab-points N] [--rrs-layer NAME] [--agree-k K]\n"
-    "                 [--ground-truth FILE] [--group-by COLUMN[:EDGES]]\n\n"
+    "                 [--ground-truth FILE] [--group-by COLUMN[:EDGES]]\n"
+    "                 [--no-timing] [--force] [--target K] [--backdoor]\n"
+    "                 [--counterfactuals \"OPTIONS\"]\n\n"
     "Explains the rows with every method, measures how faithfully each one\n"
     "approximates the model on several neighbourhoods (LFA loss: the methods x\n"
     "neighbourhoods table), computes PGI/PGU, infidelity, max-sensitivity\n"
@@ -48,6 +52,8 @@ static const char help[] =
     "                       set gaussian:0.1, gaussian:0.5, mask:0.5, path,\n"
     "                       point, recommending for gaussian:0.1\n"
     "  --output prob|score  explain probabilities (default) or logits\n"
+    "  --target K|pred      the output explained and measured (default pred:\n"
+    "                       each row's arg-max)\n"
     "  --baseline zero|mean baseline of mask and path methods (default mean)\n"
     "  --samples N          samples per neighbourhood for the loss (default\n"
     "                       1000 gaussian/mask, 50 path)\n"
@@ -89,11 +95,14 @@ static const char help[] =
     "                       the expected cost per row\n"
     "  --seed S             random seed (default 0)\n"
     "  --threads T          threads (default: all); results do not depend on it\n"
-    "  --json FILE          write everything as JSON (written to a temporary\n"
-    "                       file and renamed)\n"
-    "  --out FILE.pdf       write the PDF audit report (temporary file, renamed;\n"
-    "                       a failure leaves nothing behind).  At least one of\n"
-    "                       --json and --out is required\n"
+    "  --json FILE          write everything as JSON\n"
+    "  --out FILE.pdf       write the PDF audit report.  At least one of --json\n"
+    "                       and --out is required; both are checked before the\n"
+    "                       work starts, written to temporary files and renamed\n"
+    "                       together at the end: a failure or an interrupt\n"
+    "                       leaves neither\n"
+    "  --force              write --out/--json even if the extension names\n"
+    "                       another format\n"
     "  --instances N        rows shown one by one in the report (default 5)\n"
     "  --counterfactuals \"OPTIONS\"  add the Recourse robustness section:\n"
     "                       counterfactuals of the rejected audited rows with the\n"
@@ -102,14 +111,16 @@ static const char help[] =
     "                       byte-stable reports (default: now, or\n"
     "                       $SOURCE_DATE_EPOCH when set)\n"
     "  --backdoor           image models: add the SmoothInv backdoor scan (the\n"
-    "                       defaults of `xai backdoor`, this --seed) to the report\n";
+    "                       defaults of `xai backdoor`, this --seed) to the report\n"
+    "  --no-timing          leave the run time out of the report (with --date:\n"
+    "                       byte-identical reports)\n";
 
 enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHODS, OPT_NBHD, OPT_OUTPUT, OPT_BASELINE,
     OPT_SAMPLES, OPT_RANDOM, OPT_SENS, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_OUT,
     OPT_INSTANCES, OPT_DATE, OPT_COST, OPT_HELP, OPT_NOISE, OPT_PGI_K, OPT_PGI_SUMMARY,
     OPT_PGI_SAMPLES, OPT_COMPAT, OPT_STAB_POINTS, OPT_RRS_LAYER, OPT_AGREE_K,
-    OPT_GROUND_TRUTH, OPT_GROUP_BY, OPT_BACKDOOR, OPT_CF
+    OPT_GROUND_TRUTH, OPT_GROUP_BY, OPT_BACKDOOR, OPT_CF, OPT_FORCE, OPT_NO_TIMING, OPT_TARGET
 };
 
 /* PGI / PGU and infidelity settings (0 / -1: not given on the command line). */
@@ -130,7 +141,8 @@ typedef struct audit_args {
     size_t sens_points, instances;
     uint64_t seed;
     int64_t date;
-    int threads;
+    int threads, force, no_timing;
+    int32_t target;
     metric_args met;
     double cost_fp, cost_fn; /* --cost-matrix; 0, 0: none */
     int backdoor;
@@ -201,13 +213,16 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         {"agree-k", required_argument, NULL, OPT_AGREE_K},
         {"ground-truth", required_argument, NULL, OPT_GROUND_TRUTH},
         {"group-by", required_argument, NULL, OPT_GROUP_BY},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"no-timing", no_argument, NULL, OPT_NO_TIMING},
+        {"target", required_argument, NULL, OPT_TARGET},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     long long u;
     int c, rc;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         int r = data_args_parse(d, CMD, c, optarg);
         if (r < 0)
             return CLI_USAGE_ERROR;
@@ -223,7 +238,18 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         case OPT_OUT: a->out = optarg; break;
         case OPT_BACKDOOR: a->backdoor = 1; break;
         case OPT_CF: a->counterfactuals = optarg; break;
-        case OPT_HELP: fputs(help, stdout); return -1;
+        case OPT_HELP:
+        case 'h': fputs(help, stdout); return -1;
+        case OPT_FORCE: a->force = 1; break;
+        case OPT_NO_TIMING: a->no_timing = 1; break;
+        case OPT_TARGET:
+            if (strcmp(optarg, "pred") == 0)
+                a->target = XAI_TARGET_PRED;
+            else if ((rc = cli_parse_int(CMD, optarg, "--target", 0, INT32_MAX, &u)) != CLI_OK)
+                return rc;
+            else
+                a->target = (int32_t)u;
+            break;
         case OPT_OUTPUT:
             if (strcasecmp(optarg, "prob") == 0)
                 a->output = XAI_OUTPUT_PROB;
@@ -241,7 +267,8 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
                 return cli_usage_error(CMD, "--baseline wants zero or mean, got '%s'", optarg);
             break;
         case OPT_SAMPLES:
-            if ((rc = cli_parse_int(CMD, optarg, "--samples", 1, 1 << 24, &u)) != CLI_OK)
+            /* one sample: the fitted intercept absorbs it, every loss is 0 */
+            if ((rc = cli_parse_int(CMD, optarg, "--samples", 2, 1 << 24, &u)) != CLI_OK)
                 return rc;
             a->samples = u;
             break;
@@ -334,6 +361,9 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
         return cli_usage_error(CMD, "--model is required");
     if (!d->path)
         return cli_usage_error(CMD, "--data is required");
+    if (strcmp(d->path, "-") == 0)
+        return cli_usage_error(CMD, "--data - is not supported: the audit records the "
+                               "data file's SHA-256; give a path");
     if (!a->json && !a->out)
         return cli_usage_error(CMD, "--json FILE or --out FILE.pdf is required");
     if (a->cost_fp > 0 && !d->label)
@@ -475,28 +505,26 @@ static void print_groups(const xai_audit_result *r)
         printf("no gap between groups is distinguishable from noise at 95%%\n");
 }
 
-static void provenance(const audit_args *a, const data_args *d, size_t r0, size_t r1,
-                       const char *hm, const char *hd, char *buf, size_t len)
+/* The JSON "input" object body: paths as JSON strings (escaped, valid UTF-8,
+ * never truncated).  Returns a malloc'ed string, or NULL (out of memory). */
+static char *provenance(const audit_args *a, const data_args *d, size_t r0, size_t r1,
+                        const char *hm, const char *hd)
 {
-    /* paths are written as JSON strings: escape quotes and backslashes */
-    char pm[1024], pd[1024];
-    const char *src[2] = {a->model, d->path};
-    char *dst[2] = {pm, pd};
-    for (int k = 0; k < 2; k++) {
-        size_t o = 0;
-        for (const char *s = src[k]; *s && o + 7 < sizeof pm; s++) {
-            unsigned char ch = (unsigned char)*s;
-            if (ch == '"' || ch == '\\')
-                dst[k][o++] = '\\', dst[k][o++] = (char)ch;
-            else if (ch < 0x20)
-                o += (size_t)snprintf(dst[k] + o, 7, "\\u%04x", ch);
-            else
-                dst[k][o++] = (char)ch;
-        }
-        dst[k][o] = 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    fputs("\"model\": ", f);
+    xai_json_string(f, a->model);
+    fprintf(f, ", \"model_sha256\": \"%s\", \"data\": ", hm);
+    xai_json_string(f, d->path);
+    fprintf(f, ", \"data_sha256\": \"%s\", \"row_range\": [%zu, %zu]", hd, r0, r1);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
     }
-    snprintf(buf, len, "\"model\": \"%s\", \"model_sha256\": \"%s\", \"data\": \"%s\", "
-             "\"data_sha256\": \"%s\", \"row_range\": [%zu, %zu]", pm, hm, pd, hd, r0, r1);
+    return buf;
 }
 
 static double now_seconds(void)
@@ -509,7 +537,7 @@ static double now_seconds(void)
 static int write_report(const audit_args *a, const data_args *d, int argc, char **argv,
                         const xai_audit_result *res, const xai_dataset *ds,
                         const xai_model *m, const char *hm, const char *hd, double t0,
-                        const xai_backdoor_report_input *bd)
+                        const xai_backdoor_report_input *bd, xai_outfile *out)
 {
     xai_report_input in = xai_report_input_default();
     in.audit = res;
@@ -539,15 +567,14 @@ static int write_report(const audit_args *a, const data_args *d, int argc, char 
         return rrc;
     }
     in.recourse = rr;
-    in.run_seconds = now_seconds() - t0;
-    xai_status s = cmd ? xai_report_write_audit(&in, a->out) : XAI_ERR_NOMEM;
+    in.run_seconds = a->no_timing ? -1 : now_seconds() - t0;
+    xai_status s = cmd ? xai_report_write_audit_to(&in, out) : XAI_ERR_NOMEM;
     audit_recourse_free(rr);
     free(cmd);
     if (s != XAI_OK)
         return s == XAI_ERR_NOMEM && !cmd ? (fprintf(stderr, "xai audit: out of memory\n"),
                                              CLI_RUNTIME_ERROR)
                                           : cli_runtime_error(CMD, s);
-    printf("wrote %s\n", a->out);
     return CLI_OK;
 }
 
@@ -632,6 +659,7 @@ static int run(int argc, char **argv)
 {
     double t0 = now_seconds();
     audit_args a = {.output = XAI_OUTPUT_PROB, .baseline = XAI_BASELINE_MEAN,
+                    .target = XAI_TARGET_PRED,
                     .samples = XAI_AUTO, .sens_points = 5, .date = -1,
                     .met = {.summary = -1, .stab_points = 5}};
     data_args d = {0};
@@ -639,6 +667,10 @@ static int run(int argc, char **argv)
     if (rc)
         return rc < 0 ? CLI_OK : rc;
     if (a.counterfactuals && (rc = audit_recourse_check(a.counterfactuals)) != CLI_OK)
+        return rc;
+    const char *ins[] = {a.model, d.path, data_args_groups_file(&d), a.randomized};
+    const cli_output outs[] = {{"--out", a.out, "pdf", 0}, {"--json", a.json, "json", 0}};
+    if ((rc = CLI_CHECK_OUTPUTS(CMD, a.force, ins, outs)) != CLI_OK)
         return rc;
     xai_audit_nbhd nb[8];
     size_t nz = 0;
@@ -664,14 +696,13 @@ static int run(int argc, char **argv)
     group_by gb = {0};
     xai_column_stats *st = NULL;
     float *gt = NULL;
+    xai_outfile *files[2] = {NULL, NULL}; /* --out, --json: both or neither */
     xai_status s;
     if ((rc = data_args_load(&d, CMD, &ds)) != CLI_OK)
         goto out;
-    if ((s = xai_model_load(a.model, &m)) != XAI_OK ||
-        (a.randomized && (s = xai_model_load(a.randomized, &mr)) != XAI_OK)) {
-        rc = cli_runtime_error(CMD, s);
+    if ((rc = data_args_load_model(&d, CMD, a.model, &m)) != CLI_OK ||
+        (a.randomized && (rc = data_args_load_model(&d, CMD, a.randomized, &mr)) != CLI_OK))
         goto out;
-    }
     if ((rc = data_args_check_model(&d, CMD, ds, a.model, m)) != CLI_OK)
         goto out;
     int64_t ldims[4];
@@ -704,6 +735,14 @@ static int run(int argc, char **argv)
     size_t n = xai_dataset_rows(ds), D = xai_dataset_features(ds), r0, r1;
     if ((rc = data_args_rows(CMD, a.rows, n, 50, &r0, &r1)) != 0)
         goto out;
+    if (r1 - r0 < 2) { /* a standard error over one row is 0/0 */
+        rc = cli_usage_error(CMD, "an audit needs at least 2 rows: its means and "
+                             "confidence intervals are over rows (got %zu of %s)",
+                             r1 - r0, d.path);
+        goto out;
+    }
+    if ((rc = data_args_check_finite(&d, CMD, m, a.output, ds, r0, r1, NULL)) != CLI_OK)
+        goto out;
     if (a.met.group_by &&
         (rc = group_by_rows(CMD, a.met.group_by, ds, r0, r1, &gb)) != CLI_OK)
         goto out;
@@ -711,6 +750,7 @@ static int run(int argc, char **argv)
     o.base.output = a.output;
     o.base.baseline = a.baseline;
     o.base.seed = a.seed;
+    o.base.target = a.target;
     if ((rc = parse_methods(a.methods, &o.base, &ms, &o.n_methods)) != 0)
         goto out;
     o.methods = ms;
@@ -745,6 +785,11 @@ static int run(int argc, char **argv)
         c.groups = xai_dataset_feature_groups(ds);
         c.n_groups = xai_dataset_group_count(ds);
     }
+    /* the temporary files exist before the work: an unwritable directory
+     * fails now, not after minutes */
+    if ((a.out && (rc = cli_output_open(CMD, a.out, &files[0])) != CLI_OK) ||
+        (a.json && (rc = cli_output_open(CMD, a.json, &files[1])) != CLI_OK))
+        goto out;
     const float *lab = xai_dataset_labels(ds);
     o.cost_fp = a.cost_fp;
     o.cost_fn = a.cost_fn;
@@ -766,19 +811,25 @@ static int run(int argc, char **argv)
     print_summary(res);
     if (res->groups)
         print_groups(res);
-    char hm[65], hd[65], prov[4096];
+    char hm[65], hd[65];
     if ((s = xai_sha256_file(a.model, hm)) != XAI_OK ||
         (s = xai_sha256_file(d.path, hd)) != XAI_OK) {
         rc = cli_runtime_error(CMD, s);
         goto out;
     }
     if (a.json) {
-        provenance(&a, &d, r0, r1, hm, hd, prov, sizeof prov);
-        if ((s = xai_audit_write_json(res, prov, a.json)) != XAI_OK) {
+        char *prov = provenance(&a, &d, r0, r1, hm, hd);
+        if (!prov) {
+            fprintf(stderr, "xai audit: error: out of memory\n");
+            rc = CLI_RUNTIME_ERROR;
+            goto out;
+        }
+        s = xai_audit_write_json_to(res, prov, files[1]);
+        free(prov);
+        if (s != XAI_OK) {
             rc = cli_runtime_error(CMD, s);
             goto out;
         }
-        printf("wrote %s\n", a.json);
     }
     xai_backdoor_report_input bdi = {.result = bd, .options = &bo, .data = ds,
                                      .model_path = a.model, .data_path = d.path,
@@ -791,9 +842,20 @@ static int run(int argc, char **argv)
         }
         bdi.result = bd;
     }
-    rc = a.out ? write_report(&a, &d, argc, argv, res, ds, m, hm, hd, t0, bd ? &bdi : NULL)
-               : CLI_OK;
+    if (a.out && (rc = write_report(&a, &d, argc, argv, res, ds, m, hm, hd, t0,
+                                    bd ? &bdi : NULL, files[0])) != CLI_OK)
+        goto out;
+    if ((s = xai_outfile_commit_all(files, 2)) != XAI_OK) {
+        rc = cli_runtime_error(CMD, s);
+        goto out;
+    }
+    if (a.json)
+        printf("wrote %s\n", a.json);
+    if (a.out)
+        printf("wrote %s\n", a.out);
 out:
+    xai_outfile_abort(files[0]);
+    xai_outfile_abort(files[1]);
     xai_audit_result_free(res);
     xai_backdoor_result_free(bd);
     free(ms), free(st), free(gt);

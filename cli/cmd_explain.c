@@ -3,6 +3,7 @@
  * The file is written to a temporary name in the same directory and renamed
  * at the end.  --png DIR adds heatmap overlays of image rows
  * (reports/overlay.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -16,6 +17,7 @@
 #include "cli.h"
 #include "core/json_out.h"
 #include "data_args.h"
+#include "outputs.h"
 #include "reports/overlay.h"
 
 #define CMD "explain"
@@ -55,6 +57,12 @@ static const char help_text[] =
     "  custom               --neighbourhood masks|onehot|gaussian[:SIGMA]|point|\n"
     "                       path  --loss function|gradient  --kernel uniform|\n"
     "                       exp[:WIDTH]|shapley  --grad-scale none|input|delta\n"
+    "  grad-cam             convolutional image models: Grad-CAM at --layer\n"
+    "                       (default: the last conv layer with spatial size\n"
+    "                       above 1x1): channel weights = spatial mean of the\n"
+    "                       gradients at x, map = ReLU(sum_c w_c A_c), bilinear\n"
+    "                       upsampling to the image (alias gradcam)\n"
+    "  grad-cam++           Grad-CAM++ at x (alias gradcam++)\n"
     "  smooth-gradcam++     convolutional image models: Grad-CAM++ at --layer\n"
     "                       (default: the last conv layer with spatial size\n"
     "                       above 1x1); activations A and gradients G averaged\n"
@@ -74,12 +82,17 @@ static const char help_text[] =
     DATA_ARGS_HELP
     "  --rows A:B           rows A..B-1 (0-based; A: or :B allowed); default all\n"
     "  --method LIST        comma-separated methods (required)\n"
-    "  --target K|pred      output explained (default pred: the arg-max)\n"
+    "  --target K|pred|all  output explained (default pred: the arg-max); all:\n"
+    "                       every output in turn, one line per (row, method,\n"
+    "                       target), --png files row<R>_<method>_t<K>.png\n"
     "  --output prob|score  explain probabilities (default) or pre-activation\n"
     "  --samples N          samples / coalitions / path points (default per method)\n"
     "  --baseline B         zero | mean (default) | row:I | background:K (K rows\n"
     "                       drawn with the seed; masked and path inputs are\n"
     "                       averaged over them)\n"
+    "  --background FILE    every row of FILE (a CSV with the data's columns,\n"
+    "                       read with the same --label/--groups/--scale) is a\n"
+    "                       background row, as background:K\n"
     "  --sigma S            noise as a fraction of std (images: value range)\n"
     "  --ig-rule gl|trapezoid\n"
     "  --kernel-width W     LIME kernel width (default 0.75 sqrt(M))\n"
@@ -90,7 +103,10 @@ static const char help_text[] =
     "                       so output is identical for any --threads\n"
     "  --threads T          worker threads (default: all cores)\n"
     "  --no-timing          write null for seconds (byte-identical JSON)\n"
-    "  --out FILE           .csv or .json (required)\n"
+    "  --out FILE           .csv or .json (required); '-': standard output\n"
+    "  --format csv|json    the format of --out (default: from its extension)\n"
+    "  --force              write --out even if its extension names another\n"
+    "                       format\n"
     "  --png DIR            images: also write DIR/row<R>_input.png and, per\n"
     "                       method, DIR/row<R>_<method>.png: the input upscaled\n"
     "                       (nearest neighbour, short side >= 128 px), greyed,\n"
@@ -100,17 +116,25 @@ static const char help_text[] =
     "                       created if missing)\n";
 
 typedef struct args {
-    const char *model, *out, *rows, *methods, *target, *baseline, *png_dir;
+    const char *model, *out, *rows, *methods, *target, *baseline, *png_dir, *format;
+    const char *background; /* --background FILE */
     data_args data;
     xai_explain_options o;
-    int threads, no_timing, custom_given;
+    int threads, no_timing, custom_given, force, png_dir_made;
+    /* given on the command line (an option no chosen method uses is an error) */
+    int sigma_given, kwidth_given, igrule_given, unit_given, target_all;
+    /* --neighbourhood gaussian:S and --kernel exp:W: custom only (they used
+     * to leak into lime's width and c-lime's sigma) */
+    int custom_sigma_given, custom_width_given;
+    double custom_sigma, custom_width;
 } args;
 
 enum {
     OPT_MODEL = 1, OPT_ROWS, OPT_METHOD, OPT_TARGET, OPT_OUTPUT, OPT_SAMPLES,
     OPT_BASELINE, OPT_SIGMA, OPT_IG_RULE, OPT_KWIDTH, OPT_RIDGE, OPT_PATCH,
     OPT_WINDOW, OPT_STRIDE, OPT_SEED, OPT_THREADS, OPT_NO_TIMING, OPT_OUT,
-    OPT_NBHD, OPT_LOSS, OPT_KERNEL, OPT_GSCALE, OPT_LAYER, OPT_PNG, OPT_HELP
+    OPT_NBHD, OPT_LOSS, OPT_KERNEL, OPT_GSCALE, OPT_LAYER, OPT_PNG, OPT_HELP,
+    OPT_FORCE, OPT_FORMAT, OPT_BACKGROUND
 };
 
 static int parse_double(const char *arg, const char *name, double *out)
@@ -118,7 +142,9 @@ static int parse_double(const char *arg, const char *name, double *out)
     char *end;
     errno = 0;
     double v = strtod(arg, &end);
-    if (end == arg || *end || errno || !isfinite(v))
+    /* strict: no leading blanks, hexadecimal, overflow or trailing bytes */
+    if (end == arg || *end || errno || !isfinite(v) || isspace((unsigned char)arg[0]) ||
+        strpbrk(arg, "xX"))
         return cli_usage_error(CMD, "%s wants a number, got '%s'", name, arg);
     *out = v;
     return CLI_OK;
@@ -138,9 +164,15 @@ static int parse_custom(args *a, int opt, const char *arg)
                 o->custom.neighbourhood = (xai_neighbourhood)k;
                 if (colon && k != XAI_NBHD_GAUSSIAN)
                     break;
-                if (colon)
-                    return parse_double(colon + 1, "--neighbourhood gaussian:",
-                                        &o->sigma);
+                if (!colon)
+                    return CLI_OK;
+                if (parse_double(colon + 1, "--neighbourhood gaussian:", &a->custom_sigma) !=
+                    CLI_OK)
+                    return CLI_USAGE_ERROR;
+                a->custom_sigma_given = 1;
+                if (a->custom_sigma < 0) /* as --sigma */
+                    return cli_usage_error(CMD, "--neighbourhood gaussian:SIGMA must "
+                                           "be >= 0, got '%s'", colon + 1);
                 return CLI_OK;
             }
         return cli_usage_error(CMD, "--neighbourhood wants masks, onehot, "
@@ -162,8 +194,14 @@ static int parse_custom(args *a, int opt, const char *arg)
             o->custom.kernel = XAI_KERNEL_SHAPLEY;
         else if (strncmp(arg, "exp", 3) == 0 && (arg[3] == 0 || arg[3] == ':')) {
             o->custom.kernel = XAI_KERNEL_EXPONENTIAL;
-            if (arg[3] == ':')
-                return parse_double(arg + 4, "--kernel exp:", &o->kernel_width);
+            if (arg[3] == ':') {
+                if (parse_double(arg + 4, "--kernel exp:", &a->custom_width) != CLI_OK)
+                    return CLI_USAGE_ERROR;
+                a->custom_width_given = 1;
+                if (!(a->custom_width > 0)) /* as --kernel-width */
+                    return cli_usage_error(CMD, "--kernel exp:WIDTH must be positive, "
+                                           "got '%s'", arg + 4);
+            }
         } else
             return cli_usage_error(CMD, "--kernel wants uniform, exp[:WIDTH] or "
                                    "shapley, got '%s'", arg);
@@ -209,6 +247,9 @@ static int parse_args(int argc, char **argv, args *a)
         {"layer", required_argument, NULL, OPT_LAYER},
         {"png", required_argument, NULL, OPT_PNG},
         {"help", no_argument, NULL, OPT_HELP},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"background", required_argument, NULL, OPT_BACKGROUND},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     a->o = xai_explain_options_default();
@@ -216,7 +257,7 @@ static int parse_args(int argc, char **argv, args *a)
     opterr = 0;
     int c, rc;
     long long v;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         int d = data_args_parse(&a->data, CMD, c, optarg);
         if (d < 0)
             return CLI_USAGE_ERROR;
@@ -233,6 +274,13 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_LAYER: a->o.layer = optarg; break;
         case OPT_PNG: a->png_dir = optarg; break;
         case OPT_NO_TIMING: a->no_timing = 1; break;
+        case OPT_FORCE: a->force = 1; break;
+        case OPT_BACKGROUND: a->background = optarg; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "json") != 0)
+                rc = cli_usage_error(CMD, "--format wants csv or json, got '%s'", optarg);
+            a->format = optarg;
+            break;
         case OPT_OUTPUT:
             if (strcmp(optarg, "prob") == 0)
                 a->o.output = XAI_OUTPUT_PROB;
@@ -246,11 +294,13 @@ static int parse_args(int argc, char **argv, args *a)
                 a->o.samples = v;
             break;
         case OPT_SIGMA:
+            a->sigma_given = 1;
             if ((rc = parse_double(optarg, "--sigma", &a->o.sigma)) == CLI_OK &&
                 a->o.sigma < 0)
                 rc = cli_usage_error(CMD, "--sigma must be >= 0, got '%s'", optarg);
             break;
         case OPT_IG_RULE:
+            a->igrule_given = 1;
             if (strcmp(optarg, "gl") == 0 || strcmp(optarg, "gauss-legendre") == 0)
                 a->o.ig_rule = XAI_IG_GAUSS_LEGENDRE;
             else if (strcmp(optarg, "trapezoid") == 0)
@@ -259,6 +309,7 @@ static int parse_args(int argc, char **argv, args *a)
                 rc = cli_usage_error(CMD, "--ig-rule wants gl or trapezoid, got '%s'", optarg);
             break;
         case OPT_KWIDTH:
+            a->kwidth_given = 1;
             if ((rc = parse_double(optarg, "--kernel-width", &a->o.kernel_width)) == CLI_OK &&
                 !(a->o.kernel_width > 0))
                 rc = cli_usage_error(CMD, "--kernel-width must be positive");
@@ -270,6 +321,7 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_PATCH:
         case OPT_WINDOW:
         case OPT_STRIDE:
+            a->unit_given = 1;
             if ((rc = cli_parse_int(CMD, optarg, c == OPT_PATCH ? "--patch" : c == OPT_WINDOW
                                 ? "--window" : "--stride", 1, 1 << 20, &v)) == CLI_OK)
                 *(c == OPT_PATCH ? &a->o.patch : c == OPT_WINDOW ? &a->o.window
@@ -290,6 +342,7 @@ static int parse_args(int argc, char **argv, args *a)
             rc = parse_custom(a, c, optarg);
             break;
         case OPT_HELP:
+        case 'h':
             fputs(help_text, stdout);
             exit(CLI_OK);
         default:
@@ -306,6 +359,44 @@ static int parse_args(int argc, char **argv, args *a)
         return cli_usage_error(CMD, "--method is required (e.g. kernelshap,gradient)");
     if (!a->out)
         return cli_usage_error(CMD, "--out is required (FILE.csv or FILE.json)");
+    return CLI_OK;
+}
+
+/* The class-activation-map methods (unsigned maps at a conv layer). */
+static int is_cam(xai_method m)
+{
+    return m == XAI_METHOD_SMOOTH_GRADCAM_PP || m == XAI_METHOD_GRADCAM ||
+           m == XAI_METHOD_GRADCAM_PP;
+}
+
+/* Every option given is used by some chosen method (none ignored silently). */
+static int check_method_options(const args *a, const xai_method *ms, size_t nm)
+{
+    int custom = 0, noise = 0, width = 0, ig = 0;
+    for (size_t k = 0; k < nm; k++) {
+        xai_method m = ms[k];
+        custom |= m == XAI_METHOD_CUSTOM;
+        noise |= m == XAI_METHOD_CLIME || m == XAI_METHOD_SMOOTHGRAD ||
+                 m == XAI_METHOD_SMOOTH_GRADCAM_PP || m == XAI_METHOD_CUSTOM;
+        width |= m == XAI_METHOD_LIME || m == XAI_METHOD_CUSTOM;
+        ig |= m == XAI_METHOD_INTEGRATED_GRADIENTS || m == XAI_METHOD_CUSTOM;
+    }
+    if (custom && !a->custom_given)
+        return cli_usage_error(CMD, "--method custom needs at least one of "
+                               "--neighbourhood, --loss, --kernel or --grad-scale (the "
+                               "others default to gaussian, function, uniform, none)");
+    if (!custom && a->custom_given)
+        return cli_usage_error(CMD, "--neighbourhood, --loss, --kernel and --grad-scale "
+                               "apply to --method custom only");
+    if (a->sigma_given && !noise)
+        return cli_usage_error(CMD, "--sigma: none of the methods adds noise (c-lime, "
+                               "smoothgrad, smooth-gradcam++ and custom do)");
+    if (a->kwidth_given && !width)
+        return cli_usage_error(CMD, "--kernel-width applies to lime (and custom "
+                               "--kernel exp) only");
+    if (a->igrule_given && !ig)
+        return cli_usage_error(CMD, "--ig-rule applies to integrated-gradients (and "
+                               "custom --neighbourhood path) only");
     return CLI_OK;
 }
 
@@ -341,6 +432,44 @@ typedef struct ctx_store {
     float *background;
 } ctx_store;
 
+/* --background FILE: every row of FILE (read with the data's options, same
+ * columns) is a background row, as shap's maskers take them. */
+static int load_background(const args *a, const xai_dataset *ds, ctx_store *st)
+{
+    data_args da = a->data;
+    da.path = a->background;
+    xai_dataset *bg = NULL;
+    int rc = data_args_load(&da, CMD, &bg);
+    if (rc != CLI_OK)
+        return rc;
+    size_t D = xai_dataset_features(ds), n = xai_dataset_rows(bg);
+    if (xai_dataset_features(bg) != D) {
+        fprintf(stderr, "xai explain: error: --background %s has %zu features but the "
+                "data %s has %zu\n", a->background, xai_dataset_features(bg),
+                a->data.path, D);
+        xai_dataset_free(bg);
+        return CLI_RUNTIME_ERROR;
+    }
+    for (size_t j = 0; j < D; j++)
+        if (strcmp(xai_dataset_feature_name(bg, j), xai_dataset_feature_name(ds, j)) != 0) {
+            fprintf(stderr, "xai explain: error: --background %s: column %zu is '%s' but "
+                    "the data's is '%s'\n", a->background, j + 1,
+                    xai_dataset_feature_name(bg, j), xai_dataset_feature_name(ds, j));
+            xai_dataset_free(bg);
+            return CLI_RUNTIME_ERROR;
+        }
+    if (!(st->background = malloc(n * D * sizeof *st->background))) {
+        xai_dataset_free(bg);
+        fprintf(stderr, "xai explain: error: out of memory (background)\n");
+        return CLI_RUNTIME_ERROR;
+    }
+    memcpy(st->background, xai_dataset_values(bg), n * D * sizeof *st->background);
+    st->c.background = st->background;
+    st->c.n_background = n;
+    xai_dataset_free(bg);
+    return CLI_OK;
+}
+
 static int build_context(const args *a, const xai_dataset *ds, ctx_store *st)
 {
     size_t D = xai_dataset_features(ds), R = xai_dataset_rows(ds);
@@ -361,6 +490,8 @@ static int build_context(const args *a, const xai_dataset *ds, ctx_store *st)
     xai_dataset_image_shape(ds, &st->c.image_c, &st->c.image_h, &st->c.image_w);
     const char *b = a->baseline;
     long long v;
+    if (a->background)
+        return load_background(a, ds, st);
     if (!b || strcmp(b, "mean") == 0 || strcmp(b, "zero") == 0) {
         return CLI_OK; /* baseline_kind() carries these */
     } else if (strncmp(b, "row:", 4) == 0) {
@@ -446,6 +577,10 @@ static void json_settings(FILE *f, const xai_explain_options *r, const args *a)
     json_number(f, r->kernel_width);
     fprintf(f, ", \"ridge\": ");
     json_number(f, r->ridge);
+    if (r->target == XAI_TARGET_PRED)
+        fprintf(f, ", \"target\": \"pred\"");
+    else
+        fprintf(f, ", \"target\": %d", (int)r->target);
     fprintf(f, ", \"ig_rule\": \"%s\", \"output\": \"%s\", \"seed\": %llu",
             r->ig_rule == XAI_IG_TRAPEZOID ? "trapezoid" : "gauss-legendre",
             r->output == XAI_OUTPUT_SCORE ? "score" : "prob",
@@ -453,7 +588,7 @@ static void json_settings(FILE *f, const xai_explain_options *r, const args *a)
     if (r->patch)
         fprintf(f, ", \"patch\": %d, \"window\": %d, \"stride\": %d", (int)r->patch,
                 (int)r->window, (int)r->stride);
-    if (r->method == XAI_METHOD_SMOOTH_GRADCAM_PP) {
+    if (is_cam(r->method)) {
         fprintf(f, ", \"layer\": "); /* resolved: named even by default */
         json_string(f, r->layer);
     }
@@ -533,40 +668,17 @@ static void write_one(writer *w, size_t row, xai_method m, const float *phi,
     w->n_written++;
 }
 
-/* mkdir -p DIR, then checks that DIR is a writable directory.  Returns 0,
- * or -1 with errno set and the failing path in *bad (a prefix of dir). */
-static int make_dirs(char *dir, const char **bad)
-{
-    *bad = dir;
-    for (char *q = dir + 1; *q; q++) {
-        if (*q != '/' || q[-1] == '/')
-            continue;
-        *q = '\0';
-        int r = mkdir(dir, 0777);
-        *q = '/';
-        if (r != 0 && errno != EEXIST) {
-            *q = '\0'; /* report the prefix that failed */
-            return -1;
-        }
-    }
-    struct stat sb;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return -1;
-    if (stat(dir, &sb) != 0)
-        return -1;
-    if (!S_ISDIR(sb.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return access(dir, W_OK | X_OK);
-}
-
 /* --png: DIR/row<R>_input.png and DIR/row<R>_<method>.png for rows s..s+n-1
  * of the chunk (phi of method k, row i at (k * chunk + i) * D). */
-static int write_pngs(const args *a, const xai_dataset *ds, const xai_explain_context *c,
-                      const xai_method *ms, size_t nm, size_t s, size_t n, size_t chunk,
+static int write_pngs(args *a, const xai_dataset *ds, const xai_explain_context *c,
+                      const xai_method *ms, const xai_explain_options *res, size_t nm, size_t s, size_t n, size_t chunk,
                       const float *phi)
 {
+    if (!a->png_dir_made) { /* created with the first file, not before the work */
+        if (cli_output_mkdirs(CMD, "--png", a->png_dir) != CLI_OK)
+            return CLI_RUNTIME_ERROR;
+        a->png_dir_made = 1;
+    }
     size_t D = c->n_features, len = strlen(a->png_dir) + 64;
     char *path = malloc(len);
     if (!path) {
@@ -581,10 +693,14 @@ static int write_pngs(const args *a, const xai_dataset *ds, const xai_explain_co
         st = xai_overlay_write_png(path, &im, NULL, XAI_CMAP_AUTO);
         for (size_t k = 0; k < nm && st == XAI_OK; k++) {
             /* Grad-CAM maps are unsigned (ReLU); the others signed */
-            xai_cmap cm = ms[k] == XAI_METHOD_SMOOTH_GRADCAM_PP ? XAI_CMAP_SEQUENTIAL
+            xai_cmap cm = is_cam(ms[k]) ? XAI_CMAP_SEQUENTIAL
                                                                : XAI_CMAP_DIVERGING;
-            snprintf(path, len, "%s/row%zu_%s.png", a->png_dir, s + i,
-                     xai_method_name(ms[k]));
+            if (a->target_all) /* one map per class */
+                snprintf(path, len, "%s/row%zu_%s_t%d.png", a->png_dir, s + i,
+                         xai_method_name(ms[k]), (int)res[k].target);
+            else
+                snprintf(path, len, "%s/row%zu_%s.png", a->png_dir, s + i,
+                         xai_method_name(ms[k]));
             st = xai_overlay_write_png(path, &im, phi + (k * chunk + i) * D, cm);
         }
     }
@@ -592,7 +708,7 @@ static int write_pngs(const args *a, const xai_dataset *ds, const xai_explain_co
     return st == XAI_OK ? CLI_OK : cli_runtime_error(CMD, st);
 }
 
-static int explain_all(const args *a, const xai_model *m, const xai_dataset *ds,
+static int explain_all(args *a, const xai_model *m, const xai_dataset *ds,
                        const xai_explain_context *c, const xai_method *ms,
                        const xai_explain_options *res, size_t nm, size_t r0,
                        size_t r1, writer *w)
@@ -619,7 +735,7 @@ static int explain_all(const args *a, const xai_model *m, const xai_dataset *ds,
             for (size_t k = 0; k < nm; k++)
                 write_one(w, s + i, ms[k], phi + (k * chunk + i) * D, &dg[k * chunk + i]);
         if (rc == CLI_OK && a->png_dir)
-            rc = write_pngs(a, ds, c, ms, nm, s, n, chunk, phi);
+            rc = write_pngs(a, ds, c, ms, res, nm, s, n, chunk, phi);
         if (tty)
             fprintf(stderr, "\rxai explain: %zu/%zu rows", s + n - r0, r1 - r0);
     }
@@ -635,24 +751,38 @@ static int run(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc != CLI_OK)
         return rc;
-    int json = ends_with(a.out, ".json");
-    if (!json && !ends_with(a.out, ".csv"))
-        return cli_usage_error(CMD, "--out must end in .csv or .json, got '%s'", a.out);
+    if (!a.format) /* standard output: CSV unless --format json */
+        a.format = ends_with(a.out, ".json") ? "json"
+                   : ends_with(a.out, ".csv") || strcmp(a.out, "-") == 0 ? "csv" : NULL;
+    if (!a.format)
+        return cli_usage_error(CMD, "--out must end in .csv or .json (or give --format), "
+                               "got '%s'", a.out);
+    int json = strcmp(a.format, "json") == 0;
+    const char *ins[] = {a.model, a.data.path, data_args_groups_file(&a.data), a.background};
+    const cli_output outs[] = {{"--out", a.out, a.format, 1}, {"--png", a.png_dir, "dir", 0}};
+    if ((rc = CLI_CHECK_OUTPUTS(CMD, a.force, ins, outs)) != CLI_OK)
+        return rc;
     xai_method ms[MAX_METHODS];
     size_t nm = 0;
     if ((rc = parse_methods(a.methods, ms, &nm)) != CLI_OK)
         return rc;
-    for (size_t k = 0; k < nm; k++)
-        if (ms[k] == XAI_METHOD_CUSTOM && !a.custom_given)
-            return cli_usage_error(CMD, "--method custom needs --neighbourhood "
-                                   "and --loss");
+    if ((rc = check_method_options(&a, ms, nm)) != CLI_OK)
+        return rc;
     int cam = 0;
     for (size_t k = 0; k < nm; k++)
-        cam |= ms[k] == XAI_METHOD_SMOOTH_GRADCAM_PP;
+        cam |= is_cam(ms[k]);
     if (a.o.layer && !cam)
-        return cli_usage_error(CMD, "--layer applies to smooth-gradcam++ only");
+        return cli_usage_error(CMD, "--layer applies to grad-cam, grad-cam++ and "
+                               "smooth-gradcam++ only");
     a.o.baseline = baseline_kind(a.baseline);
-    if (a.target && strcmp(a.target, "pred") != 0) {
+    if (a.background && a.baseline)
+        return cli_usage_error(CMD, "--background FILE and --baseline %s are two "
+                               "baselines; give one", a.baseline);
+    if (a.background)
+        a.o.baseline = XAI_BASELINE_BACKGROUND;
+    if (a.target && strcmp(a.target, "all") == 0) {
+        a.target_all = 1;
+    } else if (a.target && strcmp(a.target, "pred") != 0) {
         long long v;
         if ((rc = cli_parse_int(CMD, a.target, "--target", 0, INT32_MAX, &v)) != CLI_OK)
             return rc;
@@ -662,8 +792,8 @@ static int run(int argc, char **argv)
     xai_dataset *ds = NULL;
     xai_model *m = NULL;
     ctx_store st = {0};
-    xai_explain_options res[MAX_METHODS];
-    char *png_dir = NULL;
+    xai_explain_options *res = NULL;
+    xai_method *runs = NULL; /* one (method, target) per run */
     xai_outfile *outf = NULL;
     if ((rc = data_args_load(&a.data, CMD, &ds)) != CLI_OK)
         goto out;
@@ -673,44 +803,54 @@ static int run(int argc, char **argv)
                              "with --image-shape); '%s' is tabular", a.data.path);
         goto out;
     }
+    if (a.unit_given && !xai_dataset_image_shape(ds, &ic, &ih, &iw)) {
+        rc = cli_usage_error(CMD, "--patch, --window and --stride apply to image data; "
+                             "'%s' is tabular", a.data.path);
+        goto out;
+    }
     size_t r0, r1;
     if ((rc = data_args_rows(CMD, a.rows, xai_dataset_rows(ds), SIZE_MAX, &r0, &r1)) != CLI_OK)
         goto out;
-    xai_status s = xai_model_load(a.model, &m);
-    if (s != XAI_OK) {
-        rc = cli_runtime_error(CMD, s);
+    xai_status s;
+    if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
         goto out;
-    }
-    if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK)
+    if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK ||
+        (rc = data_args_check_finite(&a.data, CMD, m, a.o.output, ds, r0, r1, NULL)) != CLI_OK)
         goto out;
     if ((rc = build_context(&a, ds, &st)) != CLI_OK)
         goto out;
-    for (size_t k = 0; k < nm; k++) {
+    /* --target all: every method for each output in turn (one line per
+     * class, as shap explains multiclass models) */
+    size_t nt = a.target_all ? xai_model_output_size(m) : 1, nr = nm * nt;
+    res = malloc(nr * sizeof *res);
+    runs = malloc(nr * sizeof *runs);
+    if (!res || !runs) {
+        fprintf(stderr, "xai explain: error: out of memory\n");
+        rc = CLI_RUNTIME_ERROR;
+        goto out;
+    }
+    for (size_t k = 0; k < nr; k++) {
         xai_explain_options o = a.o;
-        o.method = ms[k];
-        if ((s = xai_explain_options_resolve(m, &o, &st.c, &res[k])) != XAI_OK) {
+        o.method = runs[k] = ms[k % nm];
+        if (a.target_all)
+            o.target = (int32_t)(k / nm);
+        if (o.method == XAI_METHOD_CUSTOM && a.custom_sigma_given)
+            o.sigma = a.custom_sigma;
+        if (o.method == XAI_METHOD_CUSTOM && a.custom_width_given)
+            o.kernel_width = a.custom_width;
+        if ((s = xai_explain_options_resolve(m, &o, &st.c, &res[k])) != XAI_OK ||
+            (s = xai_explain_fit_check(&res[k], &st.c)) != XAI_OK) {
             rc = cli_runtime_error(CMD, s);
             goto out;
         }
     }
-    if (a.png_dir) {
-        const char *bad;
-        if (!(png_dir = strdup(a.png_dir)) || make_dirs(png_dir, &bad) != 0) {
-            fprintf(stderr, "xai explain: --png: cannot create or write to directory '%s': %s\n",
-                    png_dir ? bad : a.png_dir, strerror(errno));
-            rc = CLI_RUNTIME_ERROR;
-            goto out;
-        }
-    }
     /* temporary file next to the output, renamed at the end */
-    if ((s = xai_outfile_open(a.out, &outf)) != XAI_OK) {
-        rc = cli_runtime_error(CMD, s);
+    if ((rc = cli_output_open(CMD, a.out, &outf)) != CLI_OK)
         goto out;
-    }
     FILE *f = xai_outfile_stream(outf);
     writer w = {.f = f, .json = json, .ds = ds, .no_timing = a.no_timing};
-    write_header(&w, &a, ms, res, nm, r0, r1);
-    rc = explain_all(&a, m, ds, &st.c, ms, res, nm, r0, r1, &w);
+    write_header(&w, &a, runs, res, nr, r0, r1);
+    rc = explain_all(&a, m, ds, &st.c, runs, res, nr, r0, r1, &w);
     if (json)
         fputs("\n  ]\n}\n", f);
     if (rc == CLI_OK && (s = xai_outfile_commit(outf)) != XAI_OK)
@@ -720,7 +860,8 @@ static int run(int argc, char **argv)
     outf = NULL;
 out:
     xai_outfile_abort(outf);
-    free(png_dir);
+    free(res);
+    free(runs);
     free(st.stats);
     free(st.background);
     xai_model_free(m);

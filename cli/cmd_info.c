@@ -28,7 +28,8 @@ static int run(int argc, char **argv)
         return cli_usage_error("info", "expects exactly one MODEL argument");
     const char *path = argv[optind];
     xai_model *m;
-    xai_status s = xai_model_load(path, &m);
+    /* info only describes: no memory bound, the planned size is printed */
+    xai_status s = xai_model_load_limited(path, UINT64_MAX, &m);
     if (s != XAI_OK)
         return cli_runtime_error("info", s);
     xai_model_info in;
@@ -54,6 +55,9 @@ static int run(int argc, char **argv)
     if (in.n_nodes) {
         printf("parameters:  %llu\n", (unsigned long long)in.n_params);
         printf("FLOPs/row:   %.0f (forward; a multiply-add counts 2)\n", in.flops_per_sample);
+        printf("memory/row:  %.2f MiB planned (forward and gradient; default limit "
+               "%llu MiB, --max-memory)\n", (double)xai_model_row_memory(m) / 1048576.0,
+               (unsigned long long)(XAI_DEFAULT_MAX_MEMORY >> 20));
         printf("nodes:       %zu\nops:        ", in.n_nodes);
         for (size_t i = 0; i < in.n_op_kinds; i++)
             printf(" %s x%zu%s", in.op_names[i], in.op_counts[i],

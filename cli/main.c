@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "outputs.h"
 
 static void print_help(FILE *f)
 {
@@ -52,6 +53,9 @@ int cli_runtime_error(const char *cmd, xai_status s)
 int cli_int_in(const char *arg, long long lo, long long hi, long long *out)
 {
     char *end;
+    /* strict: an optional '-' then digits only (no blanks, '+' or trailing bytes) */
+    if (!(arg[0] >= '0' && arg[0] <= '9') && !(arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9'))
+        return 0;
     errno = 0;
     long long v = strtoll(arg, &end, 10);
     if (end == arg || *end || errno || v < lo || v > hi)
@@ -133,5 +137,6 @@ int main(int argc, char **argv)
     const cli_command *c = find_command(a);
     if (!c)
         return cli_usage_error(NULL, "unknown command '%s'", a);
+    cli_install_signal_cleanup();
     return c->run(argc - 1, argv + 1);
 }

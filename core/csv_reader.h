@@ -6,6 +6,8 @@
 #ifndef XAI_CORE_CSV_READER_H
 #define XAI_CORE_CSV_READER_H
 
+#include <stdio.h>
+
 #include <xai/base.h>
 
 typedef struct xai_csv_visitor {
@@ -18,5 +20,9 @@ typedef struct xai_csv_visitor {
 
 /* Reads path; I/O errors name the file.  Returns XAI_OK at end of file. */
 xai_status xai_csv_read(const char *path, const xai_csv_visitor *v, void *user);
+
+/* The same from an open stream (left open); name is used in messages. */
+xai_status xai_csv_read_stream(FILE *f, const char *name, const xai_csv_visitor *v,
+                               void *user);
 
 #endif

@@ -149,6 +149,11 @@ const char *xai_dataset_group_name(const xai_dataset *ds, size_t group)
     return group < ds->groups ? ds->group_names[group] : NULL;
 }
 
+double xai_column_scale(const xai_column_stats *s)
+{
+    return s && s->std > 0 && isfinite(s->std) ? s->std : 1.0;
+}
+
 const xai_column_stats *xai_dataset_stats(const xai_dataset *ds, size_t feature)
 {
     return feature < ds->features ? &ds->stats[feature] : NULL;

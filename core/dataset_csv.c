@@ -50,9 +50,12 @@ static xai_status grow(void **p, size_t *cap, size_t need, size_t elem,
 
 /* Parses a whole cell as a finite float; fails with the place and the text. */
 static xai_status parse_cell(csv_builder *b, size_t line, size_t col,
-                             const char *text, float *out)
+                             const char *text, size_t len, float *out)
 {
     const char *name = col <= b->header_n ? b->header[col - 1] : "?";
+    if (strlen(text) != len) /* "1\0junk" must not read as 1 */
+        return xai_fail(XAI_ERR_PARSE, "%s:%zu:%zu: column '%s': the cell holds a NUL "
+                        "byte (after '%s')", b->path, line, col, name, text);
     const char *p = text;
     while (*p == ' ' || *p == '\t')
         p++;
@@ -82,6 +85,12 @@ static xai_status on_field(void *user, size_t line, size_t col,
     csv_builder *b = user;
     if (b->in_header) {
         XAI_TRY(grow((void **)&b->header, &b->header_cap, col, sizeof(char *), b->path));
+        /* a UTF-8 byte-order mark before the first name is not part of it */
+        if (col == 1 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+            text += 3, len -= 3;
+        if (memchr(text, '\0', len))
+            return xai_fail(XAI_ERR_PARSE, "%s:%zu:%zu: the column name holds a NUL byte",
+                            b->path, line, col);
         char *name = strndup(text, len);
         if (!name)
             return xai_fail(XAI_ERR_NOMEM, "%s: out of memory", b->path);
@@ -96,7 +105,7 @@ static xai_status on_field(void *user, size_t line, size_t col,
     if (col > b->header_n)
         return XAI_OK; /* reported as a ragged row at the end of the record */
     float v = 0;
-    XAI_TRY(parse_cell(b, line, col, text, &v));
+    XAI_TRY(parse_cell(b, line, col, text, len, &v));
     if ((long)col - 1 == b->label_col) {
         XAI_TRY(grow((void **)&b->labels, &b->labels_cap, b->labels_n + 1,
                      sizeof(float), b->path));
@@ -109,17 +118,46 @@ static xai_status on_field(void *user, size_t line, size_t col,
     return XAI_OK;
 }
 
+/* Duplicate names through an open-addressing hash set (FNV-1a): linear in
+ * the number of columns (100,000 columns took 9 s pairwise). */
+static xai_status check_duplicates(csv_builder *b)
+{
+    size_t n = b->header_n, cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    size_t *slot = malloc(cap * sizeof *slot); /* column index + 1; 0 empty */
+    if (!slot)
+        return xai_fail(XAI_ERR_NOMEM, "%s: out of memory", b->path);
+    memset(slot, 0, cap * sizeof *slot);
+    xai_status s = XAI_OK;
+    for (size_t i = 0; i < n && s == XAI_OK; i++) {
+        uint64_t h = 1469598103934665603ull;
+        for (const unsigned char *q = (const unsigned char *)b->header[i]; *q; q++)
+            h = (h ^ *q) * 1099511628211ull;
+        for (size_t k = (size_t)h & (cap - 1);; k = (k + 1) & (cap - 1)) {
+            if (!slot[k]) {
+                slot[k] = i + 1;
+                break;
+            }
+            size_t j = slot[k] - 1;
+            if (strcmp(b->header[i], b->header[j]) == 0) {
+                s = xai_fail(XAI_ERR_PARSE,
+                             "%s:1:%zu: duplicate column name '%s' (also column %zu)",
+                             b->path, i + 1, b->header[i], j + 1);
+                break;
+            }
+        }
+    }
+    free(slot);
+    return s;
+}
+
 static xai_status check_header(csv_builder *b)
 {
-    for (size_t i = 0; i < b->header_n; i++) {
+    for (size_t i = 0; i < b->header_n; i++)
         if (b->header[i][0] == '\0')
             return xai_fail(XAI_ERR_PARSE, "%s:1:%zu: empty column name", b->path, i + 1);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(b->header[i], b->header[j]) == 0)
-                return xai_fail(XAI_ERR_PARSE,
-                                "%s:1:%zu: duplicate column name '%s' (also column %zu)",
-                                b->path, i + 1, b->header[i], j + 1);
-    }
+    XAI_TRY(check_duplicates(b));
     b->label_col = -1;
     if (b->opt->label) {
         for (size_t i = 0; i < b->header_n; i++)
@@ -208,15 +246,34 @@ static xai_status build(csv_builder *b, xai_dataset *ds)
     return xai_dataset_compute_stats(ds);
 }
 
+static xai_status load(FILE *f, const char *path, const xai_csv_options *opt,
+                       xai_dataset **out);
+
 xai_status xai_dataset_load_csv(const char *path, const xai_csv_options *opt,
                                 xai_dataset **out)
+{
+    return load(NULL, path, opt, out);
+}
+
+xai_status xai_dataset_load_csv_stream(FILE *f, const char *name,
+                                       const xai_csv_options *opt, xai_dataset **out)
+{
+    if (!f || !name) {
+        *out = NULL;
+        return xai_fail(XAI_ERR_INVALID, "CSV: a stream and a name are required");
+    }
+    return load(f, name, opt, out);
+}
+
+static xai_status load(FILE *f, const char *path, const xai_csv_options *opt,
+                       xai_dataset **out)
 {
     *out = NULL;
     xai_csv_options defaults = xai_csv_options_default();
     csv_builder b = {.path = path, .opt = opt ? opt : &defaults, .in_header = 1,
                      .label_col = -1};
     xai_csv_visitor v = {on_field, on_row_end};
-    xai_status s = xai_csv_read(path, &v, &b);
+    xai_status s = f ? xai_csv_read_stream(f, path, &v, &b) : xai_csv_read(path, &v, &b);
     if (s == XAI_OK && b.header_n == 0)
         s = xai_fail(XAI_ERR_PARSE, "%s: empty file (a header row is required)", path);
     else if (s == XAI_OK && b.rows == 0)

@@ -17,6 +17,7 @@ struct xai_model {
     char **conv;
     size_t n_conv;
     char *hidden; /* last hidden activation tensor, or NULL */
+    uint64_t row_bytes, max_bytes; /* planned per row; batch bound */
 };
 
 struct xai_runner {
@@ -40,6 +41,8 @@ xai_status xai_model_wrap(const xai_backend_ops *ops, void *impl,
     m->n_in = d->n_inputs;
     m->n_out = d->n_outputs;
     m->probs = d->outputs_probabilities;
+    m->row_bytes = d->row_bytes;
+    m->max_bytes = XAI_DEFAULT_MAX_MEMORY;
     if (d->input_rank > 0 && d->input_rank <= 4) {
         m->in_rank = d->input_rank;
         memcpy(m->in_dims, d->input_dims, sizeof m->in_dims);
@@ -220,12 +223,31 @@ void xai_runner_free(xai_runner *r)
 
 const xai_model *xai_runner_model(const xai_runner *r) { return r->m; }
 
+void xai_model_set_max_memory(xai_model *m, uint64_t max_bytes)
+{
+    m->max_bytes = max_bytes ? max_bytes : XAI_DEFAULT_MAX_MEMORY;
+}
+
+uint64_t xai_model_row_memory(const xai_model *m) { return m ? m->row_bytes : 0; }
+
+/* Rows per backend call so that rows x planned bytes per row stays within
+ * the model's memory bound (at least 1: a row alone was checked at load). */
+static size_t batch_rows(const xai_model *m, size_t n)
+{
+    if (!m->row_bytes || n <= 1)
+        return n ? n : 1;
+    uint64_t k = m->max_bytes / m->row_bytes;
+    return k < 1 ? 1 : k < n ? (size_t)k : n;
+}
+
 xai_status xai_runner_forward(xai_runner *r, xai_output_kind kind,
                               const float *x, size_t n, float *y)
 {
-    if (n == 0)
-        return XAI_OK;
-    return r->m->ops->forward(r->state, kind, x, n, y);
+    size_t b = batch_rows(r->m, n), D = r->m->n_in, K = r->m->n_out;
+    for (size_t i = 0; i < n; i += b)
+        XAI_TRY(r->m->ops->forward(r->state, kind, x + i * D, n - i < b ? n - i : b,
+                                   y + i * K));
+    return XAI_OK;
 }
 
 /* Central differences, one row at a time but with all 2*D perturbations of a
@@ -271,9 +293,13 @@ xai_status xai_runner_vjp(xai_runner *r, xai_output_kind kind, const float *x,
 {
     if (n == 0)
         return XAI_OK;
-    if (r->m->ops->vjp)
-        return r->m->ops->vjp(r->state, kind, x, n, dy, dx, y);
-    return fd_vjp(r, kind, x, n, dy, dx, y);
+    if (!r->m->ops->vjp)
+        return fd_vjp(r, kind, x, n, dy, dx, y);
+    size_t b = batch_rows(r->m, n), D = r->m->n_in, K = r->m->n_out;
+    for (size_t i = 0; i < n; i += b)
+        XAI_TRY(r->m->ops->vjp(r->state, kind, x + i * D, n - i < b ? n - i : b,
+                               dy + i * K, dx + i * D, y ? y + i * K : NULL));
+    return XAI_OK;
 }
 
 xai_status xai_runner_grad(xai_runner *r, xai_output_kind kind, const float *x,
@@ -312,5 +338,16 @@ xai_status xai_runner_tap(xai_runner *r, xai_output_kind kind, const char *name,
     for (size_t i = 0; target && i < n; i++)
         if (target[i] < 0 || (size_t)target[i] >= r->m->n_out)
             return xai_fail(XAI_ERR_INVALID, "target %d out of range", (int)target[i]);
-    return r->m->ops->tap(r->state, kind, name, x, n, target, act, grad_act, y);
+    size_t b = batch_rows(r->m, n), D = r->m->n_in, K = r->m->n_out, L = 1;
+    int64_t d[4];
+    int rank = xai_model_tensor_shape(r->m, name, d);
+    if (b < n && rank < 0) /* the backend names the tensor */
+        b = n;
+    for (int k = 0; k < rank; k++)
+        L *= (size_t)d[k];
+    for (size_t i = 0; i < n; i += b)
+        XAI_TRY(r->m->ops->tap(r->state, kind, name, x + i * D, n - i < b ? n - i : b,
+                               target ? target + i : NULL, act ? act + i * L : NULL,
+                               grad_act ? grad_act + i * L : NULL, y ? y + i * K : NULL));
+    return XAI_OK;
 }

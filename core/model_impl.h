@@ -41,6 +41,7 @@ typedef struct xai_model_desc {
     const char *const *conv_layers; /* copied */
     size_t n_conv_layers;
     const char *hidden_layer; /* last hidden activation, or NULL (copied) */
+    uint64_t row_bytes; /* planned working bytes per row; 0 unknown */
 } xai_model_desc;
 
 /* Wraps a backend into a model.  On success the model owns impl (freed with
@@ -50,6 +51,9 @@ xai_status xai_model_wrap(const xai_backend_ops *ops, void *impl,
 
 /* The backend's impl pointer of a model (for backends building copies). */
 void *xai_model_backend_impl(const xai_model *m);
+
+/* Sets the batch memory bound of m (0: XAI_DEFAULT_MAX_MEMORY). */
+void xai_model_set_max_memory(xai_model *m, uint64_t max_bytes);
 
 /* Provided by the ONNX backend and the plugin loader respectively. */
 xai_status xai_onnx_model_load(const char *path, xai_model **out);

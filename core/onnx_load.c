@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "graph.h"
@@ -19,6 +20,11 @@ static xai_status read_file(const char *path, uint8_t **buf, size_t *len)
 {
     *buf = NULL;
     *len = 0;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return xai_fail(XAI_ERR_IO, "%s: cannot read model: is a directory", path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return xai_fail(XAI_ERR_IO, "%s: cannot read model: is not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return xai_fail(XAI_ERR_IO, "%s: cannot open model: %s", path, strerror(errno));

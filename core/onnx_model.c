@@ -175,7 +175,14 @@ xai_status xai_onnx_model_load(const char *path, xai_model **out)
             hidden = g->t[nd->out[0]].name;
     }
     const g_tensor *in = &g->t[g->input];
+    /* planned working memory per row: every computed (batched) tensor, once
+     * for the forward values and once for the gradients */
+    uint64_t row_bytes = 0;
+    for (size_t i = 0; i < g->n_t; i++)
+        if (g->t[i].batched)
+            row_bytes += 2 * (uint64_t)g->t[i].numel * (g->t[i].dtype == G_I64 ? 8 : 4);
     xai_model_desc d = {.n_inputs = in->numel,
+                        .row_bytes = row_bytes,
                         .n_outputs = g->t[g->output].numel,
                         .outputs_probabilities = g->final_node >= 0,
                         .conv_layers = conv,

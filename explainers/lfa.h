@@ -41,7 +41,7 @@ extern const xai_preset xai_preset_lime, xai_preset_clime,
     xai_preset_kernelshap, xai_preset_occlusion, xai_preset_gradient,
     xai_preset_gradient_x_input, xai_preset_smoothgrad,
     xai_preset_integrated_gradients, xai_preset_custom,
-    xai_preset_smooth_gradcam_pp;
+    xai_preset_smooth_gradcam_pp, xai_preset_gradcam, xai_preset_gradcam_pp;
 
 /* Read-only state shared by every row of one call. */
 typedef struct xai_plan {

@@ -5,6 +5,9 @@
 #include "core/error.h"
 #include "lfa.h"
 
+#define XAI_MAX_SIGMA 1000
+#define XAI_MIN_KERNEL_WIDTH 0.2
+
 xai_explain_options xai_explain_options_default(void)
 {
     xai_explain_options o = {0};
@@ -100,9 +103,28 @@ static xai_status check_rows(const float *v, size_t n, size_t d, const char *wha
     return XAI_OK;
 }
 
+/* Outputs are read as [N] or [N, K]: an arg-max over a flattened [N, A, B]
+ * would mix A distributions (see explain.h). */
+xai_status xai_check_output_rank(const xai_model *m)
+{
+    xai_model_info info;
+    xai_model_info_get(m, &info);
+    int64_t d[4];
+    int rank = info.output_name && info.output_name[0]
+                   ? xai_model_tensor_shape(m, info.output_name, d) : -1;
+    if (rank > 1)
+        return xai_fail(XAI_ERR_UNSUPPORTED, "the model output '%s' has %d dimensions "
+                        "per row (%lld x %lld%s); xai reads outputs as [N] or [N, K] "
+                        "(K classes or scores): flatten or select the output in the "
+                        "model", info.output_name, rank, (long long)d[0],
+                        (long long)d[1], rank > 2 ? " x ..." : "");
+    return XAI_OK;
+}
+
 static xai_status check_context(const xai_model *m, const xai_explain_context *c)
 {
     size_t D = xai_model_input_size(m);
+    XAI_TRY(xai_check_output_rank(m));
     if (c->n_features != D)
         return xai_fail(XAI_ERR_SHAPE, "the data has %zu features but the "
                         "model takes %zu inputs", c->n_features, D);
@@ -234,6 +256,17 @@ xai_status xai_explain_options_resolve(const xai_model *m,
             o.sigma = custom ? 0.1 : p->default_sigma;
         if (!(o.sigma >= 0) || !isfinite(o.sigma))
             return xai_fail(XAI_ERR_INVALID, "sigma must be >= 0 (got %g)", o.sigma);
+        /* noise beyond MAX_SIGMA scales (column stds or value ranges) leaves
+         * the data's region altogether and overflows float inputs */
+        if (o.sigma > XAI_MAX_SIGMA)
+            return xai_fail(XAI_ERR_INVALID, "sigma %g is too large: the noise is "
+                            "sigma times each column's std, defined up to %g", o.sigma,
+                            (double)XAI_MAX_SIGMA);
+        /* a fit of f(z) on z - x needs z != x: with sigma 0 every sample is x */
+        if (s.loss == XAI_LOSS_FUNCTION && o.sigma == 0)
+            return xai_fail(XAI_ERR_INVALID, "sigma 0 gives no variation to fit "
+                            "(every sample is x); %s needs sigma > 0",
+                            custom ? "a gaussian function fit" : p->name);
     } else {
         o.sigma = 0;
     }
@@ -244,6 +277,14 @@ xai_status xai_explain_options_resolve(const xai_model *m,
         if (!(o.kernel_width > 0) || !isfinite(o.kernel_width))
             return xai_fail(XAI_ERR_INVALID, "kernel width must be positive "
                             "(got %g)", o.kernel_width);
+        /* weight exp(-k / (2 w^2)) for k units off: below XAI_MIN_KERNEL_WIDTH
+         * two units off weigh < 4e-6 of one, the weighted fit degenerates
+         * (equal attributions, a meaningless R^2) */
+        if (s.neighbourhood == XAI_NBHD_MASKS && o.kernel_width < XAI_MIN_KERNEL_WIDTH)
+            return xai_fail(XAI_ERR_INVALID, "kernel width %g is too small: below "
+                            "%g samples with two or more units off get weight < 4e-6 "
+                            "and the fit degenerates (for single-unit effects use "
+                            "occlusion)", o.kernel_width, XAI_MIN_KERNEL_WIDTH);
     } else {
         o.kernel_width = 0;
     }
@@ -289,5 +330,27 @@ xai_status xai_explain_options_resolve(const xai_model *m,
     if (p->resolve)
         XAI_TRY(p->resolve(m, &o));
     *out = o;
+    return XAI_OK;
+}
+
+xai_status xai_explain_fit_check(const xai_explain_options *o,
+                                 const xai_explain_context *c)
+{
+    xai_lfa_spec s;
+    XAI_TRY(xai_explain_spec(o, &s));
+    /* a least-squares fit needs at least as many samples as coefficients
+     * (without ridge): fewer give a meaningless underdetermined answer */
+    if (s.loss != XAI_LOSS_FUNCTION || o->ridge > 0 ||
+        (s.neighbourhood != XAI_NBHD_MASKS && s.neighbourhood != XAI_NBHD_GAUSSIAN))
+        return XAI_OK;
+    size_t units = mask_units(c, o->patch), D = c->n_features;
+    size_t coef = s.neighbourhood == XAI_NBHD_GAUSSIAN ? D + 1
+                : s.kernel == XAI_KERNEL_SHAPLEY      ? (units > 1 ? units - 1 : 1)
+                                                      : units + 1;
+    if (o->samples >= 0 && (uint64_t)o->samples < coef)
+        return xai_fail(XAI_ERR_INVALID, "%s fits %zu coefficients and needs at "
+                        "least %zu samples (got %lld); raise --samples or add "
+                        "a ridge", xai_method_name(o->method), coef, coef,
+                        (long long)o->samples);
     return XAI_OK;
 }

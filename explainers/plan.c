@@ -35,8 +35,8 @@ double xai_image_value_range(const xai_explain_context *c)
     return 1.0;
 }
 
-/* Noise std per feature: sigma * std_j (tabular; 1 without stats) or sigma *
- * the value range (images). */
+/* Noise std per feature: sigma * xai_column_scale (tabular: the std, 1 for a
+ * constant column or without stats) or sigma * the value range (images). */
 static xai_status noise_scales(xai_plan *p)
 {
     const xai_explain_context *c = p->ctx;
@@ -45,7 +45,7 @@ static xai_status noise_scales(xai_plan *p)
         return xai_fail(XAI_ERR_NOMEM, "out of memory (noise scales)");
     double range = c->image_c ? xai_image_value_range(c) : 1.0;
     for (size_t j = 0; j < p->D; j++) {
-        double s = c->image_c ? range : (c->stats ? c->stats[j].std : 1.0);
+        double s = c->image_c ? range : xai_column_scale(c->stats ? &c->stats[j] : NULL);
         p->sig[j] = (float)(p->opt.sigma * s);
     }
     return XAI_OK;

@@ -16,6 +16,8 @@ static const xai_preset *const presets[XAI_METHOD_COUNT] = {
     [XAI_METHOD_INTEGRATED_GRADIENTS] = &xai_preset_integrated_gradients,
     [XAI_METHOD_SMOOTH_GRADCAM_PP] = &xai_preset_smooth_gradcam_pp,
     [XAI_METHOD_CUSTOM] = &xai_preset_custom,
+    [XAI_METHOD_GRADCAM] = &xai_preset_gradcam,
+    [XAI_METHOD_GRADCAM_PP] = &xai_preset_gradcam_pp,
 };
 _Static_assert(sizeof presets / sizeof presets[0] == XAI_METHOD_COUNT,
                "one registry line per method");
@@ -33,7 +35,10 @@ static const struct {
     {"shap", XAI_METHOD_KERNELSHAP},
     {"ig", XAI_METHOD_INTEGRATED_GRADIENTS},
     {"gxi", XAI_METHOD_GRADIENT_X_INPUT},
-    {"gradcam", XAI_METHOD_SMOOTH_GRADCAM_PP},
+    /* each name means what it says: "gradcam" is plain Grad-CAM, not the
+     * smoothed Grad-CAM++ with noise */
+    {"gradcam", XAI_METHOD_GRADCAM},
+    {"gradcam++", XAI_METHOD_GRADCAM_PP},
 };
 
 const xai_preset *xai_preset_get(xai_method m)

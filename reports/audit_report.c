@@ -159,7 +159,8 @@ static xai_status build(rp_ctx *c)
     return rp_section_appendix(c);
 }
 
-xai_status xai_report_write_audit(const xai_report_input *in, const char *path)
+static xai_status write_audit(const xai_report_input *in, const char *path,
+                              xai_outfile *out)
 {
     XAI_TRY(check_input(in, path));
     rp_ctx c;
@@ -180,7 +181,7 @@ xai_status xai_report_write_audit(const xai_report_input *in, const char *path)
     if (s == XAI_OK)
         s = build(&c);
     if (s == XAI_OK)
-        s = xai_pdf_save(c.doc, path);
+        s = out ? xai_pdf_save_to(c.doc, out) : xai_pdf_save(c.doc, path);
     else {
         char msg[768];
         snprintf(msg, sizeof msg, "%s", xai_last_error());
@@ -189,4 +190,16 @@ xai_status xai_report_write_audit(const xai_report_input *in, const char *path)
     xai_pdf_free(c.doc);
     ctx_free(&c);
     return s;
+}
+
+xai_status xai_report_write_audit(const xai_report_input *in, const char *path)
+{
+    return write_audit(in, path, NULL);
+}
+
+xai_status xai_report_write_audit_to(const xai_report_input *in, xai_outfile *out)
+{
+    if (!out)
+        return xai_fail(XAI_ERR_INVALID, "audit report: no output file given");
+    return write_audit(in, xai_outfile_path(out), out);
 }

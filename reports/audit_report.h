@@ -72,4 +72,8 @@ xai_report_input xai_report_input_default(void);
  * step that failed; the file system is left as it was. */
 xai_status xai_report_write_audit(const xai_report_input *in, const char *path);
 
+/* The same into an open output file, not committed (the CLI commits the
+ * report and the JSON together: both or neither). */
+xai_status xai_report_write_audit_to(const xai_report_input *in, xai_outfile *out);
+
 #endif

@@ -25,6 +25,7 @@
 #define XAI_REPORTS_PDF_H
 
 #include <xai/base.h>
+#include <xai/outfile.h>
 
 #include "colormap.h"
 
@@ -52,6 +53,10 @@ void xai_pdf_free(xai_pdf *doc);
  * (an existing file at path is untouched).  Content cannot be added after a
  * save attempt; saving again (e.g. to another path) is allowed. */
 xai_status xai_pdf_save(xai_pdf *doc, const char *path);
+
+/* Writes the document into an open output file (not committed: the caller
+ * commits it, possibly together with others). */
+xai_status xai_pdf_save_to(xai_pdf *doc, xai_outfile *out);
 
 /* Number of pages so far. */
 size_t xai_pdf_page_count(const xai_pdf *doc);

@@ -2,6 +2,7 @@
 #include "pdf_canvas.h"
 
 #include <hpdf.h>
+#include <hpdf_doc.h> /* HPDF_Doc's mmgr and xref, for the ToUnicode fix */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,46 @@ static xai_status sanitize(xai_canvas *c, const char *utf8, const char **out)
 
 /* ---- life cycle ---------------------------------------------------------- */
 
+/* libharu 2.4 gives a UTF-8 Type0 font the encoding CMap (a begincidrange
+ * block) as its /ToUnicode, which poppler rejects ("Invalid 'begincidrange'
+ * operator in ToUnicode CMap", once per font and page).  Text is written as
+ * UTF-16BE code points (BMP; Identity-H), so the right ToUnicode is the
+ * identity: one bfrange per high byte, surrogates excluded.  The old
+ * stream stays in the file unreferenced. */
+static HPDF_STATUS fix_to_unicode(HPDF_Doc pdf, HPDF_Font font)
+{
+    HPDF_Dict s = HPDF_DictStream_New(pdf->mmgr, pdf->xref);
+    if (!s)
+        return HPDF_FAILD_TO_ALLOC_MEM;
+    s->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+    HPDF_Stream st = s->stream;
+    HPDF_STATUS r = HPDF_Stream_WriteStr(st,
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    int hi[256], n = 0;
+    for (int h = 0; h < 256; h++)
+        if (h < 0xD8 || h > 0xDF)
+            hi[n++] = h;
+    char line[64];
+    for (int k = 0; k < n && r == HPDF_OK; k++) {
+        if (k % 100 == 0) { /* at most 100 entries per block */
+            snprintf(line, sizeof line, "%d beginbfrange\n", n - k < 100 ? n - k : 100);
+            r = HPDF_Stream_WriteStr(st, line);
+        }
+        snprintf(line, sizeof line, "<%02X00> <%02XFF> <%02X00>\n", hi[k], hi[k], hi[k]);
+        if (r == HPDF_OK)
+            r = HPDF_Stream_WriteStr(st, line);
+        if (r == HPDF_OK && (k % 100 == 99 || k == n - 1))
+            r = HPDF_Stream_WriteStr(st, "endbfrange\n");
+    }
+    if (r == HPDF_OK)
+        r = HPDF_Stream_WriteStr(st, "endcmap\nCMapName currentdict /CMap defineresource "
+                                     "pop\nend\nend\n");
+    return r == HPDF_OK ? HPDF_Dict_Add(font, "ToUnicode", s) : r;
+}
+
 static xai_status load_font(xai_canvas *c, const char *dir, xai_font f)
 {
     char path[4096];
@@ -183,6 +224,9 @@ static xai_status load_font(xai_canvas *c, const char *dir, xai_font f)
     const char *name = HPDF_LoadTTFontFromFile(c->pdf, path, HPDF_TRUE);
     if (name && c->err == 0)
         c->font[f] = HPDF_GetFont(c->pdf, name, "UTF-8");
+    if (c->font[f] && c->err == 0 && fix_to_unicode(c->pdf, c->font[f]) != HPDF_OK &&
+        c->err == 0)
+        c->err = HPDF_FAILD_TO_ALLOC_MEM;
     if (c->err != 0 || !name || !c->font[f]) {
         char what[4200];
         snprintf(what, sizeof what, "loading font '%s'", path);

@@ -16,7 +16,7 @@ static xai_status fail_with_path(xai_status s, const char *path)
     return xai_fail(s, "cannot write report '%s': %s", path, msg);
 }
 
-xai_status xai_pdf_save(xai_pdf *d, const char *path)
+static xai_status finish(xai_pdf *d, const char *path)
 {
     if (!d || !path || !*path)
         return xai_fail(XAI_ERR_INVALID, "PDF: save needs a document and a path");
@@ -38,5 +38,20 @@ xai_status xai_pdf_save(xai_pdf *d, const char *path)
         s = xai_canvas_serialize(d->canvas, &d->bytes, &d->n_bytes);
     if (s != XAI_OK)
         return fail_with_path(s, path);
+    return XAI_OK;
+}
+
+xai_status xai_pdf_save(xai_pdf *d, const char *path)
+{
+    XAI_TRY(finish(d, path));
     return xai_outfile_write_all(path, d->bytes, d->n_bytes);
+}
+
+xai_status xai_pdf_save_to(xai_pdf *d, xai_outfile *out)
+{
+    const char *path = xai_outfile_path(out);
+    XAI_TRY(finish(d, path));
+    if (d->n_bytes && fwrite(d->bytes, 1, d->n_bytes, xai_outfile_stream(out)) != d->n_bytes)
+        return xai_fail(XAI_ERR_IO, "cannot write report '%s': write failed", path);
+    return XAI_OK;
 }

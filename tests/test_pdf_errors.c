@@ -65,8 +65,8 @@ static void save_under_regular_file(void **state)
     rm_tree(dir);
 }
 
-/* The rename step fails (the destination is a directory): the temporary
- * file, already written, must be removed. */
+/* The destination is a directory: refused (xai replaces regular files
+ * only), and no temporary file is left. */
 static void failed_rename_leaves_nothing(void **state)
 {
     (void)state;
@@ -77,9 +77,9 @@ static void failed_rename_leaves_nothing(void **state)
     assert_int_equal(mkdir(sub, 0755), 0);
     file_write(keep, "x");
     xai_pdf *d = small_doc();
-    assert_int_equal(xai_pdf_save(d, sub), XAI_ERR_IO);
+    assert_int_equal(xai_pdf_save(d, sub), XAI_ERR_INVALID);
     assert_non_null(strstr(xai_last_error(), sub));
-    assert_non_null(strstr(xai_last_error(), "renaming"));
+    assert_non_null(strstr(xai_last_error(), "is a directory"));
     xai_pdf_free(d);
     assert_listing(dir, "sub\n");
     assert_listing(sub, "keep\n");

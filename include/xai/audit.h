@@ -29,6 +29,7 @@
 #include "data.h"
 #include "explain.h"
 #include "model.h"
+#include "outfile.h"
 #include "rng.h"
 
 #ifdef __cplusplus
@@ -541,6 +542,10 @@ xai_status xai_audit_subgroups(xai_audit_result *r, const xai_model *m,
  * "\"model\": \"m.onnx\"". */
 xai_status xai_audit_write_json(const xai_audit_result *r,
                                 const char *provenance, const char *path);
+
+/* The same into an open output file (xai/outfile.h), not committed. */
+xai_status xai_audit_write_json_to(const xai_audit_result *r,
+                                   const char *provenance, xai_outfile *out);
 
 /* ---- model quality ----------------------------------------------------- */
 

@@ -8,6 +8,8 @@
 #ifndef XAI_DATA_H
 #define XAI_DATA_H
 
+#include <stdio.h>
+
 #include "base.h"
 
 #ifdef __cplusplus
@@ -34,6 +36,11 @@ xai_csv_options xai_csv_options_default(void);
  * and column and quotes the offending text.  Free with xai_dataset_free. */
 xai_status xai_dataset_load_csv(const char *path, const xai_csv_options *opt,
                                 xai_dataset **out);
+
+/* The same from an open stream (e.g. stdin; read to its end, left open);
+ * name stands for the file in messages and as the data set's source. */
+xai_status xai_dataset_load_csv_stream(FILE *f, const char *name,
+                                       const xai_csv_options *opt, xai_dataset **out);
 
 /* Loads one PNG file, or every *.png file of a directory (sorted by name) as a
  * batch; all images must share one size and channel count.  Grey, grey+alpha,
@@ -102,6 +109,12 @@ typedef struct xai_column_stats {
     double mean, std, min, max;
 } xai_column_stats;
 const xai_column_stats *xai_dataset_stats(const xai_dataset *ds, size_t feature);
+
+/* The one rule for a column's noise and distance scale, used by every
+ * explainer and audit metric: its std, or 1 when the std is 0 (a constant
+ * column) or not finite, so noise still reaches a constant column and a
+ * feature the model uses is never silently given no variation.  NULL: 1. */
+double xai_column_scale(const xai_column_stats *s);
 
 /* Image shape: returns 1 and fills c, h, w for image data, else returns 0. */
 int xai_dataset_image_shape(const xai_dataset *ds, uint32_t *c, uint32_t *h,

@@ -26,6 +26,12 @@
  *                        Grad-CAM++.  It explains options.output; use
  *                        XAI_OUTPUT_SCORE, as Grad-CAM++ assumes the
  *                        pre-softmax score.
+ *   grad-cam             Grad-CAM (Selvaraju et al. 2017) at the same layer:
+ *                        w_c = spatial mean of dS/dA_c at x (no noise),
+ *                        map = ReLU(sum_c w_c A_c), upsampled as above
+ *                        (alias "gradcam")
+ *   grad-cam++           Grad-CAM++ (Chattopadhay et al. 2018) at x, one copy
+ *                        (alias "gradcam++"); smooth-gradcam++ with sigma 0
  *
  * Worked example (error handling shortened):
  *
@@ -72,8 +78,15 @@ typedef enum xai_method {
     XAI_METHOD_INTEGRATED_GRADIENTS,
     XAI_METHOD_SMOOTH_GRADCAM_PP, /* convolutional models (explainers/gradcam.c) */
     XAI_METHOD_CUSTOM,            /* options.custom defines Z, loss, kernel */
+    XAI_METHOD_GRADCAM,           /* plain Grad-CAM, one copy */
+    XAI_METHOD_GRADCAM_PP,        /* plain Grad-CAM++, one copy */
     XAI_METHOD_COUNT
 } xai_method;
+
+/* XAI_OK when the model's output is [N] or [N, K] (one value per class or
+ * score), as explanations, predictions and audits read it; an output with
+ * more dimensions per row ([N, A, B]) is refused naming its shape. */
+xai_status xai_check_output_rank(const xai_model *m);
 
 /* Number of methods (XAI_METHOD_COUNT). */
 size_t xai_method_count(void);
@@ -192,6 +205,16 @@ xai_status xai_explain_options_resolve(const xai_model *m,
                                        const xai_explain_options *in,
                                        const xai_explain_context *ctx,
                                        xai_explain_options *out);
+
+/* For resolved options (xai_explain_options_resolve): fails when a
+ * least-squares explanation (lime, c-lime, kernelshap, custom function fits
+ * on masks or Gaussian noise) has fewer samples than coefficients and no
+ * ridge, an underdetermined fit whose answer would be meaningless.  The
+ * CLI and xai_audit_run call it; the LFA loss (which fits no phi) does
+ * not. */
+xai_status xai_explain_fit_check(const xai_explain_options *resolved,
+                                 const xai_explain_context *ctx);
+
 
 /* The resolved LFA triple of a method (custom: options.custom). */
 typedef struct xai_lfa_spec {

@@ -30,8 +30,23 @@ typedef enum xai_output_kind {
 } xai_output_kind;
 
 /* Loads "PATH.onnx", or "plugin:PATH.so" (see xai/plugin.h).  On failure *out
- * is NULL and xai_last_error() names the file, node, op and opset. */
+ * is NULL and xai_last_error() names the file, node, op and opset.  The
+ * memory limit is XAI_DEFAULT_MAX_MEMORY (see xai_model_load_limited). */
 xai_status xai_model_load(const char *path, xai_model **out);
+
+/* Working memory an ONNX graph may plan: 2 GiB by default. */
+#define XAI_DEFAULT_MAX_MEMORY ((uint64_t)2 << 30)
+
+/* xai_model_load with a bound on planned working memory: an ONNX graph whose
+ * per-row buffers (every computed tensor, forward and gradient) exceed
+ * max_bytes is refused at load, before anything is allocated, naming the
+ * size; runners then split every batch so that rows x per-row bytes stays
+ * within max_bytes (results do not depend on the batch size).  0 means the
+ * default.  Plugins plan their own memory and are not bounded. */
+xai_status xai_model_load_limited(const char *path, uint64_t max_bytes, xai_model **out);
+
+/* Planned working bytes per row (0 when unknown, e.g. plugins). */
+uint64_t xai_model_row_memory(const xai_model *m);
 
 /* A model backed by C callbacks (for embedding and tests).  predict writes
  * n x n_outputs values; vjp (may be NULL) writes dx = J^T dy for every row.
