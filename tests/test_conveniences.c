@@ -58,7 +58,7 @@ static void stdout_and_stdin(void **state)
     assert_int_equal(sh_run(&got, "%s explain --model " MODEL " --data - --label "
                             "credit-risk --method gradient --rows 0:2 --out - < " DATA,
                             cmd_xai()), 0);
-    assert_non_null(strstr(got, "row,method,target,duration"));
+    assert_non_null(strstr(got, "row,method,target,checking-account_1,"));
     free(got);
 }
 
@@ -202,7 +202,7 @@ static void bom_is_stripped(void **state)
     assert_int_equal(sh_run(NULL, "(printf '\\357\\273\\277'; cat " DATA ") > %s", p), 0);
     assert_int_equal(cmd_run(&r, "explain --model " MODEL " --data %s --label credit-risk "
                              "--method gradient --rows 0:1 --out -", p), 0);
-    assert_non_null(strstr(r.out, "row,method,target,duration,"));
+    assert_non_null(strstr(r.out, "row,method,target,checking-account_1,"));
     assert_null(strstr(r.out, "\357\273\277"));
     /* the label as the first column, after the mark */
     assert_int_equal(sh_run(NULL, "(printf '\\357\\273\\277'; awk -F, -v OFS=, "
