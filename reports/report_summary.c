@@ -131,7 +131,7 @@ static xai_status quality_tables(rp_ctx *c, const xai_model_quality *q)
     if (q->has_cost && n > 0 && (size_t)n < sizeof cap)
         snprintf(cap + n, sizeof cap - (size_t)n, " With costs %s per wrongly accepted "
                  "%s row and %s per wrongly refused %s row, the expected cost is %s per "
-                 "row (%s at the cost-optimal threshold %s; always %s: %s).",
+                 "row (%s at the cost-optimal threshold %s; %s for every row: %s).",
                  rp_num(q->cost_fp, a), c0, rp_num(q->cost_fn, b), c1,
                  rp_num(q->expected_cost, d), rp_num(q->expected_cost_bayes, e),
                  rp_num(q->bayes_threshold, f), c0, rp_num(q->cost_all_negative, g));
@@ -172,7 +172,7 @@ static xai_status model_quality(rp_ctx *c)
 {
     const xai_audit_result *r = c->r;
     const xai_model_quality *q = &r->quality;
-    char a[32], b[32], d[32], e[32], c1[64];
+    char a[32], b[32], d[32], e[32], c0[64], c1[64];
     XAI_TRY(xai_pdf_add_heading(c->doc, 2, "Model quality"));
     if (!r->n_labelled) {
         rp_printf(&c->t, "The data has no label column, so this report cannot say how "
@@ -184,12 +184,13 @@ static xai_status model_quality(rp_ctx *c)
         accuracy_text(c);
         return rp_paragraph(c);
     }
+    class_name(c, 0, c0, sizeof c0);
     class_name(c, 1, c1, sizeof c1);
     double base = (double)q->positives / (double)q->n;
     rp_printf(&c->t, "Ranking: the ROC AUC is %s (95%% interval %s to %s, DeLong): a "
-              "row with %s gets the higher P(%s) than a row without it in %.0f%% of "
-              "pairs (0.5 is chance, 1 perfect). ", rp_num(q->auc, a), rp_num(q->auc_lo, b),
-              rp_num(q->auc_hi, d), c1, c1, 100 * q->auc);
+              "row with %s gets a higher P(%s) than a row with %s in %.0f%% of pairs "
+              "(0.5 is chance, 1 perfect). ", rp_num(q->auc, a), rp_num(q->auc_lo, b),
+              rp_num(q->auc_hi, d), c1, c1, c0, 100 * q->auc);
     rp_printf(&c->t, "Decisions: at the threshold %s the model is right on %s of the "
               "%zu labelled rows; always predicting the majority class would score %s. ",
               rp_num(q->threshold, a), rp_num(q->accuracy, b), q->n,

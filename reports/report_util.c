@@ -84,8 +84,12 @@ void rp_group_phi(const rp_ctx *c, const float *phi, double *out)
 
 void rp_output_name(const rp_ctx *c, int32_t t, char *buf, size_t len)
 {
-    if (c->probabilities)
-        snprintf(buf, len, "P(class %d)", c->n_classes == 1 ? 1 : (int)t);
+    const char *label = xai_dataset_label_name(c->in->data);
+    int k = c->n_classes == 1 ? 1 : (int)t;
+    if (c->probabilities && label) /* "P(credit-risk = 1)" */
+        snprintf(buf, len, "P(%s = %d)", label, k);
+    else if (c->probabilities)
+        snprintf(buf, len, "P(class %d)", k);
     else if (c->n_classes == 1)
         snprintf(buf, len, "the model's score");
     else
