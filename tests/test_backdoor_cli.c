@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "support/onnx_build.h"
+#include "support/pdf_tools.h"
 #include "support/run_cmd.h"
 #include "support/shell.h"
 
@@ -53,7 +54,22 @@ static void planted_class_is_flagged(void **state)
     snprintf(p, sizeof p, "%s/class3_perturbation.png", PNGD);
     assert_int_equal(access(p, F_OK), 0);
     /* another thread count: byte-identical JSON */
-    assert_int_equal(cmd_run(&r, "backdoor " BD " " FAST " --threads 2 --json %s", J2), 0);
+    char pdf[160];
+    snprintf(pdf, sizeof pdf, "%s.pdf", J2);
+    assert_int_equal(cmd_run(&r, "backdoor " BD " " FAST " --threads 2 --json %s --out %s "
+                             "--date 0", J2, pdf), 0);
+    /* the report: valid, with the verdict, both series and every section */
+    pdf_assert_valid(pdf);
+    char *txt = pdf_text(pdf);
+    static const char *want[] = {"Backdoor suspected: class 3 stands out", "sha256",
+                                 "smoothed (SmoothInv)", "unsmoothed (plain PGD)",
+                                 "flagging threshold", "Trigger gallery", "Class 3 (flagged)",
+                                 "energy sits", "Method", "Limitations", "Reproducibility",
+                                 "--threads 2"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(txt, want[i]))
+            fail_msg("report lacks '%s'", want[i]);
+    free(txt);
     size_t l1, l2;
     char *a = file_read(J1, &l1), *b = file_read(J2, &l2);
     assert_non_null(a);
