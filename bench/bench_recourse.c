@@ -118,6 +118,7 @@ int main(int argc, char **argv)
     printf("model %s: %zu rejected rows (wanted %zu)\n", mp, n, want);
     double fwd = throughput(m, 0), vjp = throughput(m, 1);
     printf("runtime throughput, batch 1024: forward %.3g rows/s, vjp %.3g rows/s\n", fwd, vjp);
+    fflush(stdout);
     if (!n) {
         printf("nothing to explain: the model rejects no row\n");
         return 0;
@@ -151,6 +152,7 @@ int main(int argc, char **argv)
             printf("%-8s %7d %12.4g %8zu/%-3zu %14.3g %14.3g\n", xai_cf_method_name(meth), th,
                    t / (double)n, f, n, (double)n_fwd / t, (double)n_vjp / t);
             xai_recourse_free(rc);
+            fflush(stdout);
         }
     free(cf);
     free(res);
