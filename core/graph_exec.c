@@ -10,12 +10,12 @@
 
 /* Bound on one arena (activations or gradients), in floats (1 GiB). */
 #define ARENA_FLOATS ((size_t)1 << 28)
-/* Preferred arena size, in floats (8 MiB): large batches run in chunks of
+/* Preferred arena size, in floats (1 MiB): large batches run in chunks of
  * rows whose activations stay in cache and whose pages are touched once per
  * runner, not once per call (a 1000-row CNN batch in one pass spent more time
  * in page faults and memset than in arithmetic).  Rows are independent, so
  * the chunking never changes a result. */
-#define CHUNK_FLOATS ((size_t)1 << 21)
+#define CHUNK_FLOATS ((size_t)1 << 18)
 #define CHUNK_MIN_ROWS 64
 
 struct g_runner {
