@@ -59,7 +59,7 @@ EXAMPLE_PLUGINS := $(patsubst examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildc
 EXAMPLE_PROGRAMS := $(patsubst examples/api/%.c,$(BUILD)/examples/%,$(wildcard examples/api/*.c))
 
 .PHONY: all deps check test asan install uninstall bench clean demo demo-backdoor fuzz mutate
-.SECONDARY: $(GEN_C) $(GEN_H)
+.SECONDARY: $(GEN_C) $(GEN_H) $(TEST_SUPPORT_OBJ)
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/libxai.a $(BUILD)/libxai.so $(BUILD)/xai $(EXAMPLE_PLUGINS) $(EXAMPLE_PROGRAMS)
