@@ -52,13 +52,14 @@ CLI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT))
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 EXAMPLE_PLUGINS := $(patsubst examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard examples/plugin/*.c))
 EXAMPLE_PROGRAMS := $(patsubst examples/api/%.c,$(BUILD)/examples/%,$(wildcard examples/api/*.c))
 
 .PHONY: all deps check test asan install uninstall bench clean demo demo-backdoor fuzz mutate
-.SECONDARY: $(GEN_C) $(GEN_H)
+.SECONDARY: $(GEN_C) $(GEN_H) $(TEST_SUPPORT_OBJ)
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/libxai.a $(BUILD)/libxai.so $(BUILD)/xai $(EXAMPLE_PLUGINS) $(EXAMPLE_PROGRAMS)
@@ -94,10 +95,15 @@ $(BUILD)/examples/%: examples/api/%.c $(BUILD)/libxai.a
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude $(CFLAGS_BASE) -o $@ $< $(BUILD)/libxai.a $(LDLIBS_ALL)
 
-$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(BUILD)/libxai.a
+# The test helpers are compiled once, not into every test binary.
+$(BUILD)/obj/tests/support/%.o: tests/support/%.c $(wildcard tests/support/*.h) $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CMOCKA_CFLAGS) $(CFLAGS_BASE) -Itests -c $< -o $@
+
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(BUILD)/libxai.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CMOCKA_CFLAGS) $(CFLAGS_BASE) -Itests -o $@ $< \
-	  $(TEST_SUPPORT) $(BUILD)/libxai.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
+	  $(TEST_SUPPORT_OBJ) $(BUILD)/libxai.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libxai.a
 	@mkdir -p $(dir $@)

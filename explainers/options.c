@@ -163,6 +163,21 @@ static xai_status check_context(const xai_model *m, const xai_explain_context *c
     return XAI_OK;
 }
 
+/* Coefficients of a least-squares explanation fit without ridge (lime
+ * M + 1, kernelshap M - 1, c-lime D + 1), 0 when there is no such fit: a
+ * fit needs at least this many samples, fewer are underdetermined. */
+static size_t fit_coefficients(const xai_lfa_spec *s, const xai_explain_context *c,
+                               int32_t patch, double ridge)
+{
+    if (s->loss != XAI_LOSS_FUNCTION || ridge > 0 ||
+        (s->neighbourhood != XAI_NBHD_MASKS && s->neighbourhood != XAI_NBHD_GAUSSIAN))
+        return 0;
+    size_t units = mask_units(c, patch);
+    return s->neighbourhood == XAI_NBHD_GAUSSIAN ? c->n_features + 1
+           : s->kernel == XAI_KERNEL_SHAPLEY    ? (units > 1 ? units - 1 : 1)
+                                                : units + 1;
+}
+
 static int64_t default_samples(const xai_preset *p, const xai_lfa_spec *s,
                                int custom, size_t units)
 {
@@ -232,9 +247,15 @@ xai_status xai_explain_options_resolve(const xai_model *m,
     }
     size_t units = mask_units(c, o.patch);
 
-    if (o.samples == XAI_AUTO)
+    if (o.samples == XAI_AUTO) {
         o.samples = default_samples(p, &s, custom, units);
-    else if (o.samples <= 0)
+        /* a default never underdetermines an explanation fit (c-lime on
+         * images of more than 999 pixels); the LFA loss's custom options
+         * set their samples explicitly */
+        size_t coef = fit_coefficients(&s, c, o.patch, o.ridge);
+        if ((uint64_t)o.samples < coef)
+            o.samples = (int64_t)coef;
+    } else if (o.samples <= 0)
         return xai_fail(XAI_ERR_INVALID, "samples must be positive (got %lld)",
                         (long long)o.samples);
     if (o.samples > ((int64_t)1 << 30))
@@ -338,15 +359,7 @@ xai_status xai_explain_fit_check(const xai_explain_options *o,
 {
     xai_lfa_spec s;
     XAI_TRY(xai_explain_spec(o, &s));
-    /* a least-squares fit needs at least as many samples as coefficients
-     * (without ridge): fewer give a meaningless underdetermined answer */
-    if (s.loss != XAI_LOSS_FUNCTION || o->ridge > 0 ||
-        (s.neighbourhood != XAI_NBHD_MASKS && s.neighbourhood != XAI_NBHD_GAUSSIAN))
-        return XAI_OK;
-    size_t units = mask_units(c, o->patch), D = c->n_features;
-    size_t coef = s.neighbourhood == XAI_NBHD_GAUSSIAN ? D + 1
-                : s.kernel == XAI_KERNEL_SHAPLEY      ? (units > 1 ? units - 1 : 1)
-                                                      : units + 1;
+    size_t coef = fit_coefficients(&s, c, o->patch, o->ridge);
     if (o->samples >= 0 && (uint64_t)o->samples < coef)
         return xai_fail(XAI_ERR_INVALID, "%s fits %zu coefficients and needs at "
                         "least %zu samples (got %lld); raise --samples or add "

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs every test binary in $1 from the repository root; fails if any fails.
-# Prints a closing "N passed, N failed" line over the test binaries.
+# Prints a closing "N passed, N failed" line over the test binaries (and
+# the fixture check, when it runs).
 dir=$1
 pass=0; fail=0; failed=()
 for t in "$dir"/test_*; do
@@ -8,6 +9,20 @@ for t in "$dir"/test_*; do
   echo "== $(basename "$t")"
   if "$t"; then pass=$((pass+1)); else fail=$((fail+1)); failed+=("$(basename "$t")"); fi
 done
+# The fixture references re-derived independently (float64 numpy interpreter
+# of each graph, finite differences) when Debian's python3 has numpy, onnx
+# and torch (check_refs.py imports the fixture builder); skipped otherwise.
+if /usr/bin/python3 -c 'import numpy, onnx, torch' 2>/dev/null; then
+  echo "== tests/fixtures/check_refs.py"
+  if /usr/bin/python3 tests/fixtures/check_refs.py > /tmp/xai-check-refs.$$ 2>&1; then
+    pass=$((pass+1)); tail -1 /tmp/xai-check-refs.$$
+  else
+    cat /tmp/xai-check-refs.$$; fail=$((fail+1)); failed+=("check_refs.py")
+  fi
+  rm -f /tmp/xai-check-refs.$$
+else
+  echo "== tests/fixtures/check_refs.py: skipped (/usr/bin/python3 lacks numpy, onnx or torch)"
+fi
 echo
 [ $fail -eq 0 ] || echo "failed: ${failed[*]}"
 echo "binaries: $pass passed, $fail failed"

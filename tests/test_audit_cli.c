@@ -90,6 +90,40 @@ static void usage_errors(void **state)
     assert_non_null(strstr(r.out, "--neighbourhood SPEC"));
 }
 
+/* The PDF's key numbers are the JSON's: the summary's accuracy, majority
+ * rate, mean output and the recommendation's loss, interval and rows, as
+ * pdftotext reads them (numbers formatted as the report does: 3
+ * significant digits, or 2-decimal e-notation below 1e-3). */
+static void pdf_numbers_match_json(void **state)
+{
+    (void)state;
+    static cmd_result r;
+    char pdf[80], txt[80];
+    snprintf(pdf, sizeof pdf, "/tmp/xai_audit_cli_%ld.pdf", (long)getpid());
+    snprintf(txt, sizeof txt, "/tmp/xai_audit_cli_%ld.txt", (long)getpid());
+    assert_int_equal(cmd_run(&r, BASE " --threads 1 --json %s --out %s", J1, pdf), 0);
+    assert_int_equal(sh_run(NULL, "pdftotext -enc UTF-8 '%s' '%s'", pdf, txt), 0);
+    char checks[2048];
+    snprintf(checks, sizeof checks,
+             "import re\n"
+             "t=re.sub(r\"\\s+\",\" \",open(\"%s\",encoding=\"utf-8\").read())\n"
+             "def num(v):\n"
+             "  if v==0: return \"0\"\n"
+             "  return (\"%%.3g\" %% v) if 1e-3<=abs(v)<1e5 else (\"%%.2e\" %% v)\n"
+             "q=d[\"model_quality\"]; rec=d[\"recommendation\"]; c=rec[\"loss\"]\n"
+             "want=[num(q[\"accuracy\"])+\" on %%d labelled rows\" %% q[\"labelled_rows\"],\n"
+             "      \"scores \"+num(q[\"majority_rate\"]),\n"
+             "      \"(mean over the rows \"+num(d[\"rows\"][\"mean_output\"])+\")\",\n"
+             "      \"Use \"+rec[\"method\"]+\".\",\n"
+             "      num(c[\"mean\"])+\" on average, 95%% interval \u00b1\"+num(c[\"ci95\"])+\" over %%d rows\" %% c[\"n\"]]\n"
+             "for w in want:\n"
+             "  assert w in t, (w, t[:3000])\n",
+             txt);
+    sh_json_check(J1, checks);
+    remove(pdf);
+    remove(txt);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -100,6 +134,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(credit_default_set),
         cmocka_unit_test(credit_declared),
         cmocka_unit_test(usage_errors),
+        cmocka_unit_test(pdf_numbers_match_json),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     remove(J1);

@@ -188,6 +188,60 @@ static void equal_groups_not_flagged(void **state)
     xai_model_free(m);
 }
 
+/* AUC with tied scores: a model that sees only a three-valued feature; a
+ * tied (positive, negative) pair counts one half. */
+static void auc_with_ties(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_LOGISTIC, D, 0, 1, 2);
+    t.w[0][0] = 2, t.w[0][1] = 0, t.w[0][2] = 0, t.c[0] = 0;
+    xai_model *m = tm_wrap(&t, 0);
+    enum { M3 = 40 };
+    float x[M3 * D], lab[M3];
+    int32_t grp[M3];
+    xai_rng rng;
+    xai_rng_init(&rng, 8, 0);
+    for (int i = 0; i < M3; i++) {
+        grp[i] = i % 2;
+        x[i * D] = (float)((i / 2) % 3 - 1);
+        x[i * D + 1] = (float)xai_rng_normal(&rng);
+        x[i * D + 2] = 0;
+        lab[i] = x[i * D] + x[i * D + 1] > 0;
+    }
+    xai_column_stats st[D];
+    for (int j = 0; j < D; j++)
+        st[j] = (xai_column_stats){0, 1, -3, 3};
+    xai_explain_context ctx = {.n_features = D, .stats = st};
+    xai_audit_method me = {"gradient", xai_explain_options_default()};
+    me.options.method = XAI_METHOD_GRADIENT;
+    xai_audit_options o = xai_audit_options_default();
+    o.methods = &me;
+    o.n_methods = 1;
+    o.loss_samples = 20;
+    o.sens_points = 0;
+    o.n_threads = 1;
+    xai_audit_result *r = NULL;
+    assert_int_equal(xai_audit_run(m, &ctx, &o, x, M3, 0, lab, &r), XAI_OK);
+    const char *names[2] = {"even", "odd"};
+    assert_int_equal(xai_audit_subgroups(r, m, x, lab, grp, 2, names, "parity", 100, 1, 1),
+                     XAI_OK);
+    size_t qu = find(r->groups, "auc");
+    for (int g = 0; g < 2; g++) {
+        double w = 0, np = 0, nn = 0;
+        for (int a = 0; a < M3; a++)
+            for (int b = 0; b < M3; b++)
+                if (grp[a] == g && grp[b] == g && lab[a] == 1 && lab[b] == 0)
+                    w += x[a * D] > x[b * D] ? 1 : x[a * D] == x[b * D] ? 0.5 : 0;
+        for (int a = 0; a < M3; a++)
+            if (grp[a] == g)
+                np += lab[a] == 1, nn += lab[a] == 0;
+        assert_float_equal(r->groups->value[qu * 2 + g], w / (np * nn), 1e-12);
+    }
+    xai_audit_result_free(r);
+    xai_model_free(m);
+}
+
 #define CREDIT "audit --model examples/credit/model.onnx --data " \
                "examples/credit/data/test.csv --label credit-risk --groups auto " \
                "--rows 0:60 --methods gradient --sens-points 0 --stab-points 0 " \
@@ -233,6 +287,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(worse_for_one_group),
         cmocka_unit_test(equal_groups_not_flagged),
+        cmocka_unit_test(auc_with_ties),
         cmocka_unit_test(cli_group_by),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,17 +2,22 @@
  * column (std 0): its noise scale is 1 (xai_column_scale), in the explainers'
  * Gaussian neighbourhoods as in the audit metrics, so a feature the model
  * uses gets its weight from C-LIME as from SmoothGrad (before: C-LIME gave
- * it ~1e-17, SmoothGrad its weight). */
+ * it ~1e-17, SmoothGrad its weight).  Item 6: a default sample count never
+ * leaves a least-squares fit underdetermined (c-lime on 1,200 features gets
+ * 1,201 samples, not 1,000), while an explicit smaller count is refused. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <xai/xai.h>
 
 #include "support/models.h"
+#include "support/onnx_build.h"
+#include "support/shell.h"
 
 enum { D = 4, N = 3 };
 
@@ -61,11 +66,45 @@ static void constant_column_gets_its_weight(void **state)
     xai_model_free(m);
 }
 
+static void default_samples_never_underdetermined(void **state)
+{
+    (void)state;
+    enum { W = 1200 };
+    static float w[W];
+    for (int j = 0; j < W; j++)
+        w[j] = (float)(j % 7) - 3;
+    char dir[64], path[96];
+    tmp_dir(dir, sizeof dir, "xai_wide");
+    snprintf(path, sizeof path, "%s/wide.onnx", dir);
+    ob_model *om = ob_new(13);
+    ob_input(om, "x", 2, (int64_t[]){1, W});
+    ob_output(om, "y", 2, (int64_t[]){1, 1});
+    ob_init_f(om, "w", 2, (int64_t[]){W, 1}, w);
+    ob_add(om, "MatMul", "mm", "x,w", "y");
+    ob_write(om, path);
+    ob_free(om);
+    xai_model *m;
+    assert_int_equal(xai_model_load(path, &m), XAI_OK);
+    xai_explain_context c = {.n_features = W};
+    xai_explain_options o = xai_explain_options_default(), r;
+    o.method = XAI_METHOD_CLIME;
+    assert_int_equal(xai_explain_options_resolve(m, &o, &c, &r), XAI_OK);
+    assert_int_equal(r.samples, W + 1);
+    assert_int_equal(xai_explain_fit_check(&r, &c), XAI_OK);
+    o.samples = 1000; /* explicit: refused with the reason */
+    assert_int_equal(xai_explain_options_resolve(m, &o, &c, &r), XAI_OK);
+    assert_int_equal(xai_explain_fit_check(&r, &c), XAI_ERR_INVALID);
+    assert_non_null(strstr(xai_last_error(), "c-lime fits 1201 coefficients"));
+    xai_model_free(m);
+    rm_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(column_scale_rule),
         cmocka_unit_test(constant_column_gets_its_weight),
+        cmocka_unit_test(default_samples_never_underdetermined),
     };
     return cmocka_run_group_tests_name("constant columns", tests, NULL, NULL);
 }

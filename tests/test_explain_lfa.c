@@ -242,6 +242,26 @@ static void documented_defaults(void **state)
             assert_float_equal(r.kernel_width, want[i].width, 1e-12);
     }
     xai_model_free(m);
+    /* images: M = ceil(H / patch) ceil(W / patch) units (6 x 8, patch 2:
+     * 3 x 4 = 12; patch 3: 2 x 3 = 6) */
+    tm_init(&t, TM_LINEAR, 48, 0, 1, 7);
+    m = tm_wrap(&t, 0);
+    xai_explain_context ci = {.n_features = 48, .image_c = 1, .image_h = 6, .image_w = 8,
+                              .value_range = 1};
+    const int32_t patch[2] = {2, 3};
+    const size_t units[2] = {12, 6};
+    for (int k = 0; k < 2; k++) {
+        xai_explain_options o = xai_explain_options_default(), r;
+        o.patch = patch[k];
+        o.baseline = XAI_BASELINE_ZERO;
+        if (xai_explain_options_resolve(m, &o, &ci, &r) != XAI_OK)
+            fail_msg("%s", xai_last_error());
+        assert_int_equal(r.samples, 2 * units[k] + 2048);
+        o.method = XAI_METHOD_LIME;
+        assert_int_equal(xai_explain_options_resolve(m, &o, &ci, &r), XAI_OK);
+        assert_float_equal(r.kernel_width, 0.75 * sqrt((double)units[k]), 1e-12);
+    }
+    xai_model_free(m);
 }
 
 static void bad_options(void **state)

@@ -182,9 +182,12 @@ static int clime_predict(void *u, const float *x, size_t n, float *y)
 
 /* For d ~ N(0, s^2): the regression of (x + d)^3 on d has slope
  * 3x^2 + 3s^2 and residual variance 18 x^2 s^4 + 6 s^6. */
-static void clime_noise_scale_per_column(void **state)
+/* kw > 0: a custom Gaussian neighbourhood with the exponential kernel
+ * exp(-|(z - x) / s|^2 / (2 kw^2)); weighting N(0, s^2) by it gives
+ * N(0, s^2 kw^2 / (1 + kw^2)), so the same closed form applies with that
+ * scale (and fewer effective samples). */
+static void clime_check(double kw)
 {
-    (void)state;
     xai_model *m;
     assert_int_equal(xai_model_from_callbacks(CD, 1, 0, clime_predict, NULL, NULL, &m),
                      XAI_OK);
@@ -197,6 +200,16 @@ static void clime_noise_scale_per_column(void **state)
     xai_explain_options o = xai_explain_options_default();
     o.method = XAI_METHOD_CLIME;
     o.sigma = sigma;
+    double shrink = 1, slack = 5;
+    if (kw > 0) {
+        o.method = XAI_METHOD_CUSTOM;
+        o.custom.neighbourhood = XAI_NBHD_GAUSSIAN;
+        o.custom.loss = XAI_LOSS_FUNCTION;
+        o.custom.kernel = XAI_KERNEL_EXPONENTIAL;
+        o.kernel_width = kw;
+        shrink = kw / sqrt(1 + kw * kw);
+        slack = 8; /* the weights cost effective samples */
+    }
     o.samples = 40000;
     o.seed = 21;
     float phi[2 * CD];
@@ -207,7 +220,7 @@ static void clime_noise_scale_per_column(void **state)
         const float *xi = x + i * CD;
         double s[CD], want[CD], resid = 0, expl = 0;
         for (int j = 0; j < CD; j++) {
-            s[j] = sigma * sd[j];
+            s[j] = sigma * sd[j] * shrink;
             want[j] = ca[j];
         }
         want[1] += cb1 * 3 * (xi[1] * xi[1] + s[1] * s[1]);
@@ -219,14 +232,14 @@ static void clime_noise_scale_per_column(void **state)
         }
         /* five standard errors of a least-squares slope on S samples */
         for (int j = 0; j < CD; j++) {
-            double tol = 5 * sqrt(resid / (double)o.samples) / s[j];
+            double tol = slack * sqrt(resid / (double)o.samples) / s[j];
             if (fabs(phi[i * CD + j] - want[j]) > tol)
                 fail_msg("row %d feature %d: C-LIME %g, analytic %g", i, j,
                          phi[i * CD + j], want[j]);
         }
         double r2 = expl / (expl + resid);
         if (fabs(dg[i].r2 - r2) > 0.02)
-            fail_msg("row %d: R^2 %g, analytic %g", i, dg[i].r2, r2);
+            fail_msg("width %g row %d: R^2 %g, analytic %g", kw, i, dg[i].r2, r2);
         /* intercept: f's mean over the neighbourhood */
         double icpt = cc + cb1 * (pow(xi[1], 3) + 3 * xi[1] * s[1] * s[1]) +
                       cb2 * (pow(xi[2], 3) + 3 * xi[2] * s[2] * s[2]);
@@ -235,6 +248,19 @@ static void clime_noise_scale_per_column(void **state)
         assert_true(fabs(dg[i].intercept - icpt) < 0.02 * fabs(icpt) + 0.02);
     }
     xai_model_free(m);
+}
+
+static void clime_noise_scale_per_column(void **state)
+{
+    (void)state;
+    clime_check(0);
+}
+
+static void gaussian_exponential_kernel(void **state)
+{
+    (void)state;
+    clime_check(1.0);
+    clime_check(0.6);
 }
 
 /* ---- sampled KernelSHAP ----------------------------------------------- */
@@ -315,6 +341,8 @@ static void kernelshap_sampled_near_exact(void **state)
         double ref[KM];
         exact_shapley(x + i * KM, b, ref);
         assert_int_equal(dg[i].exact, 0);
+        /* the budget is used exactly: enumerated sizes plus sampled pairs */
+        assert_int_equal(dg[i].samples, 2 * KM + 2048);
         assert_true(dg[i].completeness_gap < 1e-4);
         for (int j = 0; j < KM; j++) {
             err += fabs(phi[i * KM + j] - ref[j]) / (KN * KM);
@@ -333,6 +361,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lime_matches_population_fit),
         cmocka_unit_test(clime_noise_scale_per_column),
+        cmocka_unit_test(gaussian_exponential_kernel),
         cmocka_unit_test(kernelshap_sampled_near_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,6 +109,7 @@ static void ops_pools(void **state) { (void)state; check_ops_model("pools"); }
 static void ops_pools_edge(void **state) { (void)state; check_ops_model("pools_edge"); }
 static void ops_pool_floor(void **state) { (void)state; check_ops_model("pool_floor"); }
 static void ops_cast_const(void **state) { (void)state; check_ops_model("cast_const"); }
+static void ops_shape_slice(void **state) { (void)state; check_ops_model("shape_slice"); }
 
 int main(void)
 {
@@ -119,6 +120,7 @@ int main(void)
         cmocka_unit_test(ops_conv_same), cmocka_unit_test(ops_conv_dilate),
         cmocka_unit_test(ops_pools), cmocka_unit_test(ops_pools_edge),
         cmocka_unit_test(ops_pool_floor), cmocka_unit_test(ops_cast_const),
+        cmocka_unit_test(ops_shape_slice),
     };
     return cmocka_run_group_tests_name("onnx_fixtures", tests, NULL, NULL);
 }

@@ -224,16 +224,24 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Each test starts from an empty directory (a failure leaves no cascade). */
+static int empty_dir(void **state)
+{
+    (void)state;
+    sh_run(NULL, "find %s -mindepth 1 -delete", dir);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
     cmd_init(argv[0]);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(non_regular_outputs_survive),
-        cmocka_unit_test(outputs_never_overwrite_inputs),
-        cmocka_unit_test(extension_must_match_format),
-        cmocka_unit_test(outputs_checked_before_work),
-        cmocka_unit_test(signals_remove_temporaries),
+        cmocka_unit_test_setup(non_regular_outputs_survive, empty_dir),
+        cmocka_unit_test_setup(outputs_never_overwrite_inputs, empty_dir),
+        cmocka_unit_test_setup(extension_must_match_format, empty_dir),
+        cmocka_unit_test_setup(outputs_checked_before_work, empty_dir),
+        cmocka_unit_test_setup(signals_remove_temporaries, empty_dir),
     };
     return cmocka_run_group_tests_name("output safety", tests, setup, teardown);
 }
