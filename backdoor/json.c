@@ -189,3 +189,11 @@ xai_status xai_backdoor_write_json(const xai_backdoor_result *r,
     write_body(xai_outfile_stream(of), r, o, input);
     return xai_outfile_commit(of);
 }
+
+xai_status xai_backdoor_write_json_to(const xai_backdoor_result *r,
+                                      const xai_backdoor_options *o, const char *input,
+                                      xai_outfile *out)
+{
+    write_body(xai_outfile_stream(out), r, o, input);
+    return XAI_OK;
+}

@@ -4,6 +4,7 @@
  * (xai_backdoor_scan), prints the per-class table and the verdict, and
  * writes JSON, PNG triplets and the PDF report. */
 #include <errno.h>
+#include <libgen.h>
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
@@ -17,8 +18,10 @@
 #include <xai/backdoor.h>
 
 #include "cli.h"
+#include "core/error.h"
 #include "core/json_out.h"
 #include "data_args.h"
+#include "outputs.h"
 #include "reports/backdoor_report.h"
 #include "reports/overlay.h"
 
@@ -30,7 +33,7 @@ static const char help[] =
     "                    [--sources M] [--eps E] [--sigma S] [--steps N]\n"
     "                    [--noise-samples K] [--denoiser D.onnx]\n"
     "                    [--threshold T] [--seed S] [--threads T]\n"
-    "                    [--json FILE] [--png DIR] [--out report.pdf]\n\n"
+    "                    [--json FILE] [--png DIR] [--out report.pdf] [--force]\n\n"
     "Backdoor scan of an image classifier by SmoothInv (Sun & Kolter 2023):\n"
     "for every class, M clean images of other classes are pushed towards the\n"
     "class by projected gradient steps on the smoothed classifier (mean\n"
@@ -64,19 +67,26 @@ static const char help[] =
     "                       _perturbed.png\n"
     "  --out FILE.pdf       the backdoor report\n"
     "  --date SECONDS       the report's date (default: now or $SOURCE_DATE_EPOCH)\n"
+    "  --force              write --json/--out even if the extension names\n"
+    "                       another format\n"
+    "  -h, --help           this help\n"
     "The value range is [min(0, data min), max(1, data max)].  Every output is\n"
-    "written to a temporary file and renamed; a failure leaves none behind.\n";
+    "checked before anything is loaded (never an input, another output, a FIFO,\n"
+    "a device or a symbolic link), written to a temporary file and renamed with\n"
+    "the others at the end: all of them or none.  DIR is created (with its\n"
+    "parents) only when its first file is written.\n";
 
 enum {
     OPT_MODEL = 1, OPT_TARGET, OPT_SOURCES, OPT_EPS, OPT_SIGMA, OPT_STEPS, OPT_NOISE,
     OPT_DENOISER, OPT_THRESHOLD, OPT_SEED, OPT_THREADS, OPT_JSON, OPT_PNG, OPT_OUT,
-    OPT_DATE, OPT_HELP
+    OPT_DATE, OPT_HELP, OPT_FORCE
 };
 
 typedef struct bd_args {
     const char *model, *denoiser, *json, *png, *out;
     xai_backdoor_options o;   /* eps and sigma in units of the value range */
     int64_t date;
+    int force;
 } bd_args;
 
 static int parse_real(const char *arg, const char *name, double lo, double hi, double *out,
@@ -111,13 +121,14 @@ static int parse_args(int argc, char **argv, bd_args *a, data_args *d)
         {"out", required_argument, NULL, OPT_OUT},
         {"date", required_argument, NULL, OPT_DATE},
         {"help", no_argument, NULL, OPT_HELP},
+        {"force", no_argument, NULL, OPT_FORCE},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     long long u;
     int c, rc;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         int r = data_args_parse(d, CMD, c, optarg);
         if (r < 0)
             return CLI_USAGE_ERROR;
@@ -130,6 +141,8 @@ static int parse_args(int argc, char **argv, bd_args *a, data_args *d)
         case OPT_JSON: a->json = optarg; break;
         case OPT_PNG: a->png = optarg; break;
         case OPT_OUT: a->out = optarg; break;
+        case OPT_FORCE: a->force = 1; break;
+        case 'h':
         case OPT_HELP: fputs(help, stdout); return -1;
         case OPT_TARGET:
             if ((rc = cli_parse_int(CMD, optarg, "--target", 0, XAI_BACKDOOR_MAX_CLASSES - 1,
@@ -185,43 +198,41 @@ static int parse_args(int argc, char **argv, bd_args *a, data_args *d)
     return 0;
 }
 
-/* mkdir DIR if missing (*created = 1 then); DIR must be a writable directory. */
-static int check_png_dir(const char *dir, int *created)
+/* The shallowest missing ancestor of dir (dir itself when only it is
+ * missing), or NULL when dir exists: what a failed run removes again. */
+static char *first_missing(const char *dir)
 {
-    struct stat sb;
-    if (mkdir(dir, 0777) == 0)
-        *created = 1;
-    else if (errno != EEXIST)
-        goto fail;
-    if (stat(dir, &sb) != 0)
-        goto fail;
-    if (!S_ISDIR(sb.st_mode)) {
-        errno = ENOTDIR;
-        goto fail;
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return NULL;
+    char *top = strdup(dir), *p = strdup(dir);
+    while (top && p) {
+        char *parent = dirname(p);
+        if (strcmp(parent, ".") == 0 || strcmp(parent, "/") == 0 || stat(parent, &st) == 0)
+            break;
+        memmove(top, parent, strlen(parent) + 1);
+        memmove(p, top, strlen(top) + 1);
     }
-    if (access(dir, W_OK | X_OK) != 0)
-        goto fail;
-    return CLI_OK;
-fail:
-    fprintf(stderr, "xai backdoor: --png %s: %s\n", dir, strerror(errno));
-    return CLI_RUNTIME_ERROR;
+    free(p);
+    return top;
 }
 
-/* Every output file is checked before the work: a temporary file is created
- * next to it and removed again. */
-static int check_outputs(const bd_args *a, int *created)
+/* Removes the directories this run made, from dir up to top (only while
+ * empty: rmdir). */
+static void remove_made_dirs(const char *dir, const char *top)
 {
-    const char *paths[2] = {a->json, a->out};
-    for (int k = 0; k < 2; k++) {
-        if (!paths[k])
-            continue;
-        xai_outfile *f;
-        xai_status s = xai_outfile_open(paths[k], &f);
-        if (s != XAI_OK)
-            return cli_runtime_error(CMD, s);
-        xai_outfile_abort(f);
+    char *p = strdup(dir);
+    for (char *q = p; q;) {
+        rmdir(q);
+        if (strcmp(q, top) == 0)
+            break;
+        char *parent = dirname(q);
+        if (strcmp(parent, ".") == 0 || strcmp(parent, "/") == 0)
+            break;
+        memmove(p, parent, strlen(parent) + 1);
+        q = p;
     }
-    return a->png ? check_png_dir(a->png, created) : CLI_OK;
+    free(p);
 }
 
 static void progress(void *user, size_t done, size_t total)
@@ -277,15 +288,30 @@ static void print_table(const xai_backdoor_result *r, const char *verdict)
     printf("\n%s\n", verdict);
 }
 
-/* DIR/class<K>_source.png, _perturbation.png, _perturbed.png. */
-static int write_pngs(const bd_args *a, const xai_dataset *ds, const xai_backdoor_result *r)
+/* Opens DIR/name as files[*n] and writes the image into it (not committed). */
+static xai_status png_file(const char *dir, const char *name, int cls,
+                           const xai_overlay_image *im, xai_outfile **files, size_t *n)
 {
-    size_t d = (size_t)r->c * r->h * r->w, len = strlen(a->png) + 64;
-    float *img = malloc(d * sizeof *img);
+    size_t len = strlen(dir) + strlen(name) + 32;
     char *path = malloc(len);
-    xai_status s = XAI_OK;
-    if (!img || !path)
-        s = XAI_ERR_NOMEM;
+    if (!path)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory");
+    snprintf(path, len, "%s/class%d_%s.png", dir, cls, name);
+    xai_status s = xai_outfile_open(path, &files[*n]);
+    free(path);
+    if (s != XAI_OK)
+        return s;
+    return xai_overlay_write_png_to(files[(*n)++], im, NULL, XAI_CMAP_AUTO);
+}
+
+/* DIR/class<K>_source.png, _perturbation.png, _perturbed.png into
+ * files[*n...] (3 per class), committed with the other outputs. */
+static int write_pngs(const bd_args *a, const xai_dataset *ds, const xai_backdoor_result *r,
+                      xai_outfile **files, size_t *nf)
+{
+    size_t d = (size_t)r->c * r->h * r->w;
+    float *img = malloc(d * sizeof *img);
+    xai_status s = img ? XAI_OK : xai_fail(XAI_ERR_NOMEM, "out of memory");
     xai_overlay_image im = {r->c, r->h, r->w, img};
     for (size_t i = 0; s == XAI_OK && i < r->n_classes; i++) {
         const xai_backdoor_class *c = &r->classes[i];
@@ -294,23 +320,19 @@ static int write_pngs(const bd_args *a, const xai_dataset *ds, const xai_backdoo
         for (size_t j = 0; j < d; j++)
             mx = fmax(mx, fabs(c->delta[j]));
         memcpy(img, x, d * sizeof *img);
-        snprintf(path, len, "%s/class%d_source.png", a->png, c->cls);
-        s = xai_overlay_write_png(path, &im, NULL, XAI_CMAP_AUTO);
+        s = png_file(a->png, "source", c->cls, &im, files, nf);
         for (size_t j = 0; j < d; j++)
             img[j] = (float)(0.5 + (mx > 0 ? 0.5 * c->delta[j] / mx : 0.0));
-        snprintf(path, len, "%s/class%d_perturbation.png", a->png, c->cls);
         if (s == XAI_OK)
-            s = xai_overlay_write_png(path, &im, NULL, XAI_CMAP_AUTO);
+            s = png_file(a->png, "perturbation", c->cls, &im, files, nf);
         for (size_t j = 0; j < d; j++) {
             double v = (double)x[j] + c->delta[j];
             img[j] = (float)fmin(fmax(v, a->o.lo), a->o.hi);
         }
-        snprintf(path, len, "%s/class%d_perturbed.png", a->png, c->cls);
         if (s == XAI_OK)
-            s = xai_overlay_write_png(path, &im, NULL, XAI_CMAP_AUTO);
+            s = png_file(a->png, "perturbed", c->cls, &im, files, nf);
     }
     free(img);
-    free(path);
     return s == XAI_OK ? CLI_OK : cli_runtime_error(CMD, s);
 }
 
@@ -334,8 +356,24 @@ static int run(int argc, char **argv)
     xai_backdoor_result *res = NULL;
     char *input = NULL;
     xai_status s;
-    int created = 0; /* the --png directory was made by this run */
-    if ((rc = check_outputs(&a, &created)) != CLI_OK)
+    /* every output checked before anything is loaded */
+    const char *ins[] = {a.model, d.path, data_args_groups_file(&d), a.denoiser,
+                         d.feature_labels};
+    const cli_output outs[] = {{"--out", a.out, "pdf", 0}, {"--json", a.json, "json", 0},
+                               {"--png", a.png, "dir", 0}};
+    if ((rc = CLI_CHECK_OUTPUTS(CMD, a.force, ins, outs)) != CLI_OK)
+        return rc;
+    /* --out, --json, then 3 PNGs per class: all committed together or none */
+    xai_outfile **files = NULL;
+    size_t nf = 2;
+    char *made = NULL; /* the top directory of --png this run creates */
+    if (!(files = calloc(2, sizeof *files))) {
+        rc = cli_runtime_error(CMD, xai_fail(XAI_ERR_NOMEM, "out of memory"));
+        goto out;
+    }
+    /* the temporaries exist before the work: a failure shows now */
+    if ((a.out && (rc = cli_output_open(CMD, a.out, &files[0])) != CLI_OK) ||
+        (a.json && (rc = cli_output_open(CMD, a.json, &files[1])) != CLI_OK))
         goto out;
     if ((rc = data_args_load(&d, CMD, &ds)) != CLI_OK)
         goto out;
@@ -388,17 +426,21 @@ static int run(int argc, char **argv)
         rc = cli_runtime_error(CMD, XAI_ERR_NOMEM);
         goto out;
     }
-    if (a.json) {
-        if ((s = xai_backdoor_write_json(res, &o, input, a.json)) != XAI_OK) {
-            rc = cli_runtime_error(CMD, s);
-            goto out;
-        }
-        printf("wrote %s\n", a.json);
+    if (a.json && (s = xai_backdoor_write_json_to(res, &o, input, files[1])) != XAI_OK) {
+        rc = cli_runtime_error(CMD, s);
+        goto out;
     }
     if (a.png) {
-        if ((rc = write_pngs(&a, ds, res)) != CLI_OK)
+        xai_outfile **more = realloc(files, (2 + 3 * res->n_classes) * sizeof *files);
+        if (!more) {
+            rc = cli_runtime_error(CMD, xai_fail(XAI_ERR_NOMEM, "out of memory"));
             goto out;
-        printf("wrote %s/class*_{source,perturbation,perturbed}.png\n", a.png);
+        }
+        files = more;
+        made = first_missing(a.png); /* created with its first file, not before */
+        if ((rc = cli_output_mkdirs(CMD, "--png", a.png)) != CLI_OK ||
+            (rc = write_pngs(&a, ds, res, files, &nf)) != CLI_OK)
+            goto out;
     }
     if (a.out) {
         xai_backdoor_report_input in = {
@@ -414,18 +456,36 @@ static int run(int argc, char **argv)
         if (in.date < 0 && sde && cli_int_in(sde, 0, (1ll << 40) - 1, &u))
             in.date = u;
         in.run_seconds = now_seconds() - t0;
-        s = cmd ? xai_backdoor_report_write(&in, a.out) : XAI_ERR_NOMEM;
+        if (cmd)
+            s = xai_backdoor_report_write_to(&in, files[0]);
+        else
+            s = xai_fail(XAI_ERR_NOMEM, "out of memory");
         free(cmd);
         if (s != XAI_OK) {
             rc = cli_runtime_error(CMD, s);
             goto out;
         }
-        printf("wrote %s\n", a.out);
     }
+    s = xai_outfile_commit_all(files, nf);
+    nf = 0; /* freed in every case */
+    if (s != XAI_OK) {
+        rc = cli_runtime_error(CMD, s);
+        goto out;
+    }
+    if (a.json)
+        printf("wrote %s\n", a.json);
+    if (a.png)
+        printf("wrote %s/class*_{source,perturbation,perturbed}.png\n", a.png);
+    if (a.out)
+        printf("wrote %s\n", a.out);
     rc = CLI_OK;
 out:
-    if (rc != CLI_OK && created)
-        rmdir(a.png); /* only removes it while still empty */
+    for (size_t k = 0; files && k < nf; k++)
+        xai_outfile_abort(files[k]);
+    free(files);
+    if (rc != CLI_OK && made)
+        remove_made_dirs(a.png, made);
+    free(made);
     free(input);
     xai_backdoor_result_free(res);
     xai_dataset_free(ds);

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "outputs.h"
 #include "recourse_args.h"
 
 #define CMD "counterfactual"
+#define OPT_FORCE 0x3000
 
 /* Parses "closest,nn,..." into methods; returns the count or -1. */
 static int parse_methods(const char *spec, int *methods)
@@ -38,17 +40,22 @@ static int run(int argc, char **argv)
     static const struct option opts[] = {
         RC_ARGS_LONG_OPTIONS,
         {"method", required_argument, NULL, RC_OPT_METHOD},
+        {"force", no_argument, NULL, OPT_FORCE},
         {"help", no_argument, NULL, 'h'},
         DATA_ARGS_LONG_OPTIONS,
         {0}};
     rc_args a = {.cmd = CMD, .o = xai_recourse_options_default()};
-    int c;
+    int c, force = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(cli_cmd_counterfactual.help, stdout);
             return CLI_OK;
+        }
+        if (c == OPT_FORCE) {
+            force = 1;
+            continue;
         }
         int r = rc_args_parse(&a, c, optarg);
         if (r < 0)
@@ -66,37 +73,36 @@ static int run(int argc, char **argv)
     if (a.methods && (n_methods = parse_methods(a.methods, methods)) <= 0)
         return cli_usage_error(CMD, "--method wants a comma list of distinct methods "
                                "closest,nn,trex,trex-nn, got '%s'", a.methods);
-
-    xai_outfile *fo = NULL, *fj = NULL;
-    xai_status s = xai_outfile_open(a.out, &fo);
-    if (s == XAI_OK && a.json)
-        s = xai_outfile_open(a.json, &fj);
-    if (s != XAI_OK) {
-        xai_outfile_abort(fo);
-        return cli_runtime_error(CMD, s);
+    /* every output checked before anything is loaded; the summary goes to
+     * standard output, so the files cannot */
+    int rc = rc_args_check_outputs(&a, force, 0);
+    if (rc != CLI_OK)
+        return rc;
+    /* --out and --json: both or neither */
+    xai_outfile *files[2] = {NULL, NULL};
+    if ((rc = cli_output_open(CMD, a.out, &files[0])) != CLI_OK ||
+        (a.json && (rc = cli_output_open(CMD, a.json, &files[1])) != CLI_OK)) {
+        xai_outfile_abort(files[0]);
+        return rc;
     }
+    xai_status s;
     rc_problem p;
     rc_record *rec = NULL;
     float *cf = NULL;
     uint8_t *valid = NULL;
     size_t nrec = 0, already = 0;
-    int rc = rc_problem_load(&a, &p);
+    rc = rc_problem_load(&a, &p);
     if (rc == CLI_OK)
         rc = rc_run_methods(CMD, &p, methods, n_methods, &rec, &nrec, &already, &cf, &valid);
     if (rc == CLI_OK)
         rc = rc_add_exact(&a, &p, rec, nrec);
     if (rc == CLI_OK) {
-        rc_write_csv(xai_outfile_stream(fo), &p, rec, nrec);
-        if (fj)
-            rc_write_json(xai_outfile_stream(fj), &a, &p, rec, nrec, already);
-        s = xai_outfile_commit(fo);
-        fo = NULL;
-        if (s == XAI_OK && fj) {
-            s = xai_outfile_commit(fj);
-            fj = NULL;
-        }
-        if (s != XAI_OK)
+        rc_write_csv(xai_outfile_stream(files[0]), &p, rec, nrec);
+        if (files[1])
+            rc_write_json(xai_outfile_stream(files[1]), &a, &p, rec, nrec, already);
+        if ((s = xai_outfile_commit_all(files, 2)) != XAI_OK)
             rc = cli_runtime_error(CMD, s);
+        files[0] = files[1] = NULL;
     }
     if (rc == CLI_OK) {
         size_t n = p.row_b - p.row_a;
@@ -122,8 +128,8 @@ static int run(int argc, char **argv)
                 shown++;
             }
     }
-    xai_outfile_abort(fo);
-    xai_outfile_abort(fj);
+    xai_outfile_abort(files[0]);
+    xai_outfile_abort(files[1]);
     free(rec);
     free(cf);
     free(valid);
@@ -137,7 +143,7 @@ const cli_command cli_cmd_counterfactual = {
     "         [--rows A:B] [--method closest,nn,trex,trex-nn] [--desired K] [--tau T]\n"
     "         [--sigma S] [--k N] [--immutable COLS] [--increasing COLS]\n"
     "         [--integer COLS] [--groups auto|FILE] [--alt-models DIR|A,B,...]\n"
-    "         [--seed S] [--threads T] --out CF.csv [--json CF.json]\n\n"
+    "         [--seed S] [--threads T] --out CF.csv [--json CF.json] [--force]\n\n"
     "For every row of ROWS that the model rejects (m(x) < 0.5 for the desired\n"
     "class), finds a counterfactual x' the model accepts, by each method:\n"
     "  closest   sparse closest point: elastic-net ISTA on\n"
@@ -159,5 +165,10 @@ const cli_command cli_cmd_counterfactual = {
     "  --method LIST        methods (default: all four)\n"
     "  --out FILE           the CSV to write\n" RC_ARGS_HELP
     "  --label NAME         the label column of ROWS and TRAIN (not a feature)\n"
-    "  --groups auto|FILE   one-hot groups (columns PREFIX_K form PREFIX)\n",
+    "  --groups auto|FILE   one-hot groups (columns PREFIX_K form PREFIX)\n"
+    "  --force              write --out/--json even if the extension names\n"
+    "                       another format\n"
+    "  -h, --help           this help\n"
+    "Outputs are checked before anything is loaded (never an input, a FIFO,\n"
+    "a device or a symbolic link) and written whole, both or neither.\n",
     run};

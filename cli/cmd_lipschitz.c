@@ -7,13 +7,14 @@
 
 #include "cli.h"
 #include "data_args.h"
+#include "outputs.h"
 
 #define CMD "lipschitz"
 
 static int run(int argc, char **argv)
 {
     enum { OPT_MODEL = 1, OPT_RADIUS, OPT_TRAIN, OPT_ROWS, OPT_SAMPLES, OPT_SEED,
-           OPT_DESIRED, OPT_OUT };
+           OPT_DESIRED, OPT_OUT, OPT_FORCE };
     static const struct option opts[] = {
         {"model", required_argument, NULL, OPT_MODEL},
         {"radius", required_argument, NULL, OPT_RADIUS},
@@ -23,6 +24,7 @@ static int run(int argc, char **argv)
         {"seed", required_argument, NULL, OPT_SEED},
         {"desired", required_argument, NULL, OPT_DESIRED},
         {"out", required_argument, NULL, OPT_OUT},
+        {"force", no_argument, NULL, OPT_FORCE},
         {"help", no_argument, NULL, 'h'},
         DATA_ARGS_LONG_OPTIONS,
         {0}};
@@ -30,7 +32,7 @@ static int run(int argc, char **argv)
     double radius = -1;
     long long samples = 1000, seed = 0, desired = 1;
     data_args da = {0};
-    int c;
+    int c, force = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -45,6 +47,7 @@ static int run(int argc, char **argv)
         case OPT_TRAIN: train = optarg; break;
         case OPT_ROWS: rows = optarg; break;
         case OPT_OUT: out = optarg; break;
+        case OPT_FORCE: force = 1; break;
         case OPT_RADIUS:
             errno = 0;
             radius = strtod(optarg, &end);
@@ -74,17 +77,23 @@ static int run(int argc, char **argv)
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!model || !da.path || radius < 0)
         return cli_usage_error(CMD, "--model, --data and --radius are required");
+    /* the output checked before anything is loaded, its temporary made now */
+    const char *ins[] = {model, da.path, train, data_args_groups_file(&da),
+                         da.feature_labels};
+    const cli_output outs[] = {{"--out", out, "csv", 1}};
+    int rc = CLI_CHECK_OUTPUTS(CMD, force, ins, outs);
+    if (rc != CLI_OK)
+        return rc;
     xai_outfile *fo = NULL;
-    xai_status s = out ? xai_outfile_open(out, &fo) : XAI_OK;
-    if (s != XAI_OK)
-        return cli_runtime_error(CMD, s);
+    if (out && (rc = cli_output_open(CMD, out, &fo)) != CLI_OK)
+        return rc;
+    xai_status s;
     xai_model *m = NULL;
     xai_dataset *d = NULL, *t = NULL;
     xai_mlp *mlp = NULL;
     xai_lipschitz *lb = NULL;
     float *scale = NULL;
     size_t a = 0, b = 0;
-    int rc = CLI_OK;
     if ((s = xai_model_load(model, &m)) != XAI_OK || (s = xai_model_mlp(m, &mlp)) != XAI_OK)
         rc = cli_runtime_error(CMD, s);
     if (rc == CLI_OK && (rc = data_args_load(&da, CMD, &d)) == CLI_OK &&
@@ -142,7 +151,7 @@ const cli_command cli_cmd_lipschitz = {
     CMD, "certified local Lipschitz bounds of an MLP around each row",
     "usage: xai lipschitz --model M --data D --radius R [--train TRAIN]\n"
     "         [--label NAME] [--rows A:B] [--samples N] [--seed S] [--desired 0|1]\n"
-    "         [--out L.csv]\n\n"
+    "         [--out L.csv] [--force]\n\n"
     "For each row x, bounds L = max ||grad m(z)||_2 over the ball |z - x| <= R,\n"
     "m the probability of the desired class of an MLP with one sigmoid output\n"
     "(dense layers with ReLU, LeakyReLU, Sigmoid, Tanh; input standardisation\n"
@@ -154,5 +163,10 @@ const cli_command cli_cmd_lipschitz = {
     "  lower  the largest gradient norm at the centre and N points drawn\n"
     "         uniformly in the ball (default 1000)\n"
     "Prints row,lower,upper,upper_norms,upper_interval,unstable (unstable:\n"
-    "hidden units whose slope is not fixed on the ball), or writes --out.\n",
+    "hidden units whose slope is not fixed on the ball), or writes --out\n"
+    "(checked before anything is loaded: never an input, a FIFO, a device or a\n"
+    "symbolic link; written whole or not at all).\n"
+    "  --force              write --out even if its extension names another\n"
+    "                       format\n"
+    "  -h, --help           this help\n",
     run};

@@ -5,26 +5,33 @@
 #include <string.h>
 
 #include "cli.h"
+#include "outputs.h"
 #include "recourse_args.h"
 
 #define CMD "stability"
+#define OPT_FORCE 0x3000
 
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
         RC_ARGS_LONG_OPTIONS,
         {"original", required_argument, NULL, RC_OPT_ORIGINAL},
+        {"force", no_argument, NULL, OPT_FORCE},
         {"help", no_argument, NULL, 'h'},
         DATA_ARGS_LONG_OPTIONS,
         {0}};
     rc_args a = {.cmd = CMD, .data_unlabelled = 1, .o = xai_recourse_options_default()};
-    int c;
+    int c, force = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(cli_cmd_stability.help, stdout);
             return CLI_OK;
+        }
+        if (c == OPT_FORCE) {
+            force = 1;
+            continue;
         }
         int r = rc_args_parse(&a, c, optarg);
         if (r < 0)
@@ -36,20 +43,24 @@ static int run(int argc, char **argv)
         return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!a.model || !a.da.path || !a.train || !a.out)
         return cli_usage_error(CMD, "--model, --data, --train and --out are required");
-    xai_outfile *fo = NULL, *fj = NULL;
-    xai_status s = xai_outfile_open(a.out, &fo);
-    if (s == XAI_OK && a.json)
-        s = xai_outfile_open(a.json, &fj);
-    if (s != XAI_OK) {
-        xai_outfile_abort(fo);
-        return cli_runtime_error(CMD, s);
+    /* every output checked before anything is loaded */
+    int rc = rc_args_check_outputs(&a, force, 1);
+    if (rc != CLI_OK)
+        return rc;
+    /* --out and --json: both or neither */
+    xai_outfile *files[2] = {NULL, NULL};
+    if ((rc = cli_output_open(CMD, a.out, &files[0])) != CLI_OK ||
+        (a.json && (rc = cli_output_open(CMD, a.json, &files[1])) != CLI_OK)) {
+        xai_outfile_abort(files[0]);
+        return rc;
     }
+    xai_status s;
     rc_problem p;
     xai_dataset *orig = NULL;
     rc_record *rec = NULL;
     xai_cf_score *sc = NULL;
     uint8_t *valid = NULL, *v1 = NULL;
-    int rc = rc_problem_load(&a, &p);
+    rc = rc_problem_load(&a, &p);
     size_t D = 0, n = 0;
     if (rc == CLI_OK) {
         D = xai_dataset_features(p.data);
@@ -106,20 +117,15 @@ static int run(int argc, char **argv)
     if (rc == CLI_OK)
         rc = rc_add_exact(&a, &p, rec, n);
     if (rc == CLI_OK) {
-        rc_write_csv(xai_outfile_stream(fo), &p, rec, n);
-        if (fj)
-            rc_write_json(xai_outfile_stream(fj), &a, &p, rec, n, 0);
-        s = xai_outfile_commit(fo);
-        fo = NULL;
-        if (s == XAI_OK && fj) {
-            s = xai_outfile_commit(fj);
-            fj = NULL;
-        }
-        if (s != XAI_OK)
+        rc_write_csv(xai_outfile_stream(files[0]), &p, rec, n);
+        if (files[1])
+            rc_write_json(xai_outfile_stream(files[1]), &a, &p, rec, n, 0);
+        if ((s = xai_outfile_commit_all(files, 2)) != XAI_OK)
             rc = cli_runtime_error(CMD, s);
+        files[0] = files[1] = NULL;
     }
-    xai_outfile_abort(fo);
-    xai_outfile_abort(fj);
+    xai_outfile_abort(files[0]);
+    xai_outfile_abort(files[1]);
     free(sc);
     free(rec);
     free(valid);
@@ -134,7 +140,7 @@ const cli_command cli_cmd_stability = {
     "usage: xai stability --model M --data CF.csv --train TRAIN [--original X.csv]\n"
     "         [--label NAME] [--rows A:B] [--groups auto|FILE] [--sigma S] [--k N]\n"
     "         [--desired K] [--alt-models DIR|A,B,...] [--seed S] [--threads T]\n"
-    "         --out SCORES.csv [--json SCORES.json]\n\n"
+    "         --out SCORES.csv [--json SCORES.json] [--force]\n\n"
     "Scores every row of CF.csv (counterfactuals from xai, DiCE, CARLA, alibi...;\n"
     "the same columns as TRAIN): m(x') for the desired class, the relaxed\n"
     "stability R^ (see xai help counterfactual) with its standard error, the\n"
@@ -148,5 +154,11 @@ const cli_command cli_cmd_stability = {
     "  --out FILE           the CSV to write\n" RC_ARGS_HELP
     "  --label NAME         the label column of TRAIN and X.csv (CF.csv holds\n"
     "                       only the feature columns)\n"
-    "  --groups auto|FILE   one-hot groups (columns PREFIX_K form PREFIX)\n",
+    "  --groups auto|FILE   one-hot groups (columns PREFIX_K form PREFIX)\n"
+    "  --force              write --out/--json even if the extension names\n"
+    "                       another format\n"
+    "  -h, --help           this help\n"
+    "Outputs are checked before anything is loaded (never an input, a FIFO,\n"
+    "a device or a symbolic link; '-' is standard output) and written whole,\n"
+    "both or neither.\n",
     run};

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "core/json_out.h"
+#include "outputs.h"
 
 /* A number in [lo, hi] (open ends when the flag says so). */
 static int parse_real(const char *cmd, const char *arg, const char *name, double lo,
@@ -612,4 +613,30 @@ void rc_write_json(FILE *f, const rc_args *a, const rc_problem *p, const rc_reco
         first = 0;
     }
     fputs("\n  ]\n}\n", f);
+}
+
+int rc_args_check_outputs(const rc_args *a, int force, int stdout_ok)
+{
+    rc_problem p;
+    memset(&p, 0, sizeof p);
+    int rc = a->alt ? alt_paths(a, &p) : CLI_OK;
+    const char **ins = rc == CLI_OK ? calloc(6 + p.n_alts, sizeof *ins) : NULL;
+    if (rc == CLI_OK && !ins) {
+        fprintf(stderr, "xai %s: error: out of memory\n", a->cmd);
+        rc = CLI_RUNTIME_ERROR;
+    }
+    if (rc == CLI_OK) {
+        ins[0] = a->model, ins[1] = a->da.path, ins[2] = data_args_groups_file(&a->da);
+        ins[3] = a->train, ins[4] = a->original, ins[5] = a->da.feature_labels;
+        for (size_t i = 0; i < p.n_alts; i++)
+            ins[6 + i] = p.alt_paths[i];
+        const cli_output outs[] = {{"--out", a->out, "csv", stdout_ok},
+                                   {"--json", a->json, "json", stdout_ok}};
+        rc = cli_outputs_check(a->cmd, ins, 6 + p.n_alts, outs, 2, force);
+    }
+    free(ins);
+    for (size_t i = 0; i < p.n_alts; i++)
+        free(p.alt_paths[i]);
+    free(p.alt_paths);
+    return rc;
 }

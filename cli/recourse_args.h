@@ -94,6 +94,12 @@ typedef struct rc_problem {
 int rc_problem_load(const rc_args *a, rc_problem *p);
 void rc_problem_free(rc_problem *p);
 
+/* Checks --out (CSV) and --json before anything is loaded (cli/outputs.h):
+ * neither may be an input (model, data, training data, --original, groups
+ * and feature-label files, alternative models) or the other output; an
+ * extension naming another format is refused unless force. */
+int rc_args_check_outputs(const rc_args *a, int force, int stdout_ok);
+
 /* One scored counterfactual for the outputs. */
 typedef struct rc_record {
     size_t row;

@@ -138,13 +138,28 @@ xai_status xai_png_read(const char *path, uint32_t *channels, uint32_t *height,
 xai_status xai_png_write(const char *path, uint32_t width, uint32_t height,
                          uint32_t channels, const uint8_t *pixels)
 {
-    static const int types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
-                                 PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGBA};
     if (channels < 1 || channels > 4 || width == 0 || height == 0)
         return xai_fail(XAI_ERR_INVALID, "%s: cannot write a %ux%u image with %u channels",
                         path, width, height, channels);
     xai_outfile *out;
     XAI_TRY(xai_outfile_open(path, &out));
+    xai_status s = xai_png_write_to(out, width, height, channels, pixels);
+    if (s != XAI_OK) {
+        xai_outfile_abort(out);
+        return s;
+    }
+    return xai_outfile_commit(out);
+}
+
+xai_status xai_png_write_to(xai_outfile *out, uint32_t width, uint32_t height,
+                            uint32_t channels, const uint8_t *pixels)
+{
+    static const int types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
+                                 PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGBA};
+    const char *path = xai_outfile_path(out);
+    if (channels < 1 || channels > 4 || width == 0 || height == 0)
+        return xai_fail(XAI_ERR_INVALID, "%s: cannot write a %ux%u image with %u channels",
+                        path, width, height, channels);
     FILE *f = xai_outfile_stream(out);
     png_err err = {{0}};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &err,
@@ -152,7 +167,6 @@ xai_status xai_png_write(const char *path, uint32_t width, uint32_t height,
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info || setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
-        xai_outfile_abort(out);
         return xai_fail(XAI_ERR_IO, "%s: cannot write PNG: %s", path,
                         err.msg[0] ? err.msg : "out of memory");
     }
@@ -164,5 +178,5 @@ xai_status xai_png_write(const char *path, uint32_t width, uint32_t height,
         png_write_row(png, pixels + (size_t)y * width * channels);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    return xai_outfile_commit(out);
+    return XAI_OK;
 }

@@ -399,6 +399,19 @@ xai_status xai_backdoor_report_write(const xai_backdoor_report_input *in, const 
 {
     if (!path)
         return xai_fail(XAI_ERR_INVALID, "backdoor report: no path given");
+    xai_outfile *out;
+    XAI_TRY(xai_outfile_open(path, &out));
+    xai_status s = xai_backdoor_report_write_to(in, out);
+    if (s != XAI_OK) {
+        xai_outfile_abort(out);
+        return s;
+    }
+    return xai_outfile_commit(out);
+}
+
+xai_status xai_backdoor_report_write_to(const xai_backdoor_report_input *in, xai_outfile *out)
+{
+    const char *path = xai_outfile_path(out);
     bd_ctx c;
     XAI_TRY(ctx_init(&c, in, 1));
     const char *base = strrchr(in->model_path, '/');
@@ -416,7 +429,7 @@ xai_status xai_backdoor_report_write(const xai_backdoor_report_input *in, const 
     if (s == XAI_OK)
         s = appendix(&c);
     if (s == XAI_OK)
-        s = xai_pdf_save(c.doc, path);
+        s = xai_pdf_save_to(c.doc, out);
     else {
         char msg[768];
         snprintf(msg, sizeof msg, "%s", xai_last_error());

@@ -35,6 +35,9 @@ struct xai_backdoor_report_input {
 
 xai_status xai_backdoor_report_write(const xai_backdoor_report_input *in, const char *path);
 
+/* The same into an open output file, not committed (xai_outfile_commit_all). */
+xai_status xai_backdoor_report_write_to(const xai_backdoor_report_input *in, xai_outfile *out);
+
 /* The same sections (without the appendix) added to another report, e.g.
  * the audit report of `xai audit --backdoor`: one level-1 heading "Backdoor
  * scan (SmoothInv)", the sections below it at level 2. */

@@ -137,6 +137,22 @@ xai_status xai_overlay_write_png(const char *path, const xai_overlay_image *im,
 {
     if (!path || !im)
         return xai_fail(XAI_ERR_INVALID, "overlay: a path and an image are required");
+    xai_outfile *out;
+    XAI_TRY(xai_outfile_open(path, &out));
+    xai_status s = xai_overlay_write_png_to(out, im, attr, cmap);
+    if (s != XAI_OK) {
+        xai_outfile_abort(out);
+        return s;
+    }
+    return xai_outfile_commit(out);
+}
+
+xai_status xai_overlay_write_png_to(xai_outfile *out, const xai_overlay_image *im,
+                                    const float *attr, xai_cmap cmap)
+{
+    if (!out || !im)
+        return xai_fail(XAI_ERR_INVALID, "overlay: a file and an image are required");
+    const char *path = xai_outfile_path(out);
     uint32_t s = xai_overlay_scale(im->height, im->width);
     size_t n;
     if (!xai_mul3_size((size_t)im->height * s, (size_t)im->width * s, 3, &n) ||
@@ -148,7 +164,7 @@ xai_status xai_overlay_write_png(const char *path, const xai_overlay_image *im,
         return xai_fail(XAI_ERR_NOMEM, "%s: out of memory (%zu bytes)", path, n);
     xai_status st = xai_overlay_render(im, attr, cmap, s, rgb);
     if (st == XAI_OK)
-        st = xai_png_write(path, im->width * s, im->height * s, 3, rgb);
+        st = xai_png_write_to(out, im->width * s, im->height * s, 3, rgb);
     else {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", xai_last_error());

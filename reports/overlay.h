@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <xai/base.h>
+#include <xai/outfile.h>
 
 #include "colormap.h"
 
@@ -51,5 +52,9 @@ xai_status xai_overlay_render(const xai_overlay_image *im, const float *attr,
  * (xai_png_write).  Errors name the path. */
 xai_status xai_overlay_write_png(const char *path, const xai_overlay_image *im,
                                  const float *attr, xai_cmap cmap);
+
+/* The same into an open output file, not committed (xai_outfile_commit_all). */
+xai_status xai_overlay_write_png_to(xai_outfile *out, const xai_overlay_image *im,
+                                    const float *attr, xai_cmap cmap);
 
 #endif

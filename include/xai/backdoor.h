@@ -41,6 +41,7 @@
 #include "base.h"
 #include "data.h"
 #include "model.h"
+#include "outfile.h"
 #include "rng.h"
 
 #ifdef __cplusplus
@@ -213,6 +214,11 @@ void xai_backdoor_verdict(const xai_backdoor_result *r, const xai_backdoor_optio
 xai_status xai_backdoor_write_json(const xai_backdoor_result *r,
                                    const xai_backdoor_options *o, const char *input,
                                    const char *path);
+
+/* The same into an open output file (xai/outfile.h), not committed. */
+xai_status xai_backdoor_write_json_to(const xai_backdoor_result *r,
+                                      const xai_backdoor_options *o, const char *input,
+                                      xai_outfile *out);
 
 #ifdef __cplusplus
 }

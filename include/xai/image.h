@@ -3,6 +3,7 @@
 #define XAI_IMAGE_H
 
 #include "base.h"
+#include "outfile.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -14,6 +15,11 @@ extern "C" {
  * failure leaves nothing behind. */
 xai_status xai_png_write(const char *path, uint32_t width, uint32_t height,
                          uint32_t channels, const uint8_t *pixels);
+
+/* The same into an open output file (xai/outfile.h), not committed: the
+ * caller commits it, e.g. with other files by xai_outfile_commit_all. */
+xai_status xai_png_write_to(xai_outfile *out, uint32_t width, uint32_t height,
+                            uint32_t channels, const uint8_t *pixels);
 
 #ifdef __cplusplus
 }
