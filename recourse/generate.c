@@ -99,7 +99,9 @@ static xai_status score_block(void *vctx, xai_runner *r, size_t b)
     xai_recourse *rc = c->rc;
     const size_t D = rc->d, k = rc->o.k, no = rc->n_out;
     size_t i0 = b * RC_BLOCK, n = c->n - i0 < RC_BLOCK ? c->n - i0 : RC_BLOCK;
-    float *pts = malloc((k + 1) * (D + no) * sizeof *pts);
+    /* buf receives the block's n outputs first, then the k + 1 samples' */
+    size_t rows_out = k + 1 > RC_BLOCK ? k + 1 : RC_BLOCK;
+    float *pts = malloc(((k + 1) * D + rows_out * no) * sizeof *pts);
     if (!pts)
         return xai_fail(XAI_ERR_NOMEM, "out of memory");
     float *buf = pts + (k + 1) * D;

@@ -211,6 +211,26 @@ static void stability_scores_given_rows(void **state)
                      "  assert e[\"R\"]<=r[\"stability\"]+0.5\n");
 }
 
+/* A stability sample smaller than a block of rows (k + 1 < 16): the scorer's
+ * output buffer once held k + 1 rows and received 16 (heap overflow). */
+static void stability_small_k(void **state)
+{
+    (void)state;
+    static cmd_result r;
+    char o[256];
+    snprintf(o, sizeof o, "%s/small_k.csv", DIR_);
+    if (cmd_run(&r, "stability --model %s --data %s --train %s --label y --groups auto "
+                    "--k 3 --out %s", MODEL, CFS, TRAIN, o) != 0)
+        fail_msg("%s", r.err);
+    char *t = file_read(o, NULL);
+    assert_non_null(t);
+    size_t lines = 0;
+    for (const char *c = t; *c; c++)
+        lines += *c == '\n';
+    free(t);
+    assert_int_equal(lines, 31); /* the header and the 30 given rows */
+}
+
 static void lipschitz_prints_bounds(void **state)
 {
     (void)state;
@@ -304,6 +324,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(counterfactual_end_to_end),
         cmocka_unit_test(stability_scores_given_rows),
+        cmocka_unit_test(stability_small_k),
         cmocka_unit_test(lipschitz_prints_bounds),
         cmocka_unit_test(audit_recourse_section),
         cmocka_unit_test(bad_inputs),
