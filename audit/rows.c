@@ -1,11 +1,11 @@
 /* audit/rows.c: per-row parallel loop, targets, noise scales, ordering. */
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "audit_impl.h"
 #include "core/error.h"
+#include "core/parallel.h"
 
 xai_audit_setup xai_audit_setup_default(const xai_model *m)
 {
@@ -131,44 +131,5 @@ void audit_order_desc(const double *key, size_t n, uint32_t *order)
 xai_status audit_for_rows(const xai_model *m, size_t n_rows, int n_threads,
                           audit_row_fn fn, void *ctx)
 {
-    int nt = n_threads > 0 ? n_threads : omp_get_max_threads();
-    if ((size_t)nt > n_rows)
-        nt = n_rows ? (int)n_rows : 1;
-    size_t bad = SIZE_MAX;
-    xai_status bad_s = XAI_OK;
-    char bad_msg[1024] = "";
-#pragma omp parallel num_threads(nt)
-    {
-        xai_runner *r = NULL;
-        xai_status s0 = xai_runner_new(m, &r);
-        char msg0[1024];
-        snprintf(msg0, sizeof msg0, "%s", xai_last_error());
-#pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < n_rows; i++) {
-            size_t cur;
-#pragma omp atomic read
-            cur = bad;
-            if (cur < i)
-                continue;
-            xai_status s = s0;
-            const char *msg = msg0;
-            if (s == XAI_OK) {
-                s = fn(ctx, r, i);
-                msg = xai_last_error();
-            }
-            if (s != XAI_OK) {
-#pragma omp critical(xai_audit_error)
-                if (i < bad) {
-#pragma omp atomic write
-                    bad = i;
-                    bad_s = s;
-                    snprintf(bad_msg, sizeof bad_msg, "%s", msg);
-                }
-            }
-        }
-        xai_runner_free(r);
-    }
-    if (bad_s != XAI_OK)
-        return xai_fail(bad_s, "%s", bad_msg);
-    return XAI_OK;
+    return xai_parallel_tasks(m, n_rows, n_threads, fn, ctx);
 }
