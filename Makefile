@@ -75,6 +75,10 @@ $(BUILD)/obj/%.o: %.c $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_BASE) -MMD -MP -c $< -o $@
 
+# The batched normals' loop vectorises only when sqrt need not set errno (its
+# argument is never negative).
+$(BUILD)/obj/core/rng_normals.o: CFLAGS_BASE += -fno-math-errno
+
 $(BUILD)/libxai.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
