@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "rng_step.h"
+
 enum { PAIRS = 64 };
 
 /* log(u) for u in (0, 1]: u = m 2^(e + 1/2) with m in [sqrt(1/2), sqrt(2)),
@@ -66,15 +68,21 @@ static inline void sincos_turn(double v, double *c, double *s)
     *s = -(2 * s2 * c2);
 }
 
+/* An AVX2 clone doubles the vector width where the CPU has it; both clones
+ * do the same IEEE operations in the same order (no FMA), so the numbers are
+ * identical on either. */
+__attribute__((target_clones("avx2", "default")))
 void xai_rng_normals(xai_rng *rng, size_t n, double *out)
 {
     double u[PAIRS], v[PAIRS], a[PAIRS], b[PAIRS];
+    uint64_t st[4];
+    memcpy(st, rng->s, sizeof st);
     for (size_t done = 0; done < n;) {
         size_t pairs = (n - done + 1) / 2;
         pairs = pairs < PAIRS ? pairs : PAIRS;
         for (size_t p = 0; p < pairs; p++) {
-            u[p] = (double)(int64_t)((xai_rng_u64(rng) >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
-            v[p] = (double)(int64_t)(xai_rng_u64(rng) >> 11) * 0x1.0p-53; /* [0, 1) */
+            u[p] = (double)(int64_t)((rng_step(st) >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
+            v[p] = (double)(int64_t)(rng_step(st) >> 11) * 0x1.0p-53; /* [0, 1) */
         }
 #pragma omp simd
         for (size_t p = 0; p < pairs; p++) {
@@ -89,4 +97,5 @@ void xai_rng_normals(xai_rng *rng, size_t n, double *out)
                 out[done++] = b[p];
         }
     }
+    memcpy(rng->s, st, sizeof st);
 }
