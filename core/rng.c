@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "error.h"
+#include "rng_step.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -12,8 +13,6 @@ static uint64_t splitmix64(uint64_t *x)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 void xai_rng_init(xai_rng *rng, uint64_t seed, uint64_t stream)
 {
@@ -27,19 +26,7 @@ void xai_rng_init(xai_rng *rng, uint64_t seed, uint64_t stream)
     rng->spare_normal = 0.0;
 }
 
-uint64_t xai_rng_u64(xai_rng *rng)
-{
-    uint64_t *s = rng->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
+uint64_t xai_rng_u64(xai_rng *rng) { return rng_step(rng->s); }
 
 double xai_rng_uniform(xai_rng *rng)
 {

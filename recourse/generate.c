@@ -1,5 +1,6 @@
 /* recourse/generate.c: xai_recourse_generate, xai_recourse_score and
- * xai_recourse_validity: blocks of RC_BLOCK rows over the threads. */
+ * xai_recourse_validity: blocks of RC_BLOCK rows over the threads (T-Rex's
+ * ascent then one row per task). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,16 @@ static xai_status gen_block(void *vctx, xai_runner *r, size_t b)
         size_t g = todo[t];
         memcpy(c->cf + g * D, xs + (m + t) * D, D * sizeof(float));
         c->res[g] = rs[t];
-        if (c->method == XAI_CF_TREX)
-            s = rc_trex_row(rc, r, c->x + g * D, c->first + g, c->cf + g * D, &c->res[g]);
     }
     free(xs);
     return s;
+}
+
+static xai_status trex_task(void *vctx, xai_runner *r, size_t g)
+{
+    gen_ctx *c = vctx;
+    const size_t D = c->rc->d;
+    return rc_trex_row(c->rc, r, c->x + g * D, c->first + g, c->cf + g * D, &c->res[g]);
 }
 
 static xai_status check_rows(const xai_recourse *rc, const float *x, size_t n,
@@ -89,8 +95,13 @@ xai_status xai_recourse_generate(xai_recourse *rc, xai_cf_method method,
         return xai_fail(XAI_ERR_INVALID, "unknown counterfactual method %d", (int)method);
     XAI_TRY(check_rows(rc, x, n, "input"));
     gen_ctx c = {rc, method, x, n, first_row, cf, res, NULL, NULL};
-    return rc_for_tasks(rc->model, (n + RC_BLOCK - 1) / RC_BLOCK, rc->o.n_threads,
-                        gen_block, &c);
+    XAI_TRY(rc_for_tasks(rc->model, (n + RC_BLOCK - 1) / RC_BLOCK, rc->o.n_threads,
+                         gen_block, &c));
+    if (method != XAI_CF_TREX)
+        return XAI_OK;
+    /* T-Rex from each closest counterfactual: one task per row, so that every
+     * thread has work even when there are few rows. */
+    return rc_for_tasks(rc->model, n, rc->o.n_threads, trex_task, &c);
 }
 
 static xai_status score_block(void *vctx, xai_runner *r, size_t b)

@@ -5,7 +5,11 @@
  * capped to ||d - d_start||_2 <= radius and clipped to the feasible box.
  * Each iterate is projected onto the constraints; only iterates that remain
  * counterfactuals are kept.  Stops at the first kept iterate with
- * R^ >= tau; otherwise the kept iterate of largest R^ is returned, marked. */
+ * R^ >= tau; otherwise the kept iterate of largest R^ is returned, marked.
+ * R^ of a projected point is estimated once: not again when the next
+ * iterates project to the same point, not at all when it is infeasible or
+ * rejected, and taken from the ascent's own batch when the projection leaves
+ * the iterate unchanged. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +50,7 @@ xai_status rc_trex_row(xai_recourse *rc, xai_runner *r, const float *x,
     const xai_recourse_options *o = &rc->o;
     if (!res->found)
         return XAI_OK;
-    float *mem = malloc((5 * D + 2 * (k + 1) * D + 2 * (k + 1) * no) * sizeof *mem);
+    float *mem = malloc((6 * D + 2 * (k + 1) * D + 2 * (k + 1) * no) * sizeof *mem);
     double *g = malloc(D * sizeof *g);
     if (!mem || !g) {
         free(mem);
@@ -54,32 +58,49 @@ xai_status rc_trex_row(xai_recourse *rc, xai_runner *r, const float *x,
         return xai_fail(XAI_ERR_NOMEM, "out of memory");
     }
     float *blo = mem, *bhi = mem + D, *z = mem + 2 * D, *zp = mem + 3 * D,
-          *start = mem + 4 * D, *pts = mem + 5 * D, *grow = pts + (k + 1) * D,
-          *buf = grow + (k + 1) * D, *dy = buf + (k + 1) * no;
+          *start = mem + 4 * D, *last = mem + 5 * D, *pts = mem + 6 * D,
+          *grow = pts + (k + 1) * D, *buf = grow + (k + 1) * D, *dy = buf + (k + 1) * no;
     rc_box(rc, x, blo, bhi);
     memcpy(z, cf, D * sizeof *z);
     memcpy(start, cf, D * sizeof *start);
     xai_rng rng;
     xai_rng_init(&rng, o->seed ^ RC_TAG_TREX, row);
     double best_R = -INFINITY;
-    int reached = 0;
+    int reached = 0, have_last = 0;
     xai_status s = XAI_OK;
     for (uint32_t it = 0; it <= o->trex_iters; it++) {
-        double R, se, Rp, lp;
+        double R, se, Rp = -INFINITY, lp = -1;
         if ((s = rc_stability(rc, r, z, &rng, pts, buf, dy, grow, &R, &se, g, NULL)) !=
             XAI_OK)
             break;
-        Rp = R;
         memcpy(zp, z, D * sizeof *zp);
-        if (rc->needs_projection) {
+        if (rc->needs_projection)
             rc_project(rc, x, blo, bhi, zp);
-            if ((s = rc_stability(rc, r, zp, &rng, pts, buf, NULL, NULL, &Rp, &se, NULL,
-                                  NULL)) != XAI_OK)
-                break;
+        /* R^ and m at zp: from the ascent's own batch when the projection
+         * left z alone (row 0 of that batch is z); nothing when zp is the
+         * projected point already scored; else only when zp is a feasible
+         * counterfactual. */
+        int scored = 0;
+        if (memcmp(zp, z, D * sizeof *zp) == 0) {
+            lp = rc_logit(rc, buf);
+            Rp = R;
+            scored = 1;
+        } else if (!have_last || memcmp(zp, last, D * sizeof *zp) != 0) {
+            if (rc_feasible(rc, x, zp)) {
+                if ((s = rc_eval(rc, r, zp, 1, buf, NULL, &lp)) != XAI_OK)
+                    break;
+                if (lp >= 0 &&
+                    (s = rc_stability(rc, r, zp, &rng, pts, buf, NULL, NULL, &Rp, &se,
+                                      NULL, NULL)) != XAI_OK)
+                    break;
+            }
+            scored = 1;
         }
-        if ((s = rc_eval(rc, r, zp, 1, buf, NULL, &lp)) != XAI_OK)
-            break;
-        if (lp >= 0 && rc_feasible(rc, x, zp) && Rp > best_R) {
+        if (scored) {
+            memcpy(last, zp, D * sizeof *last);
+            have_last = 1;
+        }
+        if (scored && lp >= 0 && rc_feasible(rc, x, zp) && Rp > best_R) {
             best_R = Rp;
             memcpy(cf, zp, D * sizeof *cf);
             if (Rp >= o->tau) {

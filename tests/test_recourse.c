@@ -240,6 +240,41 @@ static void trex_reaches_tau(void **state)
     free(train);
 }
 
+/* The same with an integer column: every iterate is projected (rounded), so
+ * R^ must be estimated at the projected points, not at the relaxed ones. */
+static void trex_reaches_tau_projected(void **state)
+{
+    (void)state;
+    net t = {.d = 3, .w = {3.0, -2.0, 1.0}, .b = -1.0};
+    xai_model *m = wrap(&t);
+    float *train = box_rows(80, 3, 3);
+    const uint8_t flags[3] = {0, XAI_RC_INTEGER, 0};
+    xai_recourse_options o = xai_recourse_options_default();
+    o.k = 400;
+    o.tau = 0.75;
+    xai_recourse *rc = make_rc(m, train, 80, 3, NULL, flags, &o);
+    float x[3 * 3] = {-0.5f, 1.0f, 0.0f, -1.0f, 0.0f, -0.5f, 0.0f, 0.0f, 0.1f};
+    float tx[9];
+    xai_cf_result rtx[3];
+    assert_int_equal(xai_recourse_generate(rc, XAI_CF_TREX, x, 3, 0, tx, rtx), XAI_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_true(rtx[i].found);
+        assert_string_equal(rtx[i].reason, "");
+        assert_true(tx[3 * i + 1] == roundf(tx[3 * i + 1]));
+        double mt, sd;
+        logistic_R(&t, tx + 3 * i, o.sigma, 4.0, &mt, &sd);
+        assert_true(mt > o.tau - 4 * sd / sqrt((double)o.k));
+        /* it stops at the first projected point past tau, not at the bound
+         * of the integer column where the projection stops changing it
+         * (R^ near 1 there) */
+        assert_true(mt < 0.9);
+        assert_true(net_logit(&t, tx + 3 * i, NULL) >= 0);
+    }
+    xai_recourse_free(rc);
+    xai_model_free(m);
+    free(train);
+}
+
 /* ---- constraints on a non-linear model ---------------------------------- */
 enum { PD = 8 };
 /* Columns: 0, 1 integer; 2, 7 immutable categories; 3 increasing; 4-6 one-hot
@@ -626,6 +661,7 @@ int main(void)
         cmocka_unit_test(stability_vs_integration),
         cmocka_unit_test(closest_matches_analytic),
         cmocka_unit_test(trex_reaches_tau),
+        cmocka_unit_test(trex_reaches_tau_projected),
         cmocka_unit_test(constraints_never_violated),
         cmocka_unit_test(stability_gradient_vs_differences),
         cmocka_unit_test(threads_identical),

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
@@ -75,6 +76,71 @@ static void normal_moments(void **state)
     assert_true(fabs(mean) < 4 / sqrt((double)N));
     assert_true(fabs(var - 1.0) < 4 * sqrt(2.0 / N));
     assert_true(fabs(kurt - 3.0) < 4 * sqrt(96.0 / N));
+}
+
+/* xai_rng_normals against Box-Muller computed with libm from a copy of the
+ * same stream (an independent reference for the polynomial log and sin/cos). */
+static void normals_match_libm_box_muller(void **state)
+{
+    (void)state;
+    enum { N = 20001 }; /* odd: the last pair's sine is dropped */
+    static double z[N + 1];
+    xai_rng r, ref;
+    xai_rng_init(&r, 5, 11);
+    ref = r;
+    z[N] = 12345;
+    xai_rng_normals(&r, N, z);
+    assert_true(z[N] == 12345);
+    const double two_pi = 6.283185307179586;
+    for (size_t i = 0; i < N; i += 2) {
+        double u = (double)((xai_rng_u64(&ref) >> 11) + 1) * 0x1.0p-53;
+        double v = (double)(xai_rng_u64(&ref) >> 11) * 0x1.0p-53;
+        double rad = sqrt(-2 * log(u));
+        assert_true(fabs(z[i] - rad * cos(two_pi * v)) < 1e-12);
+        if (i + 1 < N)
+            assert_true(fabs(z[i + 1] - rad * sin(two_pi * v)) < 1e-12);
+    }
+    /* the stream advanced by exactly one pair per pair of outputs */
+    assert_true(xai_rng_u64(&r) == xai_rng_u64(&ref));
+}
+
+/* Distribution: moments and the Kolmogorov-Smirnov distance to Phi. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void normals_distribution(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    static double z[N];
+    xai_rng r;
+    xai_rng_init(&r, 9, 4);
+    /* in uneven pieces: the values do not depend on how the draws are split */
+    xai_rng_normals(&r, 10, z);
+    xai_rng_normals(&r, 1000, z + 10);
+    xai_rng_normals(&r, N - 1010, z + 1010);
+    double s1 = 0, s2 = 0, s4 = 0;
+    for (int i = 0; i < N; i++) {
+        s1 += z[i];
+        s2 += z[i] * z[i];
+        s4 += z[i] * z[i] * z[i] * z[i];
+    }
+    double mean = s1 / N, var = s2 / N - mean * mean, kurt = s4 / N;
+    assert_true(fabs(mean) < 4 / sqrt((double)N));
+    assert_true(fabs(var - 1.0) < 4 * sqrt(2.0 / N));
+    assert_true(fabs(kurt - 3.0) < 4 * sqrt(96.0 / N));
+    qsort(z, N, sizeof *z, cmp_double);
+    double ks = 0;
+    for (int i = 0; i < N; i++) {
+        double F = 0.5 * erfc(-z[i] / sqrt(2.0));
+        double d1 = fabs(F - (double)i / N), d2 = fabs(F - (double)(i + 1) / N);
+        ks = d1 > ks ? d1 : ks;
+        ks = d2 > ks ? d2 : ks;
+    }
+    assert_true(ks < 1.95 / sqrt((double)N)); /* p = 0.001 */
 }
 
 static void bernoulli_rate(void **state)
@@ -163,6 +229,8 @@ int main(void)
         cmocka_unit_test(streams_differ),
         cmocka_unit_test(uniform_chi_square),
         cmocka_unit_test(normal_moments),
+        cmocka_unit_test(normals_match_libm_box_muller),
+        cmocka_unit_test(normals_distribution),
         cmocka_unit_test(bernoulli_rate),
         cmocka_unit_test(below_is_uniform),
         cmocka_unit_test(choose_distinct_and_uniform),

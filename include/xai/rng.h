@@ -35,6 +35,14 @@ uint64_t xai_rng_below(xai_rng *rng, uint64_t n);
 /* Standard normal N(0, 1) (Marsaglia's polar method). */
 double xai_rng_normal(xai_rng *rng);
 
+/* n standard normals into out: Box-Muller, out[2i] = r cos(2 pi v),
+ * out[2i + 1] = r sin(2 pi v), r = sqrt(-2 log u), from the uniforms
+ * u = (a + 1) 2^-53 and v = b 2^-53 of two successive xai_rng_u64 values a, b
+ * (top 53 bits).  Several times faster than n xai_rng_normal calls, and other
+ * numbers; a pair's second value is dropped when n is odd.  Ignores and keeps
+ * the spare of xai_rng_normal. */
+void xai_rng_normals(xai_rng *rng, size_t n, double *out);
+
 /* 1 with probability p, else 0. */
 int xai_rng_bernoulli(xai_rng *rng, double p);
 
