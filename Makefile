@@ -23,7 +23,7 @@ CC ?= cc
 # Debian packages needed to build and test (see DESIGN.md).
 DEB_PACKAGES = gcc make pkg-config libopenblas-dev liblapacke-dev libcsv-dev \
   libhpdf-dev libprotobuf-c-dev protobuf-c-compiler libpng-dev libssl-dev \
-  libcmocka-dev qpdf poppler-utils fonts-dejavu-core python3
+  libcmocka-dev qpdf poppler-utils fonts-dejavu-core python3 python3-numpy
 
 # pkg-config modules; libcsv and libharu ship no .pc file.
 PC_MODULES = openblas lapacke libpng libprotobuf-c libcrypto

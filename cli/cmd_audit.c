@@ -705,6 +705,15 @@ static int run(int argc, char **argv)
         goto out;
     if ((rc = data_args_check_model(&d, CMD, ds, a.model, m)) != CLI_OK)
         goto out;
+    if (mr && (xai_model_input_size(mr) != xai_model_input_size(m) ||
+               xai_model_output_size(mr) != xai_model_output_size(m))) {
+        fprintf(stderr, "xai audit: error: --randomized-model %s has %zu inputs and %zu "
+                "outputs, the model %s %zu and %zu\n", a.randomized,
+                xai_model_input_size(mr), xai_model_output_size(mr), a.model,
+                xai_model_input_size(m), xai_model_output_size(m));
+        rc = CLI_RUNTIME_ERROR;
+        goto out;
+    }
     int64_t ldims[4];
     if (a.met.rrs_layer && xai_model_tensor_shape(m, a.met.rrs_layer, ldims) < 0) {
         rc = cli_usage_error(CMD, "--rrs-layer: the model %s has no tensor named '%s'",

@@ -60,6 +60,116 @@ static void write_png(const char *path, unsigned w, unsigned h, int type,
     fclose(f);
 }
 
+/* A palette (colour type 3) image of depth 2, 4 or 8 with the given colour
+ * table and optional tRNS alphas (n_alpha entries); pixel (x, y) takes index
+ * (x + 3 y) % n_pal. */
+static void write_palette_png(const char *path, unsigned w, unsigned h, int depth,
+                              const png_color *pal, int n_pal, const png_byte *alpha,
+                              int n_alpha)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    assert_int_equal(setjmp(png_jmpbuf(png)), 0);
+    png_init_io(png, f);
+    png_set_IHDR(png, info, w, h, depth, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_PLTE(png, info, pal, n_pal);
+    if (alpha)
+        png_set_tRNS(png, info, alpha, n_alpha, NULL);
+    png_write_info(png, info);
+    unsigned char *row = calloc(w + 1, 1);
+    for (unsigned y = 0; y < h; y++) {
+        memset(row, 0, w + 1);
+        for (unsigned x = 0; x < w; x++) {
+            unsigned v = (x + 3 * y) % (unsigned)n_pal, bit = x * (unsigned)depth;
+            row[bit / 8] |= (unsigned char)(v << (8 - depth - bit % 8));
+        }
+        png_write_row(png, row);
+    }
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    free(row);
+    fclose(f);
+}
+
+/* Palette images read as RGB (RGBA with tRNS: entries beyond the tRNS
+ * list are opaque), each pixel its palette entry / 255. */
+static void palette(void **state)
+{
+    (void)state;
+    static const png_color pal[6] = {{255, 0, 0}, {0, 128, 255}, {17, 34, 51},
+                                     {0, 0, 0},   {250, 251, 252}, {1, 99, 200}};
+    static const png_byte alpha[3] = {0, 128, 255};
+    static const int depths[3] = {2, 4, 8};
+    char path[128];
+    for (int t = 0; t < 4; t++) {
+        int depth = t < 3 ? depths[t] : 8, n_pal = depth == 2 ? 4 : 6, with_trns = t == 3;
+        unsigned w = 7, h = 3;
+        snprintf(path, sizeof path, "%s/pal%d.png", dir, t);
+        write_palette_png(path, w, h, depth, pal, n_pal, with_trns ? alpha : NULL,
+                          with_trns ? 3 : 0);
+        xai_dataset *d;
+        if (xai_dataset_load_png(path, &d) != XAI_OK)
+            fail_msg("%s", xai_last_error());
+        uint32_t c, hh, ww;
+        assert_int_equal(xai_dataset_image_shape(d, &c, &hh, &ww), 1);
+        assert_int_equal(c, with_trns ? 4 : 3);
+        assert_int_equal(hh, h);
+        assert_int_equal(ww, w);
+        const float *v = xai_dataset_row(d, 0);
+        for (unsigned y = 0; y < h; y++)
+            for (unsigned x = 0; x < w; x++) {
+                unsigned i = (x + 3 * y) % (unsigned)n_pal;
+                const unsigned want[4] = {pal[i].red, pal[i].green, pal[i].blue,
+                                          i < 3 ? alpha[i] : 255};
+                for (unsigned ch = 0; ch < c; ch++) {
+                    float got = v[(ch * h + y) * w + x];
+                    if (got != (float)want[ch] / 255.0f)
+                        fail_msg("%s pixel (%u, %u) channel %u: %g, want %u/255", path, x,
+                                 y, ch, got, want[ch]);
+                }
+            }
+        xai_dataset_free(d);
+    }
+    /* tRNS on an RGB image: the one transparent colour gets alpha 0 */
+    enum { W = 4, H = 2 };
+    snprintf(path, sizeof path, "%s/rgb_trns.png", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    assert_int_equal(setjmp(png_jmpbuf(png)), 0);
+    png_init_io(png, f);
+    png_set_IHDR(png, info, W, H, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_color_16 key = {0, 17, 34, 51, 0}; /* pal[2] */
+    png_set_tRNS(png, info, NULL, 0, &key);
+    png_write_info(png, info);
+    for (unsigned y = 0; y < H; y++) {
+        png_byte row[3 * W];
+        for (unsigned x = 0; x < W; x++) {
+            const png_color *p = &pal[(x + 3 * y) % 6];
+            row[3 * x] = p->red, row[3 * x + 1] = p->green, row[3 * x + 2] = p->blue;
+        }
+        png_write_row(png, row);
+    }
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    fclose(f);
+    xai_dataset *d;
+    assert_int_equal(xai_dataset_load_png(path, &d), XAI_OK);
+    uint32_t c, hh, ww;
+    assert_int_equal(xai_dataset_image_shape(d, &c, &hh, &ww), 1);
+    assert_int_equal(c, 4);
+    const float *v = xai_dataset_row(d, 0);
+    for (unsigned y = 0; y < H; y++)
+        for (unsigned x = 0; x < W; x++)
+            assert_true(v[(3 * H + y) * W + x] == ((x + 3 * y) % 6 == 2 ? 0.0f : 1.0f));
+    xai_dataset_free(d);
+}
+
 static void check_read(const char *path, unsigned w, unsigned h, int depth,
                        unsigned channels)
 {
@@ -253,6 +363,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_type_and_depth),
+        cmocka_unit_test(palette),
         cmocka_unit_test(directory_batch),
         cmocka_unit_test(bad_files),
         cmocka_unit_test(declared_size_beyond_file),
