@@ -9,7 +9,6 @@
 #include "recourse_args.h"
 
 #define CMD "counterfactual"
-#define OPT_FORCE 0x3000
 
 /* Parses "closest,nn,..." into methods; returns the count or -1. */
 static int parse_methods(const char *spec, int *methods)
@@ -40,33 +39,14 @@ static int run(int argc, char **argv)
     static const struct option opts[] = {
         RC_ARGS_LONG_OPTIONS,
         {"method", required_argument, NULL, RC_OPT_METHOD},
-        {"force", no_argument, NULL, OPT_FORCE},
+        {"force", no_argument, NULL, RC_OPT_FORCE},
         {"help", no_argument, NULL, 'h'},
         DATA_ARGS_LONG_OPTIONS,
         {0}};
     rc_args a = {.cmd = CMD, .o = xai_recourse_options_default()};
-    int c, force = 0;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(cli_cmd_counterfactual.help, stdout);
-            return CLI_OK;
-        }
-        if (c == OPT_FORCE) {
-            force = 1;
-            continue;
-        }
-        int r = rc_args_parse(&a, c, optarg);
-        if (r < 0)
-            return CLI_USAGE_ERROR;
-        if (r == 0)
-            return cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!a.model || !a.da.path || !a.train || !a.out)
-        return cli_usage_error(CMD, "--model, --data, --train and --out are required");
+    int prc = rc_args_parse_argv(&a, argc, argv, opts, cli_cmd_counterfactual.help);
+    if (prc != CLI_OK)
+        return prc < 0 ? CLI_OK : prc;
     int methods[XAI_CF_METHOD_COUNT], n_methods = XAI_CF_METHOD_COUNT;
     for (int i = 0; i < XAI_CF_METHOD_COUNT; i++)
         methods[i] = i;
@@ -75,7 +55,7 @@ static int run(int argc, char **argv)
                                "closest,nn,trex,trex-nn, got '%s'", a.methods);
     /* every output checked before anything is loaded; the summary goes to
      * standard output, so the files cannot */
-    int rc = rc_args_check_outputs(&a, force, 0);
+    int rc = rc_args_check_outputs(&a, a.force, 0);
     if (rc != CLI_OK)
         return rc;
     /* --out and --json: both or neither */

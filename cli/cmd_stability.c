@@ -9,42 +9,22 @@
 #include "recourse_args.h"
 
 #define CMD "stability"
-#define OPT_FORCE 0x3000
 
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
         RC_ARGS_LONG_OPTIONS,
         {"original", required_argument, NULL, RC_OPT_ORIGINAL},
-        {"force", no_argument, NULL, OPT_FORCE},
+        {"force", no_argument, NULL, RC_OPT_FORCE},
         {"help", no_argument, NULL, 'h'},
         DATA_ARGS_LONG_OPTIONS,
         {0}};
     rc_args a = {.cmd = CMD, .data_unlabelled = 1, .o = xai_recourse_options_default()};
-    int c, force = 0;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(cli_cmd_stability.help, stdout);
-            return CLI_OK;
-        }
-        if (c == OPT_FORCE) {
-            force = 1;
-            continue;
-        }
-        int r = rc_args_parse(&a, c, optarg);
-        if (r < 0)
-            return CLI_USAGE_ERROR;
-        if (r == 0)
-            return cli_usage_error(CMD, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!a.model || !a.da.path || !a.train || !a.out)
-        return cli_usage_error(CMD, "--model, --data, --train and --out are required");
+    int prc = rc_args_parse_argv(&a, argc, argv, opts, cli_cmd_stability.help);
+    if (prc != CLI_OK)
+        return prc < 0 ? CLI_OK : prc;
     /* every output checked before anything is loaded */
-    int rc = rc_args_check_outputs(&a, force, 1);
+    int rc = rc_args_check_outputs(&a, a.force, 1);
     if (rc != CLI_OK)
         return rc;
     /* --out and --json: both or neither */

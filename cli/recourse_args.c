@@ -3,7 +3,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,6 +48,7 @@ int rc_args_parse(rc_args *a, int opt, const char *arg)
     case RC_OPT_ALT: a->alt = arg; return 1;
     case RC_OPT_OUT: a->out = arg; return 1;
     case RC_OPT_JSON: a->json = arg; return 1;
+    case RC_OPT_FORCE: a->force = 1; return 1;
     case RC_OPT_DESIRED:
         if (cli_parse_int(a->cmd, arg, "--desired", 0, INT32_MAX, &v) != CLI_OK)
             return -1;
@@ -86,6 +89,31 @@ int rc_args_parse(rc_args *a, int opt, const char *arg)
 }
 
 /* Sets bit on every column named in list (a column or a group name). */
+int rc_args_parse_argv(rc_args *a, int argc, char **argv, const struct option *opts,
+                       const char *help)
+{
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(help, stdout);
+            return -1;
+        }
+        int r = rc_args_parse(a, c, optarg);
+        if (r < 0)
+            return CLI_USAGE_ERROR;
+        if (r == 0)
+            return cli_usage_error(a->cmd, "unknown or incomplete option '%s'",
+                                   argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage_error(a->cmd, "unexpected argument '%s'", argv[optind]);
+    if (!a->model || !a->da.path || !a->train || !a->out)
+        return cli_usage_error(a->cmd, "--model, --data, --train and --out are required");
+    return CLI_OK;
+}
+
 static int name_flags(const rc_args *a, const xai_dataset *d, const char *list,
                       const char *opt, uint8_t bit, uint8_t *flags)
 {

@@ -19,6 +19,7 @@ typedef struct rc_args {
     data_args da;
     int data_unlabelled; /* --label names a column of TRAIN (and --original) only */
     double radius;       /* --radius: exact Stability over this ball (0: off) */
+    int force;           /* --force (commands that list it) */
     xai_recourse_options o;
 } rc_args;
 
@@ -27,7 +28,8 @@ enum {
     RC_OPT_MODEL = RC_OPT_BASE, RC_OPT_TRAIN, RC_OPT_ROWS, RC_OPT_METHOD,
     RC_OPT_DESIRED, RC_OPT_TAU, RC_OPT_SIGMA, RC_OPT_K, RC_OPT_IMMUTABLE,
     RC_OPT_INCREASING, RC_OPT_INTEGER, RC_OPT_ALT, RC_OPT_SEED, RC_OPT_THREADS,
-    RC_OPT_OUT, RC_OPT_JSON, RC_OPT_ORIGINAL, RC_OPT_RADIUS, RC_OPT_TREX_RADIUS, RC_OPT_TREX_STEPS
+    RC_OPT_OUT, RC_OPT_JSON, RC_OPT_ORIGINAL, RC_OPT_RADIUS, RC_OPT_TREX_RADIUS, RC_OPT_TREX_STEPS,
+    RC_OPT_FORCE
 };
 #define RC_ARGS_LONG_OPTIONS                                                   \
     {"model", required_argument, NULL, RC_OPT_MODEL},                          \
@@ -76,6 +78,13 @@ enum {
 
 /* Handles a recourse option: 1 consumed, 0 not ours, -1 usage error printed. */
 int rc_args_parse(rc_args *a, int opt, const char *arg);
+
+/* Parses a recourse command's whole argv with its option table (recourse and
+ * data options, `--force` as RC_OPT_FORCE, `-h`/`--help` as 'h') and checks
+ * that --model, --data, --train and --out are given.  Returns CLI_OK, -1
+ * after printing help, or CLI_USAGE_ERROR with the hint printed. */
+int rc_args_parse_argv(rc_args *a, int argc, char **argv, const struct option *opts,
+                       const char *help);
 
 /* A loaded problem: model, data, training data, context, alternative models. */
 typedef struct rc_problem {
