@@ -1,0 +1,197 @@
+/* tests/test_mutation_gaps.c: behaviour that mutants of the library got
+ * past the rest of the suite with (make mutate, tools/mutate/), each checked
+ * against an independent computation here:
+ * - occlusion's surrogate intercept f(x) - sum phi, with phi_u recomputed
+ *   from the model's own formula (solve.c one-hot intercept sign);
+ * - a user sampler's negative or infinite weights are refused
+ *   (sampler_points.c weight check, || -> &&);
+ * - a Conv with a negative begin pad is refused at load (ops_conv.c
+ *   attribute check, || -> &&);
+ * - the LFA loss refuses 0 samples on every neighbourhood, also on point,
+ *   which does not use them (lfa_loss.c samples < 1 -> < 0). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xai/xai.h>
+
+#include "support/models.h"
+#include "support/onnx_build.h"
+
+enum { D = 5 };
+
+/* Occlusion on a non-linear model, baseline 0: phi_u = f(x) - f(x with
+ * feature u set to 0), and the one-hot fit's intercept is f(x) - sum phi. */
+static void occlusion_intercept(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_MLP, D, 6, 2, 31);
+    xai_model *m = tm_wrap(&t, 0);
+    float x[3 * D];
+    tm_rows(3, D, 32, x);
+    xai_explain_context c = {.n_features = D};
+    xai_explain_options o = xai_explain_options_default();
+    o.method = XAI_METHOD_OCCLUSION;
+    o.baseline = XAI_BASELINE_ZERO;
+    o.target = 1;
+    o.output = XAI_OUTPUT_SCORE;
+    float phi[3 * D];
+    xai_explain_diag dg[3];
+    tm_explain(m, &o, &c, x, 3, phi, dg);
+    for (size_t i = 0; i < 3; i++) {
+        double y[TM_MAX_OUT], yo[TM_MAX_OUT], sum = 0;
+        tm_eval(&t, x + i * D, y);
+        for (size_t u = 0; u < D; u++) {
+            float xo[D];
+            memcpy(xo, x + i * D, sizeof xo);
+            xo[u] = 0;
+            tm_eval(&t, xo, yo);
+            assert_float_equal(phi[i * D + u], y[1] - yo[1], 1e-5);
+            sum += y[1] - yo[1];
+        }
+        assert_float_equal(dg[i].fx, y[1], 1e-6);
+        /* non-trivial: the intercept is not f(x) itself */
+        assert_true(fabs(sum) > 0.05);
+        if (fabs(dg[i].intercept - (y[1] - sum)) > 1e-5)
+            fail_msg("row %zu: intercept %.6f, f(x) - sum phi = %.6f", i,
+                     dg[i].intercept, y[1] - sum);
+    }
+    xai_model_free(m);
+}
+
+/* A user sampler that puts weight bad_weight on sample 3. */
+static double bad_weight;
+
+static int sampler(void *user, xai_rng *rng, const float *x, size_t D_, size_t S,
+                   float *pts, double *w)
+{
+    (void)user;
+    for (size_t s = 0; s < S; s++)
+        for (size_t k = 0; k < D_; k++)
+            pts[s * D_ + k] = x[k] + (float)xai_rng_normal(rng);
+    w[3] = bad_weight;
+    return 0;
+}
+
+static void user_sampler_weights(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_LINEAR, D, 0, 1, 33);
+    xai_model *m = tm_wrap(&t, 0);
+    float x[D], phi[D];
+    tm_rows(1, D, 34, x);
+    xai_explain_context c = {.n_features = D};
+    xai_explain_options o = xai_explain_options_default();
+    o.method = XAI_METHOD_CUSTOM;
+    o.target = 0;
+    o.samples = 30;
+    o.custom.neighbourhood = XAI_NBHD_USER;
+    o.custom.sample = sampler;
+    /* the weights as given work (and recover the linear model) */
+    bad_weight = 2.0;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_OK);
+    for (size_t k = 0; k < D; k++)
+        assert_float_equal(phi[k], t.w[0][k], 1e-4);
+    const double bad[] = {-1.0, -1e-300, INFINITY, -INFINITY, NAN};
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+        bad_weight = bad[b];
+        xai_status s = xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1);
+        if (s != XAI_ERR_NUMERIC)
+            fail_msg("weight %g: status %d (want XAI_ERR_NUMERIC)", bad[b], s);
+        assert_non_null(strstr(xai_last_error(), "weight 3"));
+    }
+    xai_model_free(m);
+}
+
+/* x[1,1,5,5] -> Conv(W[1,1,3,3], pads) -> y */
+static xai_status load_conv(const int64_t pads[4], const int64_t dil[2])
+{
+    static const float w[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 1, 5, 5});
+    ob_output(mm, "y", 0, NULL);
+    ob_init_f(mm, "W", 4, (int64_t[]){1, 1, 3, 3}, w);
+    ob_node *nd = ob_add(mm, "Conv", "c", "x,W", "y");
+    ob_attr_ints(nd, "pads", 4, pads);
+    ob_attr_ints(nd, "dilations", 2, dil);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status s = xai_model_load(path, &m);
+    unlink(path);
+    if (s == XAI_OK) {
+        /* 5 + pads - 3 + 1 outputs per axis */
+        assert_int_equal(xai_model_output_size(m),
+                         (5 + pads[0] + pads[2] - 2) * (5 + pads[1] + pads[3] - 2));
+        xai_model_free(m);
+    } else {
+        assert_null(m);
+    }
+    return s;
+}
+
+static void conv_negative_pads(void **state)
+{
+    (void)state;
+    const int64_t one[2] = {1, 1};
+    assert_int_equal(load_conv((int64_t[]){1, 0, 0, 1}, one), XAI_OK);
+    for (int k = 0; k < 4; k++) {
+        int64_t p[4] = {0, 0, 0, 0};
+        p[k] = -1;
+        xai_status s = load_conv(p, one);
+        if (s != XAI_ERR_PARSE)
+            fail_msg("pads[%d] = -1: status %d (want XAI_ERR_PARSE)", k, s);
+        assert_non_null(strstr(xai_last_error(), "pads"));
+    }
+}
+
+static void lfa_loss_zero_samples(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_LOGISTIC, D, 0, 1, 35);
+    xai_model *m = tm_wrap(&t, 0);
+    float x[2 * D], phi[2 * D] = {0};
+    tm_rows(2, D, 36, x);
+    xai_column_stats st[D];
+    for (size_t j = 0; j < D; j++)
+        st[j] = (xai_column_stats){0, 1, -3, 3};
+    xai_explain_context c = {.n_features = D, .stats = st};
+    xai_explain_options o = xai_explain_options_default();
+    o.target = 0;
+    const xai_audit_nbhd z[4] = {{XAI_AUDIT_NBHD_GAUSSIAN, 0.1}, {XAI_AUDIT_NBHD_MASK, 0.5},
+                                 {XAI_AUDIT_NBHD_PATH, 0}, {XAI_AUDIT_NBHD_POINT, 0}};
+    double loss[2];
+    for (size_t k = 0; k < 4; k++) {
+        assert_int_equal(xai_audit_lfa_loss(m, &o, &c, &z[k], 20, x, 2, 0, phi, loss, 1),
+                         XAI_OK);
+        assert_true(loss[0] > 0 && loss[1] > 0);
+        for (int64_t n = 0; n >= -3; n -= 3) {
+            xai_status s = xai_audit_lfa_loss(m, &o, &c, &z[k], n, x, 2, 0, phi, loss, 1);
+            if (s != XAI_ERR_INVALID)
+                fail_msg("neighbourhood %zu, %lld samples: status %d", k, (long long)n, s);
+        }
+    }
+    xai_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(occlusion_intercept),
+        cmocka_unit_test(user_sampler_weights),
+        cmocka_unit_test(conv_negative_pads),
+        cmocka_unit_test(lfa_loss_zero_samples),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
