@@ -8,7 +8,10 @@
  * - a Conv with a negative begin pad is refused at load (ops_conv.c
  *   attribute check, || -> &&);
  * - the LFA loss refuses 0 samples on every neighbourhood, also on point,
- *   which does not use them (lfa_loss.c samples < 1 -> < 0). */
+ *   which does not use them (lfa_loss.c samples < 1 -> < 0);
+ * - Softmax / LogSoftmax of logits far apart, the largest not first
+ *   (ops_softmax.c: the running maximum must include every logit);
+ * - every method alias of the README / CLI (registry.c alias loop). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -185,6 +188,61 @@ static void lfa_loss_zero_samples(void **state)
     xai_model_free(m);
 }
 
+/* Loads a model x[1,3] -> op(axis 1) -> y; runs it on rows. */
+static void run_softmax(const char *op, const float *x, size_t n, float *y)
+{
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 2, (int64_t[]){1, 3});
+    ob_output(mm, "y", 2, (int64_t[]){1, 3});
+    ob_attr_i(ob_add(mm, op, "sm", "x", "y"), "axis", 1);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_sm_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    assert_int_equal(xai_model_load(path, &m), XAI_OK);
+    unlink(path);
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, n, y), XAI_OK);
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
+/* Logits 1000 apart: softmax is one-hot, log-softmax -1000 / 0 exactly
+ * (any shift that is not the maximum overflows exp in double). */
+static void softmax_far_logits(void **state)
+{
+    (void)state;
+    const float x[9] = {1000, 0, 0, 0, 1000, 0, 0, -5, 1000};
+    float y[9];
+    run_softmax("Softmax", x, 3, y);
+    for (size_t i = 0; i < 9; i++)
+        if (!(fabsf(y[i] - (x[i] == 1000 ? 1.0f : 0.0f)) < 1e-6f))
+            fail_msg("softmax element %zu: %g", i, y[i]);
+    run_softmax("LogSoftmax", x, 3, y);
+    for (size_t i = 0; i < 9; i++)
+        if (!(fabsf(y[i] - (x[i] == 1000 ? 0.0f : x[i] - 1000)) < 1e-3f))
+            fail_msg("log-softmax element %zu: %g", i, y[i]);
+}
+
+/* The aliases the CLI accepts (README, method table and examples). */
+static void method_aliases(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        {"clime", "c-lime"},  {"CLIME", "c-lime"},
+        {"shap", "kernelshap"}, {"ig", "integrated-gradients"},
+        {"gxi", "gradient-x-input"}, {"gradcam", "grad-cam"},
+        {"gradcam++", "grad-cam++"}, {"Kernelshap", "kernelshap"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        xai_method m;
+        if (xai_method_lookup(pairs[i][0], &m) != XAI_OK)
+            fail_msg("alias '%s': %s", pairs[i][0], xai_last_error());
+        assert_string_equal(xai_method_name(m), pairs[i][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +250,8 @@ int main(void)
         cmocka_unit_test(user_sampler_weights),
         cmocka_unit_test(conv_negative_pads),
         cmocka_unit_test(lfa_loss_zero_samples),
+        cmocka_unit_test(softmax_far_logits),
+        cmocka_unit_test(method_aliases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
