@@ -11,7 +11,11 @@
  *   which does not use them (lfa_loss.c samples < 1 -> < 0);
  * - Softmax / LogSoftmax of logits far apart, the largest not first
  *   (ops_softmax.c: the running maximum must include every logit);
- * - every method alias of the README / CLI (registry.c alias loop). */
+ * - every method alias of the README / CLI (registry.c alias loop);
+ * - Shape with a start attribute (opset 15) folded into a Reshape target
+ *   (ops_shape.c: the values land at v[i - start]);
+ * - Slice with a negative step folded the same way (ops_shape.c: the copy
+ *   loop stops at the end index, exclusive, as the count loop does). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -243,6 +247,96 @@ static void method_aliases(void **state)
     }
 }
 
+/* x[N,2,3,4] -> Reshape(x, Concat(Shape(x, end 1), Shape(x, start 3), [-1]))
+ * = [N, 4, 6] -> Softmax(axis -1) -> Flatten: a softmax over each run of 6
+ * consecutive inputs, computed here. */
+static void shape_start_attribute(void **state)
+{
+    (void)state;
+    enum { DD = 24 };
+    ob_model *mm = ob_new(15);
+    ob_input(mm, "x", 4, (int64_t[]){1, 2, 3, 4});
+    ob_output(mm, "y", 2, (int64_t[]){1, DD});
+    ob_init_i(mm, "m1", 1, (int64_t[]){1}, (int64_t[]){-1});
+    ob_attr_i(ob_add(mm, "Shape", "s0", "x", "head"), "end", 1);
+    ob_attr_i(ob_add(mm, "Shape", "s1", "x", "tail"), "start", 3);
+    ob_attr_i(ob_add(mm, "Concat", "cat", "head,tail,m1", "shape"), "axis", 0);
+    ob_add(mm, "Reshape", "rs", "x,shape", "r");
+    ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
+    ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_sh_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), DD);
+    float x[2 * DD], y[2 * DD];
+    for (size_t i = 0; i < 2 * DD; i++)
+        x[i] = (float)sin(0.7 * (double)i) * 2;
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, 2, y), XAI_OK);
+    for (size_t g = 0; g < 2 * DD / 6; g++) {
+        double s = 0;
+        for (size_t k = 0; k < 6; k++)
+            s += exp(x[g * 6 + k]);
+        for (size_t k = 0; k < 6; k++)
+            assert_float_equal(y[g * 6 + k], exp(x[g * 6 + k]) / s, 1e-6);
+    }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
+/* x[N,2,3,4] -> Reshape(x, Concat(Slice(Shape(x), 0, 1),
+ * Slice(Shape(x), -1, 0, step -1))) = [N, 4, 3, 2] -> Softmax(axis -1) ->
+ * Flatten: a softmax over each pair of consecutive inputs. */
+static void slice_negative_step(void **state)
+{
+    (void)state;
+    enum { DD = 24 };
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 2, 3, 4});
+    ob_output(mm, "y", 2, (int64_t[]){1, DD});
+    ob_init_i(mm, "z", 1, (int64_t[]){1}, (int64_t[]){0});
+    ob_init_i(mm, "one", 1, (int64_t[]){1}, (int64_t[]){1});
+    ob_init_i(mm, "last", 1, (int64_t[]){1}, (int64_t[]){-1});
+    ob_init_i(mm, "back", 1, (int64_t[]){1}, (int64_t[]){-1});
+    ob_add(mm, "Shape", "s", "x", "sh");
+    ob_add(mm, "Slice", "head", "sh,z,one", "h");
+    ob_add(mm, "Slice", "rev", "sh,last,z,z,back", "t");
+    ob_attr_i(ob_add(mm, "Concat", "cat", "h,t", "shape"), "axis", 0);
+    ob_add(mm, "Reshape", "rs", "x,shape", "r");
+    ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
+    ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_sl_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), DD);
+    float x[2 * DD], y[2 * DD];
+    for (size_t i = 0; i < 2 * DD; i++)
+        x[i] = (float)cos(0.9 * (double)i) * 3;
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, 2, y), XAI_OK);
+    for (size_t g = 0; g < DD; g++) {
+        double s = exp(x[2 * g]) + exp(x[2 * g + 1]);
+        assert_float_equal(y[2 * g], exp(x[2 * g]) / s, 1e-6);
+        assert_float_equal(y[2 * g + 1], exp(x[2 * g + 1]) / s, 1e-6);
+    }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +346,8 @@ int main(void)
         cmocka_unit_test(lfa_loss_zero_samples),
         cmocka_unit_test(softmax_far_logits),
         cmocka_unit_test(method_aliases),
+        cmocka_unit_test(shape_start_attribute),
+        cmocka_unit_test(slice_negative_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
