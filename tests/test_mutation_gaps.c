@@ -15,7 +15,11 @@
  * - Shape with a start attribute (opset 15) folded into a Reshape target
  *   (ops_shape.c: the values land at v[i - start]);
  * - Slice with a negative step folded the same way (ops_shape.c: the copy
- *   loop stops at the end index, exclusive, as the count loop does). */
+ *   loop stops at the end index, exclusive, as the count loop does);
+ * - Gemm with a bias C that broadcasts along the columns ([1] and [1, 1],
+ *   ops_dense.c general broadcast path: column index 0 when C has one);
+ * - a PDF table that starts on a new page leaves no rule at the bottom of
+ *   the page before (pdf_table.c: the closing rule only from row 1 on). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,8 +32,13 @@
 
 #include <xai/xai.h>
 
+#include "reports/pdf.h"
+#include "reports/pdf_layout.h" /* PDF_PAGE_H, PDF_BOTTOM */
 #include "support/models.h"
 #include "support/onnx_build.h"
+#include "support/pdf_tools.h"
+#include "support/pnm.h"
+#include "support/shell.h"
 
 enum { D = 5 };
 
@@ -337,6 +346,92 @@ static void slice_negative_step(void **state)
     xai_model_free(m);
 }
 
+/* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
+ * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
+static void gemm_scalar_bias(void **state)
+{
+    (void)state;
+    static const float w[12] = {1, -2, 3, 0.5f, -1, 2, 0, 1, 0.25f, 1, -3, 2};
+    const float cval = 0.25f;
+    for (int rank = 1; rank <= 2; rank++) {
+        ob_model *mm = ob_new(13);
+        ob_input(mm, "x", 2, (int64_t[]){1, 4});
+        ob_output(mm, "y", 2, (int64_t[]){1, 3});
+        ob_init_f(mm, "W", 2, (int64_t[]){3, 4}, w);
+        ob_init_f(mm, "C", rank, (int64_t[]){1, 1}, &cval);
+        ob_node *nd = ob_add(mm, "Gemm", "fc", "x,W,C", "y");
+        ob_attr_i(nd, "transB", 1);
+        ob_attr_f(nd, "beta", 2.0f);
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/xai_mgaps_gm_%d.onnx", (int)getpid());
+        ob_write(mm, path);
+        ob_free(mm);
+        xai_model *m = NULL;
+        xai_status st = xai_model_load(path, &m);
+        unlink(path);
+        if (st != XAI_OK)
+            fail_msg("rank %d: load: %s", rank, xai_last_error());
+        float x[8] = {0.5f, 1, -1, 2, 3, 0, 1, -0.5f}, y[6];
+        xai_runner *r = NULL;
+        assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+        assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_SCORE, x, 2, y), XAI_OK);
+        for (size_t i = 0; i < 2; i++)
+            for (size_t o = 0; o < 3; o++) {
+                double want = 2.0 * cval;
+                for (size_t k = 0; k < 4; k++)
+                    want += (double)x[i * 4 + k] * w[o * 4 + k];
+                if (fabs(y[i * 3 + o] - want) > 1e-5)
+                    fail_msg("C rank %d, y[%zu][%zu] = %g, want %g", rank, i, o,
+                             y[i * 3 + o], want);
+            }
+        xai_runner_free(r);
+        xai_model_free(m);
+    }
+}
+
+/* A paragraph, space to the bottom margin, then a table whose first three
+ * rows together are taller than a page (so it is not kept whole and its
+ * first row opens page 2): page 1 rendered at 72 dpi (1 px per pt) is
+ * white in a band around the bottom margin, where a stray rule would go. */
+static void table_on_new_page(void **state)
+{
+    (void)state;
+    char dir[64], path[128], pgm[128];
+    snprintf(dir, sizeof dir, "/tmp/xai_mgaps_pdf_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    xai_pdf *doc = pdf_new_doc("table break", 0);
+    assert_int_equal(xai_pdf_add_paragraph(doc, "Intro."), XAI_OK);
+    assert_int_equal(xai_pdf_add_space(doc, PDF_PAGE_H), XAI_OK);
+    static char body[6000];
+    body[0] = 0;
+    for (int k = 0; k < 900; k++)
+        strcat(body, "lorem ");
+    static const char *const hdr[2] = {"Name", "Text"};
+    const char *cells[8] = {"a", body, "b", body, "c", body, "d", "short"};
+    xai_pdf_table t = {4, 2, hdr, cells, NULL, NULL, NULL};
+    assert_int_equal(xai_pdf_add_table(doc, &t), XAI_OK);
+    assert_true(xai_pdf_page_count(doc) >= 3);
+    snprintf(path, sizeof path, "%s/t.pdf", dir);
+    assert_int_equal(xai_pdf_save(doc, path), XAI_OK);
+    xai_pdf_free(doc);
+    assert_int_equal(sh_run(NULL, "pdftoppm -r 72 -gray -f 1 -l 1 '%s' '%s/p' 2>/dev/null",
+                            path, dir), 0);
+    snprintf(pgm, sizeof pgm, "%s/p-1.pgm", dir);
+    unsigned char *px;
+    size_t w, n = pgm_read(pgm, &px, &w), dark = 0;
+    size_t y0 = (size_t)(PDF_PAGE_H - PDF_BOTTOM - 8), y1 = (size_t)(PDF_PAGE_H - PDF_BOTTOM + 4);
+    assert_true(n >= (y1 + 1) * w);
+    for (size_t y = y0; y <= y1; y++)
+        for (size_t x = 0; x < w; x++)
+            dark += px[y * w + x] < 200;
+    free(px);
+    unlink(pgm);
+    unlink(path);
+    rmdir(dir);
+    if (dark)
+        fail_msg("%zu dark pixels near the bottom margin of page 1", dark);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +443,8 @@ int main(void)
         cmocka_unit_test(method_aliases),
         cmocka_unit_test(shape_start_attribute),
         cmocka_unit_test(slice_negative_step),
+        cmocka_unit_test(gemm_scalar_bias),
+        cmocka_unit_test(table_on_new_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
