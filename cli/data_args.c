@@ -114,6 +114,22 @@ static int is_png_input(const char *path)
     return n > 4 && strcasecmp(path + n - 4, ".png") == 0;
 }
 
+xai_csv_options data_args_csv_options(const data_args *a)
+{
+    xai_csv_options o = xai_csv_options_default();
+    o.label = a->label;
+    if (a->groups && strcmp(a->groups, "auto") == 0)
+        o.groups_auto = 1;
+    else
+        o.schema_path = a->groups;
+    o.image_c = a->c;
+    o.image_h = a->h;
+    o.image_w = a->w;
+    o.scale = a->scale;
+    o.feature_labels_path = a->feature_labels;
+    return o;
+}
+
 int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
 {
     xai_dataset *d = NULL;
@@ -131,16 +147,8 @@ int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
                                    "[0, 1], CHW, no label column)", csv_only, a->path);
         s = xai_dataset_load_png(a->path, &d);
     } else {
-        xai_csv_options o = xai_csv_options_default();
-        o.label = a->label;
-        if (a->groups && strcmp(a->groups, "auto") == 0)
-            o.groups_auto = 1;
-        else
-            o.schema_path = a->groups;
-        o.image_c = a->c;
-        o.image_h = a->h;
-        o.image_w = a->w;
-        o.scale = a->scale;
+        xai_csv_options o = data_args_csv_options(a);
+        o.feature_labels_path = NULL; /* loaded below, for PNG data too */
         s = stdio ? xai_dataset_load_csv_stream(stdin, "standard input", &o, &d)
                   : xai_dataset_load_csv(a->path, &o, &d);
     }
@@ -152,6 +160,18 @@ int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
     }
     *out = d;
     return CLI_OK;
+}
+
+int data_args_streamable(const data_args *a)
+{
+    return a->path && strcmp(a->path, "-") != 0 && !is_png_input(a->path);
+}
+
+int data_args_load_head(const data_args *a, const char *cmd, xai_dataset **out)
+{
+    xai_csv_options o = data_args_csv_options(a);
+    xai_status s = xai_dataset_load_csv_head(a->path, &o, 1, out);
+    return s == XAI_OK ? CLI_OK : cli_runtime_error(cmd, s);
 }
 
 int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset *ds,
