@@ -142,10 +142,11 @@ int main(int argc, char **argv)
     shard_init(&argc, &argv);
     int rc;
     /* under mpirun only the row-sharded commands run on several ranks */
-    if (shard_size() > 1 && c != &cli_cmd_explain && c != &cli_cmd_predict)
+    if (shard_size() > 1 && c != &cli_cmd_explain && c != &cli_cmd_predict &&
+        c != &cli_cmd_audit)
         rc = shard_rank() == 0 ? cli_usage_error(a, "runs as one process; under mpirun "
-                                                 "use -n 1 (explain and predict shard "
-                                                 "their rows over ranks)")
+                                                 "use -n 1 (explain, predict and audit "
+                                                 "shard their rows over ranks)")
                                : CLI_USAGE_ERROR;
     else
         rc = c->run(argc - 1, argv + 1);

@@ -101,7 +101,49 @@ int shard_gather(const char *data, size_t len, char **all, size_t *all_len)
     return 0;
 }
 
+int shard_exchange_rows(void *user, int failed, void *buf, size_t row_bytes,
+                        size_t n_rows, char *msg, size_t cap)
+{
+    (void)user;
+    int P = size_, *counts = NULL, *displs = NULL;
+    /* MPI counts are ints: a table above 2 GB fails on every rank */
+    if (!failed && (n_rows * row_bytes > INT_MAX || !(counts = malloc(P * sizeof *counts)) ||
+                    !(displs = malloc(P * sizeof *displs)))) {
+        snprintf(msg, cap, "out of memory, or more than 2 GB of per-row values to "
+                 "exchange");
+        failed = 1;
+    }
+    int f = shard_lowest_failed(failed);
+    if (f >= 0) {
+        shard_share_text(msg, cap, f);
+        char *tmp = malloc(cap);
+        if (tmp) {
+            snprintf(tmp, cap, "rank %d: %s", f, msg);
+            snprintf(msg, cap, "%s", tmp);
+            free(tmp);
+        }
+        free(counts), free(displs);
+        return 1;
+    }
+    for (int r = 0; r < P; r++) {
+        size_t lo = n_rows * (size_t)r / (size_t)P, hi = n_rows * (size_t)(r + 1) / (size_t)P;
+        displs[r] = (int)(lo * row_bytes);
+        counts[r] = (int)((hi - lo) * row_bytes);
+    }
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_BYTE, buf, counts, displs, MPI_BYTE,
+                   MPI_COMM_WORLD);
+    free(counts), free(displs);
+    return 0;
+}
+
 #else /* one rank */
+
+int shard_exchange_rows(void *user, int failed, void *buf, size_t row_bytes,
+                        size_t n_rows, char *msg, size_t cap)
+{
+    (void)user, (void)buf, (void)row_bytes, (void)n_rows, (void)msg, (void)cap;
+    return failed;
+}
 
 void shard_init(int *argc, char ***argv) { (void)argc, (void)argv; }
 void shard_finalize(void) {}

@@ -33,4 +33,11 @@ void shard_share_text(char *buf, size_t cap, int root);
  * the result is the same on every rank). */
 int shard_gather(const char *data, size_t len, char **all, size_t *all_len);
 
+/* xai_audit_shard's exchange (user unused): rank r's rows are the block
+ * [n r / P, n (r + 1) / P) of buf; every rank gets all of them.  failed and
+ * msg: this rank's failure; returns nonzero on every rank when any failed,
+ * msg then "rank K: reason" of the lowest failing rank. */
+int shard_exchange_rows(void *user, int failed, void *buf, size_t row_bytes,
+                        size_t n_rows, char *msg, size_t cap);
+
 #endif

@@ -4,7 +4,10 @@
  * against the whole-data path by test_stream and against references by
  * the other tests), with blocks that are uneven, fewer rows than ranks and
  * a rank with no rows; a bad cell in rank 2's block fails the job with a
- * message naming the rank, the file and the place, and no file.  Skipped,
+ * message naming the rank, the file and the place, and no file.  `xai
+ * audit` on 2 and 3 ranks writes the JSON of one process but for the run
+ * times, and a PDF whose text (as sorted lines) differs only in the command
+ * line and the appendix line that gives the rank count.  Skipped,
  * with a notice, when xai was built without MPI or mpirun is missing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,6 +131,77 @@ static void bad_row_on_rank_2(void **state)
     assert_int_equal(dir_entries(sub), 0);
 }
 
+/* text with every "seconds": NUMBER blanked */
+static char *without_seconds(char *t)
+{
+    char *p = t;
+    while ((p = strstr(p, "\"seconds\": "))) {
+        p += 11;
+        char *e = p + strspn(p, "0123456789.e-+");
+        memmove(p, e, strlen(e) + 1);
+    }
+    return t;
+}
+
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the non-empty lines of a PDF's text, sorted (the extra appendix line may
+ * move a paragraph to the next page), but those holding `skip1` or `skip2`
+ * and the label "ranks" */
+static char *pdf_text(const char *pdf, const char *skip1, const char *skip2)
+{
+    char *out = NULL, *t, *lines[8192];
+    size_t n = 0;
+    if (sh_run(&out, "pdftotext %s -", pdf) != 0 || !out)
+        fail_msg("pdftotext %s failed", pdf);
+    t = calloc(strlen(out) + 1, 1);
+    for (char *save, *l = strtok_r(out, "\n", &save); l && n < 8192;
+         l = strtok_r(NULL, "\n", &save))
+        if (!strstr(l, skip1) && !strstr(l, skip2) && strcmp(l, "ranks") != 0)
+            lines[n++] = l;
+    qsort(lines, n, sizeof *lines, by_text);
+    for (size_t i = 0; i < n; i++)
+        strcat(strcat(t, lines[i]), "\n");
+    free(out);
+    return t;
+}
+
+static void audit_any_ranks(void **state)
+{
+    (void)state;
+    const char *common = "audit --model " MODEL " --data examples/credit/data/test.csv "
+                         "--label credit-risk --groups auto --rows 5:16 --methods "
+                         "gradient,kernelshap --samples 100 --sens-points 1 "
+                         "--stab-points 2 --group-by personal-status-sex --threads 1 "
+                         "--no-timing --date 0";
+    char j1[128], p1[128], j[128], p[128];
+    snprintf(j1, sizeof j1, "%s/a1.json", dir);
+    snprintf(p1, sizeof p1, "%s/a1.pdf", dir);
+    ranks(0, NULL, 0, "%s --json %s --out %s", common, j1, p1);
+    char *ref = without_seconds(file_read(j1, NULL));
+    char *ref_text = pdf_text(p1, dir, "MPI processes");
+    for (int P = 2; P <= 3; P++) {
+        snprintf(j, sizeof j, "%s/a%d.json", dir, P);
+        snprintf(p, sizeof p, "%s/a%d.pdf", dir, P);
+        ranks(P, NULL, 0, "%s --json %s --out %s", common, j, p);
+        char *got = without_seconds(file_read(j, NULL));
+        if (strcmp(ref, got) != 0)
+            fail_msg("%d ranks: the JSON differs from one process's", P);
+        char *text = pdf_text(p, dir, "MPI processes");
+        if (strcmp(ref_text, text) != 0)
+            fail_msg("%d ranks: the report's text differs from one process's", P);
+        char *all = pdf_text(p, "\x01", "\x02"), want[64];
+        snprintf(want, sizeof want, "%d MPI processes", P);
+        if (!strstr(all, want))
+            fail_msg("%d ranks: the appendix does not say '%s'", P, want);
+        free(got), free(text), free(all);
+    }
+    free(ref), free(ref_text);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -145,6 +219,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(predict_any_ranks),
         cmocka_unit_test(explain_any_ranks),
         cmocka_unit_test(bad_row_on_rank_2),
+        cmocka_unit_test(audit_any_ranks),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     rm_tree(dir);
