@@ -112,6 +112,8 @@ static const char help_text[] =
     "  --stats FILE         the column means and stds (baseline mean, noise\n"
     "                       scales) from FILE, written by `xai stats`, instead of\n"
     "                       a first pass over the data\n"
+    "Under mpirun (README: Running on a cluster) every chunk's rows are split\n"
+    "over the ranks and rank 0 writes FILE: the same bytes as one process.\n"
     "  --no-timing          write null for seconds (byte-identical JSON)\n"
     "  --out FILE           .csv or .json (required); '-': standard output\n"
     "  --format csv|json    the format of --out (default: from its extension)\n"
@@ -804,7 +806,8 @@ static int run(int argc, char **argv)
         return cli_usage_error(CMD, "--out must end in .csv or .json (or give --format), "
                                "got '%s'", a.out);
     int json = strcmp(a.format, "json") == 0;
-    const char *ins[] = {a.model, a.data.path, data_args_groups_file(&a.data), a.background};
+    const char *ins[] = {a.model, a.data.path, data_args_groups_file(&a.data), a.background,
+                         a.stats};
     const cli_output outs[] = {{"--out", a.out, a.format, 1}, {"--png", a.png_dir, "dir", 0}};
     if ((rc = CLI_CHECK_OUTPUTS(CMD, a.force, ins, outs)) != CLI_OK)
         return rc;

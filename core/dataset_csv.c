@@ -1,6 +1,7 @@
 /* core/dataset_csv.c: a dataset from a CSV file with a header row. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +86,14 @@ static xai_status parse_cell(csv_builder *b, size_t line, size_t col,
     return XAI_OK;
 }
 
+/* The last error, with the 0-based data row appended. */
+static xai_status stream_row_error(const csv_builder *b, xai_status s)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", xai_last_error());
+    return xai_fail(s, "%s (row %zu)", msg, b->first_row + b->rows);
+}
+
 static xai_status on_field(void *user, size_t line, size_t col,
                            const char *text, size_t len)
 {
@@ -111,7 +120,15 @@ static xai_status on_field(void *user, size_t line, size_t col,
     if (col > b->header_n)
         return XAI_OK; /* reported as a ragged row at the end of the record */
     float v = 0;
-    if (!b->stream || !b->stream->keep || b->stream->keep(b->stream->user, b->first_row + b->rows))
+    if (b->stream) { /* streamed: only kept rows are read; errors name the row */
+        if (b->stream->keep && !b->stream->keep(b->stream->user, b->first_row + b->rows))
+            v = 0;
+        else {
+            xai_status s = parse_cell(b, line, col, text, len, &v);
+            if (s != XAI_OK)
+                return stream_row_error(b, s);
+        }
+    } else
         XAI_TRY(parse_cell(b, line, col, text, len, &v));
     if ((long)col - 1 == b->label_col) {
         XAI_TRY(grow((void **)&b->labels, &b->labels_cap, b->labels_n + 1,

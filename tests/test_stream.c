@@ -230,7 +230,7 @@ static void errors_leave_nothing(void **state)
         assert_int_equal(cmd_run(&r, "%s" OPTS " --data %s --chunk-rows 2 --out %s",
                                  cmds[c], bad, out), 1);
         assert_non_null(strstr(r.err, "late_bad.csv:21:2:"));
-        assert_non_null(strstr(r.err, "'oops' is not a number"));
+        assert_non_null(strstr(r.err, "'oops' is not a number (row 19)"));
         assert_int_equal(cmd_run(&r, "%s" OPTS " --data %s --chunk-rows 2 --out %s",
                                  cmds[c], hdr, out), 1);
         assert_non_null(strstr(r.err, "header only"));
