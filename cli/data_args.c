@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "shard.h"
 
 int data_args_parse(data_args *a, const char *cmd, int opt, const char *arg)
 {
@@ -138,6 +139,9 @@ int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
     if (!a->path)
         return cli_usage_error(cmd, "--data is required");
     int stdio = strcmp(a->path, "-") == 0;
+    if (stdio && shard_size() > 1) /* mpirun forwards stdin to rank 0 only */
+        return cli_usage_error(cmd, "--data - (standard input) reaches rank 0 only; "
+                               "under mpirun give a file");
     if (!stdio && is_png_input(a->path)) {
         /* these describe CSV columns: never ignore them without a word */
         const char *csv_only = a->label ? "--label" : a->groups ? "--groups"

@@ -129,6 +129,12 @@ static void bad_row_on_rank_2(void **state)
         !strstr(err, "'bad' is not a number (row 14)"))
         fail_msg("the message does not name rank 2, the file and the place: %s", err);
     assert_int_equal(dir_entries(sub), 0);
+    /* standard input reaches rank 0 only: refused */
+    rc = ranks(2, err, sizeof err, "predict --model " MODEL " --data - --label "
+               "credit-risk --out %s < " DATA, out);
+    if (rc == 0 || !strstr(err, "reaches rank 0 only"))
+        fail_msg("--data - on 2 ranks: exit %d: %s", rc, err);
+    assert_int_equal(dir_entries(sub), 0);
 }
 
 /* text with every "seconds": NUMBER blanked */
