@@ -871,6 +871,11 @@ static int run(int argc, char **argv)
                              "'%s' is tabular", a.data.path);
         goto setup_done;
     }
+    /* the model first: a mismatch is found before any pass over the data */
+    xai_status s;
+    if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK ||
+        (rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK)
+        goto setup_done;
     /* the column statistics: --stats FILE, a first streaming pass, or the
      * loaded data's */
     n_rows = xai_dataset_rows(ds);
@@ -887,9 +892,9 @@ static int run(int argc, char **argv)
         n_rows = file_rows;
     } else if (stream) {
         xai_csv_options co = data_args_csv_options(&a.data);
-        size_t D;
+        size_t n_features;
         xai_status s1 = xai_dataset_csv_stats(a.data.path, &co, (size_t)a.chunk_rows,
-                                              &stats, &D, &n_rows);
+                                              &stats, &n_features, &n_rows);
         if (s1 != XAI_OK) {
             rc = cli_runtime_error(CMD, s1);
             goto setup_done;
@@ -897,12 +902,8 @@ static int run(int argc, char **argv)
     }
     if ((rc = data_args_rows(CMD, a.rows, n_rows, SIZE_MAX, &r0, &r1)) != CLI_OK)
         goto setup_done;
-    xai_status s;
-    if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
-        goto setup_done;
-    if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK ||
-        (!stream &&
-         (rc = data_args_check_finite(&a.data, CMD, m, a.o.output, ds, r0, r1, NULL)) != CLI_OK))
+    if (!stream &&
+        (rc = data_args_check_finite(&a.data, CMD, m, a.o.output, ds, r0, r1, NULL)) != CLI_OK)
         goto setup_done;
     rc = build_context(&a, ds, stats, &st);
     stats = NULL; /* st owns it */
