@@ -28,6 +28,10 @@ static int predicted(const float *y, size_t k, int score_of_probs)
 
 typedef struct predict_job {
     const char *path; /* --data, for messages */
+    const data_args *da;
+    const char *model_path;
+    const xai_model *m;
+    int checked;      /* the data's width was checked against the model */
     xai_runner *r;
     xai_output_kind kind;
     size_t K;
@@ -41,6 +45,10 @@ static int predict_rows(void *user, const xai_dataset *ds, size_t off, size_t n,
 {
     predict_job *p = user;
     size_t K = p->K;
+    /* standard input is streamed without a first look: checked here */
+    if (!p->checked && data_args_model_mismatch(p->da, ds, p->model_path, p->m, err, cap))
+        return 1;
+    p->checked = 1;
     if (xai_runner_forward(p->r, p->kind, xai_dataset_row(ds, off), n, p->y) != XAI_OK) {
         snprintf(err, cap, "%s", xai_last_error());
         return 1;
@@ -134,18 +142,24 @@ static int run(int argc, char **argv)
     if (rc != CLI_OK)
         return rc;
 
-    /* CSV files are streamed (chunks of --chunk-rows); PNG data, standard
-     * input and --chunk-rows 0 are read whole first */
-    int stream = chunk > 0 && data_args_streamable(&da);
+    /* CSV files and standard input are streamed (chunks of --chunk-rows);
+     * PNG data and --chunk-rows 0 are read whole first (as is standard input
+     * under mpirun, which refuses it) */
+    int from_stdin = strcmp(da.path, "-") == 0;
+    int stream = chunk > 0 && (data_args_streamable(&da) || (from_stdin && shard_size() == 1));
     xai_model *m = NULL;
     xai_dataset *d = NULL; /* the whole data, or the first row when streaming */
     xai_outfile *o = NULL;
-    predict_job p = {.path = da.path, .kind = kind};
+    predict_job p = {.path = da.path, .kind = kind, .da = &da, .model_path = model};
     row_job j = {.cmd = "predict", .chunk_rows = chunk ? (size_t)chunk : ROW_DRIVER_CHUNK,
                  .rows = predict_rows, .user = &p};
-    if ((rc = data_args_load_model(&da, "predict", model, &m)) == CLI_OK)
-        rc = stream ? data_args_load_head(&da, "predict", &d) : data_args_load(&da, "predict", &d);
-    if (rc == CLI_OK)
+    if ((rc = data_args_load_model(&da, "predict", model, &m)) == CLI_OK &&
+        !(stream && from_stdin))
+        rc = stream ? data_args_load_head(&da, "predict", &d)
+                    : data_args_load(&da, "predict", &d);
+    p.m = m;
+    p.checked = d != NULL; /* the first row, or the whole data, was loaded */
+    if (rc == CLI_OK && d)
         rc = data_args_check_model(&da, "predict", d, model, m);
     if (rc == CLI_OK)
         rc = data_args_rows("predict", rows, stream ? SIZE_MAX : xai_dataset_rows(d),
@@ -195,9 +209,9 @@ const cli_command cli_cmd_predict = {
     "(argmax; for one output, 1 if it is >= 0.5, or >= 0 for --output score of a\n"
     "sigmoid model).  --output score gives the input of a final Softmax/Sigmoid.\n"
     "The file is written to a temporary name and renamed: no partial output.\n"
-    "A CSV file is read in chunks, so memory does not grow with its rows;\n"
-    "under mpirun each chunk's rows are split over the ranks (README:\n"
-    "Running on a cluster).\n"
+    "A CSV file (or standard input) is read in chunks, so memory does not\n"
+    "grow with its rows; under mpirun each chunk's rows are split over the\n"
+    "ranks (README: Running on a cluster).\n"
     "A non-finite model output is an error naming the row.\n\n"
     "  --model MODEL        an .onnx file or plugin:PATH.so\n"
     "  --output prob|score  model outputs (default) or pre-activation scores\n"

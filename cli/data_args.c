@@ -178,31 +178,43 @@ int data_args_load_head(const data_args *a, const char *cmd, xai_dataset **out)
     return s == XAI_OK ? CLI_OK : cli_runtime_error(cmd, s);
 }
 
-int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset *ds,
-                          const char *model_path, const xai_model *m)
+int data_args_model_mismatch(const data_args *a, const xai_dataset *ds,
+                             const char *model_path, const xai_model *m, char *err,
+                             size_t cap)
 {
     size_t have = xai_dataset_features(ds), want = xai_model_input_size(m);
     uint32_t c, h, w;
+    const char *data = strcmp(a->path, "-") == 0 ? "standard input" : a->path;
     if (xai_check_output_rank(m) != XAI_OK) {
-        fprintf(stderr, "xai %s: error: %s: %s\n", cmd, model_path, xai_last_error());
-        return CLI_RUNTIME_ERROR;
+        snprintf(err, cap, "%s: %s", model_path, xai_last_error());
+        return 1;
     }
     int64_t d[4];
     if (have == want && xai_dataset_image_shape(ds, &c, &h, &w) &&
         xai_model_input_shape(m, d) == 3 && (d[0] != c || d[1] != h || d[2] != w)) {
-        fprintf(stderr, "xai %s: error: %s holds CHW images %ux%ux%u but the model %s "
-                "takes %lldx%lldx%lld per sample (an NHWC model needs its data in its "
-                "own layout, as CSV without --image-shape)\n", cmd, a->path, c, h, w,
-                model_path, (long long)d[0], (long long)d[1], (long long)d[2]);
-        return CLI_RUNTIME_ERROR;
+        snprintf(err, cap, "%s holds CHW images %ux%ux%u but the model %s "
+                 "takes %lldx%lldx%lld per sample (an NHWC model needs its data in its "
+                 "own layout, as CSV without --image-shape)", data, c, h, w,
+                 model_path, (long long)d[0], (long long)d[1], (long long)d[2]);
+        return 1;
     }
     if (have == want)
+        return 0;
+    snprintf(err, cap, "%s has %zu features but the model %s takes %zu inputs%s", data,
+             have, model_path, want,
+             !a->label && have == want + 1
+                 ? " (is one column the label? name it with --label NAME)"
+                 : "");
+    return 1;
+}
+
+int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset *ds,
+                          const char *model_path, const xai_model *m)
+{
+    char err[1024];
+    if (!data_args_model_mismatch(a, ds, model_path, m, err, sizeof err))
         return CLI_OK;
-    fprintf(stderr, "xai %s: error: %s has %zu features but the model %s takes %zu inputs%s\n",
-            cmd, a->path, have, model_path, want,
-            !a->label && have == want + 1
-                ? " (is one column the label? name it with --label NAME)"
-                : "");
+    fprintf(stderr, "xai %s: error: %s\n", cmd, err);
     return CLI_RUNTIME_ERROR;
 }
 

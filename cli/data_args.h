@@ -94,6 +94,12 @@ int data_args_rows(const char *cmd, const char *spec, size_t n, size_t default_c
 int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset *ds,
                           const char *model_path, const xai_model *m);
 
+/* The same check with the reason in err (cap bytes) instead of printed:
+ * returns 1 on a mismatch, else 0. */
+int data_args_model_mismatch(const data_args *a, const xai_dataset *ds,
+                             const char *model_path, const xai_model *m, char *err,
+                             size_t cap);
+
 /* Runs m on rows r0..r1-1 of ds (kind) and fails naming the first row
  * whose output is not a finite number: one policy for every command.  If
  * y is not NULL it receives the (r1 - r0) x K outputs.  Returns CLI_OK or

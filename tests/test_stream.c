@@ -101,6 +101,30 @@ static void predict_stream_equals_whole(void **state)
     run_ok("predict" OPTS " --data " DATA " --rows 5:17 --chunk-rows 0 --out %s", ref);
     run_ok("predict" OPTS " --data " DATA " --rows 5:17 --chunk-rows 4 --out %s", got);
     same_files(ref, got);
+    /* standard input is streamed too; a bad cell there names the row
+     * (sh_run: cmd_run gives the command /dev/null as its input) */
+    snprintf(got, sizeof got, "%s/pr_stdin.csv", dir);
+    char *err = NULL, bad[128];
+    if (sh_run(&err, "%s predict" OPTS " --data - --rows 5:17 --chunk-rows 3 --out %s "
+               "< " DATA " 2>&1", cmd_xai(), got) != 0)
+        fail_msg("predict --data -: %s", err);
+    free(err);
+    same_files(ref, got);
+    snprintf(bad, sizeof bad, "%s/stdin_bad.csv", dir);
+    sh_run(NULL, "awk -F, 'BEGIN{OFS=\",\"} NR==12{$4=\"?\"} {print}' " DATA " > %s", bad);
+    unlink(got);
+    assert_int_equal(sh_run(&err, "%s predict" OPTS " --data - --chunk-rows 3 --out %s "
+                            "< %s 2>&1", cmd_xai(), got, bad), 1);
+    if (!strstr(err, "standard input:12:4:") || !strstr(err, "(row 10)"))
+        fail_msg("the message does not name the place and row: %s", err);
+    free(err);
+    assert_null(file_read(got, NULL));
+    assert_int_equal(sh_run(&err, "%s predict --model " MODEL " --data - --chunk-rows 3 "
+                            "--out %s < " DATA " 2>&1", cmd_xai(), got), 1);
+    if (!strstr(err, "standard input has 62 features but the model"))
+        fail_msg("no width mismatch message: %s", err);
+    free(err);
+    assert_null(file_read(got, NULL));
 }
 
 /* xai stats: each column's mean and population std of the loaded data,
