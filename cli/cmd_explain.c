@@ -795,6 +795,10 @@ static int run(int argc, char **argv)
     xai_explain_options *res = NULL;
     xai_method *runs = NULL; /* one (method, target) per run */
     xai_outfile *outf = NULL;
+    /* the model first: it decides whether the data may hold missing values */
+    if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
+        goto out;
+    a.data.allow_missing = xai_model_accepts_missing(m);
     if ((rc = data_args_load(&a.data, CMD, &ds)) != CLI_OK)
         goto out;
     uint32_t ic, ih, iw;
@@ -812,8 +816,6 @@ static int run(int argc, char **argv)
     if ((rc = data_args_rows(CMD, a.rows, xai_dataset_rows(ds), SIZE_MAX, &r0, &r1)) != CLI_OK)
         goto out;
     xai_status s;
-    if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
-        goto out;
     if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK ||
         (rc = data_args_check_finite(&a.data, CMD, m, a.o.output, ds, r0, r1, NULL)) != CLI_OK)
         goto out;

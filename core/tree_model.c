@@ -118,11 +118,11 @@ static xai_status forward(void *state, xai_output_kind kind, const float *x,
     return XAI_OK;
 }
 
+/* The trees themselves are described through xai_model_trees. */
 static void describe(const void *p, xai_model_info *info)
 {
-    const tree_impl *im = p;
-    info->producer = im->name;
-    info->n_nodes = im->e.tree_offset[im->e.n_trees];
+    (void)p;
+    (void)info;
 }
 
 /* No vjp: a tree model's gradient is zero almost everywhere (see
@@ -180,6 +180,7 @@ xai_status xai_tree_model_new(const xai_tree_ensemble *t, const char *name,
     xai_model_desc d = {.n_inputs = t->n_features,
                         .n_outputs = t->n_margins,
                         .outputs_probabilities = im->e.outputs_probabilities,
-                        .piecewise_constant = 1};
+                        .piecewise_constant = 1,
+                        .accepts_missing = 1};
     return xai_model_wrap(&tree_ops, im, &d, out);
 }
