@@ -128,6 +128,16 @@ static void test_cli_predict_missing(void **state)
     assert_int_equal(r.exit_code, 1);
     assert_non_null(strstr(r.err, "row 0, feature 0 is missing"));
     assert_int_equal(access(out, F_OK), -1);
+    /* xai info describes the trees */
+    cmd_run(&r, "info tests/fixtures/trees/xgb_missing.json");
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "format:      trees"));
+    assert_non_null(strstr(r.out, "tree ensemble: 15 trees, max depth 4"));
+    assert_non_null(strstr(r.out, "margins:     2, outputs = softmax(margins) (a binary"));
+    cmd_run(&r, "info tests/fixtures/trees/rf_reg.onnx");
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "tree ensemble: 10 trees, max depth 4"));
+    assert_non_null(strstr(r.out, "covers:      unknown"));
     /* a model without missing values still refuses the cell */
     cmd_run(&r, "predict --model tests/fixtures/trees/xgb_binary.json --data "
                 "tests/fixtures/trees/xgb_missing_input.csv --out %s", out);

@@ -149,6 +149,18 @@ static void test_xgb_hand(void **state)
     assert_true(fabs(p[0] + p[1] - 1) < 1e-7);
     xai_runner_free(r);
     xai_model_free(m);
+    /* reg:logistic: one output, sigmoid(logit(0.2) + leaf) */
+    s.objective = "reg:logistic";
+    write_model(&s, path);
+    assert_int_equal(xai_model_load(path, &m), XAI_OK);
+    assert_int_equal(xai_model_output_size(m), 1);
+    assert_int_equal(xai_model_outputs_probabilities(m), 1);
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x[1], 1, p), XAI_OK);
+    mg = log(0.2 / 0.8) + 2.0;
+    assert_true(fabs(p[0] - 1 / (1 + exp(-mg))) < 1e-7);
+    xai_runner_free(r);
+    xai_model_free(m);
 }
 
 static void expect_refused(const spec *s, const char *raw, xai_status st,
