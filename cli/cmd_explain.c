@@ -857,6 +857,11 @@ static int run(int argc, char **argv)
     explain_job job = {0};
     size_t n_rows = 0, r0 = 0, r1 = 0, nr = 0, D = 0;
     size_t chunk = (size_t)(a.chunk_rows ? a.chunk_rows : ROW_DRIVER_CHUNK);
+    /* the model first: it decides whether the data may hold missing values,
+     * and a mismatch is found before any pass over the data */
+    if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
+        goto setup_done;
+    a.data.allow_missing = xai_model_accepts_missing(m);
     if ((rc = stream ? data_args_load_head(&a.data, CMD, &ds)
                      : data_args_load(&a.data, CMD, &ds)) != CLI_OK)
         goto setup_done;
@@ -871,10 +876,8 @@ static int run(int argc, char **argv)
                              "'%s' is tabular", a.data.path);
         goto setup_done;
     }
-    /* the model first: a mismatch is found before any pass over the data */
     xai_status s;
-    if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK ||
-        (rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK)
+    if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK)
         goto setup_done;
     /* the column statistics: --stats FILE, a first streaming pass, or the
      * loaded data's */

@@ -153,10 +153,13 @@ static int run(int argc, char **argv)
     predict_job p = {.path = da.path, .kind = kind, .da = &da, .model_path = model};
     row_job j = {.cmd = "predict", .chunk_rows = chunk ? (size_t)chunk : ROW_DRIVER_CHUNK,
                  .rows = predict_rows, .user = &p};
-    if ((rc = data_args_load_model(&da, "predict", model, &m)) == CLI_OK &&
-        !(stream && from_stdin))
-        rc = stream ? data_args_load_head(&da, "predict", &d)
-                    : data_args_load(&da, "predict", &d);
+    if ((rc = data_args_load_model(&da, "predict", model, &m)) == CLI_OK) {
+        /* missing cells are read as NaN only for a model that defines them */
+        da.allow_missing = xai_model_accepts_missing(m);
+        if (!(stream && from_stdin))
+            rc = stream ? data_args_load_head(&da, "predict", &d)
+                        : data_args_load(&da, "predict", &d);
+    }
     p.m = m;
     p.checked = d != NULL; /* the first row, or the whole data, was loaded */
     if (rc == CLI_OK && d)

@@ -16,11 +16,12 @@
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_OUT = 1, OPT_FORCE, OPT_CHUNK };
+    enum { OPT_OUT = 1, OPT_FORCE, OPT_CHUNK, OPT_MISSING };
     static const struct option opts[] = {
         {"out", required_argument, NULL, OPT_OUT},
         {"force", no_argument, NULL, OPT_FORCE},
         {"chunk-rows", required_argument, NULL, OPT_CHUNK},
+        {"allow-missing", no_argument, NULL, OPT_MISSING},
         {"help", no_argument, NULL, 'h'},
         DATA_ARGS_LONG_OPTIONS,
         {0}};
@@ -42,6 +43,9 @@ static int run(int argc, char **argv)
             break;
         case OPT_FORCE:
             force = 1;
+            break;
+        case OPT_MISSING:
+            da.allow_missing = 1;
             break;
         case OPT_CHUNK:
             if (cli_parse_int(CMD, optarg, "--chunk-rows", 1, 1 << 24, &chunk) != CLI_OK)
@@ -89,6 +93,9 @@ const cli_command cli_cmd_stats = {
     "the data twice more; the result is the same to the bit.\n\n"
     "  --out FILE           the CSV to write ('-': standard output)\n"
     "  --chunk-rows N       rows read at a time (default 1024)\n"
+    "  --allow-missing      empty cells, NA and NaN are missing values (data for\n"
+    "                       tree models); the statistics run over the values\n"
+    "                       present, as explain computes them for such a model\n"
     "  --force              write --out even if its extension names another format\n"
     DATA_ARGS_HELP,
     run};

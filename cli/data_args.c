@@ -128,6 +128,7 @@ xai_csv_options data_args_csv_options(const data_args *a)
     o.image_w = a->w;
     o.scale = a->scale;
     o.feature_labels_path = a->feature_labels;
+    o.allow_missing = a->allow_missing;
     return o;
 }
 
