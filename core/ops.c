@@ -7,9 +7,9 @@
 
 const g_op g_ops[OP_COUNT] = {
     /* Y = alpha * op(A) op(B) + beta * C */
-    [OP_GEMM] = {"Gemm", gemm_infer, gemm_fwd, gemm_bwd},
+    [OP_GEMM] = {"Gemm", gemm_infer, gemm_fwd, gemm_bwd, 1},
     /* Y = A B (A batched, any leading dims; B a constant matrix) */
-    [OP_MATMUL] = {"MatMul", matmul_infer, matmul_fwd, matmul_bwd},
+    [OP_MATMUL] = {"MatMul", matmul_infer, matmul_fwd, matmul_bwd, 1},
     /* Y = A + B (numpy broadcasting) */
     [OP_ADD] = {"Add", binary_infer, add_fwd, add_bwd},
     /* Y = A - B */
@@ -19,7 +19,7 @@ const g_op g_ops[OP_COUNT] = {
     /* Y = A / B */
     [OP_DIV] = {"Div", binary_infer, div_fwd, div_bwd},
     /* y = max(x, 0) */
-    [OP_RELU] = {"Relu", unary_infer, relu_fwd, relu_bwd},
+    [OP_RELU] = {"Relu", unary_infer, relu_fwd, relu_bwd, 1},
     /* y = x if x >= 0 else alpha x */
     [OP_LEAKYRELU] = {"LeakyRelu", unary_infer, leakyrelu_fwd, leakyrelu_bwd},
     /* y = 1 / (1 + exp(-x)) */
