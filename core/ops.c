@@ -11,13 +11,13 @@ const g_op g_ops[OP_COUNT] = {
     /* Y = A B (A batched, any leading dims; B a constant matrix) */
     [OP_MATMUL] = {"MatMul", matmul_infer, matmul_fwd, matmul_bwd, 1},
     /* Y = A + B (numpy broadcasting) */
-    [OP_ADD] = {"Add", binary_infer, add_fwd, add_bwd},
+    [OP_ADD] = {"Add", binary_infer, add_fwd, add_bwd, 1},
     /* Y = A - B */
-    [OP_SUB] = {"Sub", binary_infer, sub_fwd, sub_bwd},
+    [OP_SUB] = {"Sub", binary_infer, sub_fwd, sub_bwd, 1},
     /* Y = A * B */
-    [OP_MUL] = {"Mul", binary_infer, mul_fwd, mul_bwd},
+    [OP_MUL] = {"Mul", binary_infer, mul_fwd, mul_bwd, 1},
     /* Y = A / B */
-    [OP_DIV] = {"Div", binary_infer, div_fwd, div_bwd},
+    [OP_DIV] = {"Div", binary_infer, div_fwd, div_bwd, 1},
     /* y = max(x, 0) */
     [OP_RELU] = {"Relu", unary_infer, relu_fwd, relu_bwd, 1},
     /* y = x if x >= 0 else alpha x */
