@@ -92,6 +92,9 @@ typedef struct g_view {
     int rank;
     int64_t d[G_MAX_RANK];
     size_t numel;
+    /* din[0] of an op with bwd_writes only: p holds stale values, and the
+     * op writes J^T dout instead of adding it (the runner skips zeroing). */
+    int fresh;
 } g_view;
 
 /* Growable scratch memory owned by a runner. */
@@ -121,6 +124,8 @@ typedef struct g_op {
     xai_status (*backward)(const g_node *nd, const g_view *in,
                            const g_view *out, const g_view *dout, g_view *din,
                            g_ws *ws);
+    /* 1: backward honours din[0].fresh (writes every element of din[0]). */
+    int bwd_writes;
 } g_op;
 
 extern const g_op g_ops[OP_COUNT];

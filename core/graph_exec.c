@@ -24,6 +24,7 @@ struct g_runner {
     size_t grad_cap; /* rows the gradient arena is planned for */
     size_t per_row;  /* floats of all batched tensors per row */
     float **val, **grad;
+    int *uses;       /* per tensor: reads by the nodes of one backward pass */
     float *arena, *garena;
     float *onehot;   /* n x outputs for taps */
     size_t onehot_len;
@@ -35,9 +36,10 @@ xai_status g_runner_new(const graph *g, g_runner **out)
     *out = NULL;
     g_runner *r = calloc(1, sizeof *r);
     if (!r || !(r->val = calloc(g->n_t, sizeof *r->val)) ||
-        !(r->grad = calloc(g->n_t, sizeof *r->grad))) {
+        !(r->grad = calloc(g->n_t, sizeof *r->grad)) ||
+        !(r->uses = calloc(g->n_t ? g->n_t : 1, sizeof *r->uses))) {
         if (r)
-            free(r->val);
+            free(r->val), free(r->grad);
         free(r);
         return xai_fail(XAI_ERR_NOMEM, "out of memory creating a runner");
     }
@@ -60,6 +62,7 @@ void g_runner_free(g_runner *r)
         return;
     free(r->val);
     free(r->grad);
+    free(r->uses);
     free(r->arena);
     free(r->garena);
     free(r->onehot);
@@ -120,7 +123,7 @@ static xai_status plan(g_runner *r, size_t rows, int grads)
 
 static g_view view_of(const g_tensor *t, float *p, size_t n)
 {
-    g_view v = {p, t->rank, {0}, t->numel};
+    g_view v = {p, t->rank, {0}, t->numel, 0};
     memcpy(v.d, t->dims, sizeof v.d);
     if (t->batched) {
         v.d[0] = (int64_t)n;
@@ -166,12 +169,26 @@ static xai_status run_backward(g_runner *r, xai_output_kind kind, size_t n,
                                const float *dy, int stop)
 {
     const graph *g = r->g;
-    for (size_t i = 0; i < g->n_t; i++)
-        if (g->t[i].batched)
-            memset(r->grad[i], 0, g->t[i].numel * n * sizeof(float));
     int res = result_tensor(g, kind);
-    memcpy(r->grad[res], dy, g->t[res].numel * n * sizeof(float));
     int first = g->t[stop].producer; /* -1 for the input */
+    /* A gradient read by one node only, as the first input of an op that
+     * writes it (bwd_writes), is not zeroed: uses[t] = -1 marks it fresh. */
+    memset(r->uses, 0, g->n_t * sizeof *r->uses);
+    for (size_t i = g->n_nodes; i-- > 0 && (int)i > first;)
+        for (int k = 0; !skipped(g, kind, i) && k < g->nodes[i].n_in; k++)
+            if (g->nodes[i].in[k] >= 0)
+                r->uses[g->nodes[i].in[k]]++;
+    for (size_t i = g->n_nodes; i-- > 0 && (int)i > first;) {
+        const g_node *nd = &g->nodes[i];
+        int t = nd->n_in > 0 ? nd->in[0] : -1;
+        if (!skipped(g, kind, i) && g_ops[nd->op].bwd_writes && t >= 0 && t != res &&
+            r->uses[t] == 1)
+            r->uses[t] = -1;
+    }
+    for (size_t i = 0; i < g->n_t; i++)
+        if (g->t[i].batched && r->uses[i] != -1 && (int)i != res)
+            memset(r->grad[i], 0, g->t[i].numel * n * sizeof(float));
+    memcpy(r->grad[res], dy, g->t[res].numel * n * sizeof(float));
     for (size_t i = g->n_nodes; i-- > 0 && (int)i > first;) {
         if (skipped(g, kind, i))
             continue;
@@ -183,8 +200,10 @@ static xai_status run_backward(g_runner *r, xai_output_kind kind, size_t n,
             if (t < 0)
                 continue;
             in[k] = view_of(&g->t[t], r->val[t], n);
-            if (g->t[t].batched)
+            if (g->t[t].batched) {
                 din[k] = view_of(&g->t[t], r->grad[t], n);
+                din[k].fresh = k == 0 && r->uses[t] == -1;
+            }
         }
         for (int k = 0; k < nd->n_out; k++) {
             int t = nd->out[k];

@@ -300,7 +300,7 @@ static xai_status fold_node(graph *g, g_node *nd)
         if (t->dtype != G_F32)
             return g_node_fail(g, nd, XAI_ERR_UNSUPPORTED,
                                "cannot evaluate on int64 constant '%s'", t->name);
-        in[k] = (g_view){t->data, t->rank, {0}, t->numel};
+        in[k] = (g_view){t->data, t->rank, {0}, t->numel, 0};
         memcpy(in[k].d, t->dims, sizeof t->dims);
     }
     for (int k = 0; k < nd->n_out; k++) {
@@ -308,7 +308,7 @@ static xai_status fold_node(graph *g, g_node *nd)
             continue;
         g_tensor *t = &g->t[nd->out[k]];
         XAI_TRY(g_set_const(g, nd, k, t->rank, t->dims, G_F32));
-        out[k] = (g_view){t->data, t->rank, {0}, t->numel};
+        out[k] = (g_view){t->data, t->rank, {0}, t->numel, 0};
         memcpy(out[k].d, t->dims, sizeof t->dims);
     }
     g_ws ws = {0};

@@ -7,19 +7,19 @@
 
 const g_op g_ops[OP_COUNT] = {
     /* Y = alpha * op(A) op(B) + beta * C */
-    [OP_GEMM] = {"Gemm", gemm_infer, gemm_fwd, gemm_bwd},
+    [OP_GEMM] = {"Gemm", gemm_infer, gemm_fwd, gemm_bwd, 1},
     /* Y = A B (A batched, any leading dims; B a constant matrix) */
-    [OP_MATMUL] = {"MatMul", matmul_infer, matmul_fwd, matmul_bwd},
+    [OP_MATMUL] = {"MatMul", matmul_infer, matmul_fwd, matmul_bwd, 1},
     /* Y = A + B (numpy broadcasting) */
-    [OP_ADD] = {"Add", binary_infer, add_fwd, add_bwd},
+    [OP_ADD] = {"Add", binary_infer, add_fwd, add_bwd, 1},
     /* Y = A - B */
-    [OP_SUB] = {"Sub", binary_infer, sub_fwd, sub_bwd},
+    [OP_SUB] = {"Sub", binary_infer, sub_fwd, sub_bwd, 1},
     /* Y = A * B */
-    [OP_MUL] = {"Mul", binary_infer, mul_fwd, mul_bwd},
+    [OP_MUL] = {"Mul", binary_infer, mul_fwd, mul_bwd, 1},
     /* Y = A / B */
-    [OP_DIV] = {"Div", binary_infer, div_fwd, div_bwd},
+    [OP_DIV] = {"Div", binary_infer, div_fwd, div_bwd, 1},
     /* y = max(x, 0) */
-    [OP_RELU] = {"Relu", unary_infer, relu_fwd, relu_bwd},
+    [OP_RELU] = {"Relu", unary_infer, relu_fwd, relu_bwd, 1},
     /* y = x if x >= 0 else alpha x */
     [OP_LEAKYRELU] = {"LeakyRelu", unary_infer, leakyrelu_fwd, leakyrelu_bwd},
     /* y = 1 / (1 + exp(-x)) */

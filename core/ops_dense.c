@@ -134,7 +134,7 @@ G_BWD(gemm)
     int tb = nd->p.trans_b;
     int m = (int)in[0].d[0], k = (int)in[0].d[1], n = (int)b->d[1 - tb];
     return g_gemm_rows((size_t)m, n, k, nd->p.alpha, dout->p, !tb, b->p, (int)b->d[1],
-                       din[0].p, 1, ws);
+                       din[0].p, !din[0].fresh, ws);
 }
 
 G_INFER(matmul)
@@ -179,5 +179,6 @@ G_BWD(matmul)
         return XAI_OK;
     int k = (int)in[1].d[0], n = (int)in[1].d[1];
     size_t rows = k ? in[0].numel / (size_t)k : 0;
-    return g_gemm_rows(rows, n, k, 1.0f, dout->p, 1, in[1].p, n, din[0].p, 1, ws);
+    return g_gemm_rows(rows, n, k, 1.0f, dout->p, 1, in[1].p, n, din[0].p, !din[0].fresh,
+                       ws);
 }

@@ -23,7 +23,8 @@ G_INFER(unary)
 /* Relu runs on every activation of most models: 4 lanes at a time with SSE
  * (baseline on x86-64), element-wise, so the results equal the scalar
  * loop's: maxps(x, 0) is x > 0 ? x : 0 (NaN and -0 give +0), and the
- * backward adds dy where x > 0, else +0. */
+ * backward adds dy where x > 0, else +0 (to 0 when din is fresh: the same
+ * values as adding to a zeroed gradient). */
 G_FWD(relu)
 {
     (void)nd; (void)ws;
@@ -45,6 +46,18 @@ G_BWD(relu)
     const float *x = in->p, *dy = dout->p;
     float *dx = din->p;
     size_t n = dout->numel, i = 0;
+    if (din->fresh) {
+#ifdef __SSE2__
+        __m128 z = _mm_setzero_ps();
+        for (; i + 4 <= n; i += 4) {
+            __m128 on = _mm_cmpgt_ps(_mm_loadu_ps(x + i), z);
+            _mm_storeu_ps(dx + i, _mm_add_ps(z, _mm_and_ps(on, _mm_loadu_ps(dy + i))));
+        }
+#endif
+        for (; i < n; i++)
+            dx[i] = 0.0f + (x[i] > 0 ? dy[i] : 0);
+        return XAI_OK;
+    }
 #ifdef __SSE2__
     __m128 z = _mm_setzero_ps();
     for (; i + 4 <= n; i += 4) {

@@ -92,6 +92,7 @@ typedef struct xai_job {
     const float *phi_in; /* loss mode: the attributions judged */
     double gloss;   /* loss mode, gradient matching accumulator */
     int exact;
+    int paired;     /* masks: rows 2q and 2q + 1 are complements, same weight */
     uint64_t evals;
     xai_status status;
 } xai_job;
@@ -119,6 +120,10 @@ xai_status xai_query_phase_b(xai_runner *r, xai_job *jobs, size_t n);
 xai_status xai_wls(const double *X, const double *y, const double *w,
                    size_t S, size_t P, int intercept, double ridge,
                    double *beta, double *b, double *r2);
+/* KernelSHAP's fit with interaction terms on complementary pairs
+ * (shapley_odd.c): fills pu (U) and sets *used, or leaves *used 0 when the
+ * job is not paired, too large or the fit is ill-posed. */
+xai_status xai_shapley_odd_fit(const xai_job *j, double *pu, int *used);
 /* Turns a finished job into phi (D) and diag. */
 xai_status xai_solve_job(xai_job *j, float *phi, xai_explain_diag *diag);
 /* Loss mode: the LFA loss of j->phi_in. */

@@ -123,6 +123,11 @@ static void take(xai_job *j, int phase, size_t i, const float *y, const float *g
         return;
     }
     double sq = 0;
+    if (p->spec.scale == XAI_SCALE_NONE && !j->phi_in) {
+        for (size_t k = 0; k < p->D; k++)
+            j->gacc[k] += j->w[i] * g[k];
+        return;
+    }
     for (size_t k = 0; k < p->D; k++) {
         double v = grad_scale(j, i, k) * g[k];
         j->gacc[k] += j->w[i] * v;

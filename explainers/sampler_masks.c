@@ -68,25 +68,26 @@ static double binom(size_t n, size_t k)
 }
 
 /* Appends every mask with exactly `on` units kept (lexicographic combos),
- * and its complement when `paired`, each with weight w. */
-static void enumerate_size(xai_job *j, size_t on, int paired, double w)
+ * each followed by its complement, each with weight w.  For on = U/2 only the
+ * combos holding unit 0 are listed, so every coalition appears once. */
+static void enumerate_size(xai_job *j, size_t on, double w)
 {
     size_t U = j->plan->U;
     size_t idx[64];
     for (size_t i = 0; i < on; i++)
         idx[i] = i;
     for (;;) {
+        if (2 * on == U && idx[0] != 0)
+            return; /* lexicographic: the rest lack unit 0 */
         uint8_t *row = j->mask + j->S * U;
         memset(row, 0, U);
         for (size_t i = 0; i < on; i++)
             row[idx[i]] = 1;
         j->w[j->S++] = w;
-        if (paired) {
-            uint8_t *c = j->mask + j->S * U;
-            for (size_t u = 0; u < U; u++)
-                c[u] = !row[u];
-            j->w[j->S++] = w;
-        }
+        uint8_t *c = j->mask + j->S * U;
+        for (size_t u = 0; u < U; u++)
+            c[u] = !row[u];
+        j->w[j->S++] = w;
         /* next combination */
         size_t i = on;
         while (i > 0 && idx[i - 1] == U - on + i - 1)
@@ -253,12 +254,13 @@ xai_status xai_sample_shapley(xai_job *j)
             continue;
         double K = (double)(M - 1) / ((double)t * (double)(M - t)) / tot;
         if (full[t]) /* every coalition of the size(s), each with k(s) */
-            enumerate_size(j, t, 2 * t != M, K / binom(M, t));
+            enumerate_size(j, t, K / binom(M, t));
         else if (2 * t == M) /* one size: 2 pairs[t] coalitions share its mass */
             draw_pairs(j, perm, &h, t, pairs[t], K / (double)(2 * pairs[t]));
         else /* pairs[t] coalitions of each size t and M - t */
             draw_pairs(j, perm, &h, t, pairs[t], K / (double)pairs[t]);
     }
     free(pairs), free(perm), free(h.key), free(full);
+    j->paired = 1;
     return XAI_OK;
 }

@@ -37,17 +37,33 @@ static double point_weight(const xai_plan *p, const float *x, const float *z)
     return exp(-d2 / (2 * p->opt.kernel_width * p->opt.kernel_width));
 }
 
-/* z = x + sig .* eps, eps ~ N(0, I). */
+/* Normals drawn per batch (even: batches concatenate to one stream). */
+#define NORMAL_BATCH 4096
+
+/* z = x + sig .* eps, eps ~ N(0, I): the S x D normals in sample-major
+ * order from one xai_rng_normals stream. */
 xai_status xai_sample_gaussian(xai_job *j)
 {
     const xai_plan *p = j->plan;
     XAI_TRY(alloc_points(j, p->samples));
-    for (size_t s = 0; s < j->S; s++) {
-        float *z = j->pts + s * p->D;
-        for (size_t k = 0; k < p->D; k++)
-            z[k] = j->x[k] + p->sig[k] * (float)xai_rng_normal(&j->rng);
-        j->w[s] = point_weight(p, j->x, z);
-    }
+    double *eps = malloc(NORMAL_BATCH * sizeof *eps);
+    if (!eps)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (normal draws)");
+    size_t left = j->S * p->D, avail = 0, at = 0;
+    float *z = j->pts;
+    for (size_t s = 0; s < j->S; s++)
+        for (size_t k = 0; k < p->D; k++) {
+            if (at == avail) {
+                avail = left < NORMAL_BATCH ? left : NORMAL_BATCH;
+                left -= avail;
+                xai_rng_normals(&j->rng, avail, eps);
+                at = 0;
+            }
+            *z++ = j->x[k] + p->sig[k] * (float)eps[at++];
+        }
+    free(eps);
+    for (size_t s = 0; s < j->S; s++)
+        j->w[s] = point_weight(p, j->x, j->pts + s * p->D);
     return XAI_OK;
 }
 

@@ -221,23 +221,28 @@ static xai_status solve_shapley(xai_job *j, double *pu, xai_explain_diag *dg)
         dg->r2 = NAN;
         return XAI_OK;
     }
-    double *X, *yy = malloc(j->S * sizeof *yy);
-    if (!yy)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu samples)", j->S);
-    xai_status s = masks_design(j, 1, &X);
-    if (s != XAI_OK) {
-        free(yy);
-        return s;
-    }
-    for (size_t i = 0; i < j->S; i++)
-        yy[i] = j->y[i] - j->fb - j->mask[i * U + U - 1] * delta;
-    double b, r2;
-    s = xai_wls(X, yy, j->w, j->S, U - 1, 0, p->opt.ridge, pu, &b, &r2);
-    if (s == XAI_OK) {
+    int odd;
+    XAI_TRY(xai_shapley_odd_fit(j, pu, &odd));
+    double *X = NULL, *yy = NULL;
+    xai_status s = XAI_OK;
+    if (!odd) {
+        if (!(yy = malloc(j->S * sizeof *yy)))
+            return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu samples)", j->S);
+        s = masks_design(j, 1, &X);
+        if (s != XAI_OK) {
+            free(yy);
+            return s;
+        }
+        for (size_t i = 0; i < j->S; i++)
+            yy[i] = j->y[i] - j->fb - j->mask[i * U + U - 1] * delta;
+        double b, r2;
+        s = xai_wls(X, yy, j->w, j->S, U - 1, 0, p->opt.ridge, pu, &b, &r2);
         double sum = 0;
-        for (size_t u = 0; u + 1 < U; u++)
+        for (size_t u = 0; s == XAI_OK && u + 1 < U; u++)
             sum += pu[u];
         pu[U - 1] = delta - sum;
+    }
+    if (s == XAI_OK) {
         /* R^2 of the full surrogate fb + phi.z on the samples */
         double sw = 0, swy = 0, res = 0, tot = 0;
         for (size_t i = 0; i < j->S; i++)

@@ -189,6 +189,30 @@ static void binary_broadcast(void **state)
     check_fd("binary broadcasting", m, GEN_NORMAL);
 }
 
+/* Tensors read by two ops that write their input gradient when they are its
+ * only reader (Gemm, MatMul, Relu; the runner then skips zeroing it): with
+ * two readers both contributions must add up.  x feeds Gemm and Relu, h
+ * feeds Relu and MatMul. */
+static void shared_gradients(void **state)
+{
+    (void)state;
+    ob_model *m = ob_new(13);
+    ob_input(m, "x", 2, (int64_t[]){1, 4});
+    ob_output(m, "y", 0, NULL);
+    ob_init_f(m, "W1", 2, (int64_t[]){4, 3}, randv(12, 21));
+    ob_init_f(m, "C1", 1, (int64_t[]){3}, randv(3, 22));
+    ob_init_f(m, "B2", 2, (int64_t[]){3, 3}, randv(9, 23));
+    ob_init_f(m, "B3", 2, (int64_t[]){4, 3}, randv(12, 24));
+    ob_add(m, "Gemm", "h", "x,W1,C1", "h");
+    ob_add(m, "Relu", "a", "h", "a");
+    ob_add(m, "MatMul", "b", "h,B2", "b");
+    ob_add(m, "Relu", "c", "x", "c");
+    ob_add(m, "MatMul", "d", "c,B3", "d");
+    ob_add(m, "Add", "ab", "a,b", "ab");
+    ob_add(m, "Add", "y", "ab,d", "y");
+    check_fd("shared gradients", m, GEN_NORMAL);
+}
+
 static void unary(void **state)
 {
     (void)state;
@@ -358,7 +382,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gemm),      cmocka_unit_test(matmul),
-        cmocka_unit_test(binary_broadcast), cmocka_unit_test(unary),
+        cmocka_unit_test(binary_broadcast), cmocka_unit_test(shared_gradients),
+        cmocka_unit_test(unary),
         cmocka_unit_test(softmax),   cmocka_unit_test(conv),
         cmocka_unit_test(pools),     cmocka_unit_test(batchnorm),
         cmocka_unit_test(shape_ops), cmocka_unit_test(every_op_covered),
