@@ -1,0 +1,306 @@
+/* tests/test_treeshap.c: TreeSHAP against brute-force Shapley values.
+ *
+ * Reference: for every coalition S of the units (2^U of them) the test
+ * evaluates the value function with its own tree walker:
+ *  - path-dependent: v(S) = base + sum over trees of E(root), E(leaf) = its
+ *    value, E(node) = E(x's child) if the node's unit is in S, else the
+ *    cover-weighted mean of E over both children;
+ *  - interventional: v(S) = margin(z), z_j = x_j if unit(j) in S else b_j;
+ * then phi_i = sum over S without i of |S|! (U-|S|-1)! / U! (v(S+i) - v(S)).
+ * Random trees of depth 4-6 over 4-6 features, so units repeat on a path;
+ * every split kind, missing values, groups of features. */
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <xai/xai.h>
+#include <xai/trees.h>
+
+#include "explainers/treeshap.h"
+
+enum { MAXN = 4096, MAXU = 8 };
+
+/* ---- a random ensemble, held in plain arrays ---- */
+typedef struct forest {
+    xai_tree_ensemble t;
+    size_t off[64];
+    xai_tree_node nodes[MAXN];
+    double leaf[MAXN * 2];
+    double base[2];
+    size_t n;        /* nodes used */
+    size_t nv;       /* leaf rows used */
+    uint64_t rng;
+} forest;
+
+static double unif(forest *f)
+{
+    f->rng = f->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(f->rng >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* values and thresholds on a grid of quarters, so EQ/NEQ and ties happen */
+static float grid(forest *f) { return (float)((int)(unif(f) * 5) * 0.25); }
+
+/* Builds a subtree at local index `at` (already reserved); returns its cover. */
+static double grow(forest *f, size_t root, int32_t at, int depth, int maxd, size_t F)
+{
+    xai_tree_node *n = &f->nodes[root + (size_t)at];
+    if (depth == maxd || (depth > 1 && unif(f) < 0.2)) {
+        n->feature = -1;
+        n->value = (uint32_t)f->nv;
+        f->leaf[f->nv * 2] = 4 * unif(f) - 2;
+        f->leaf[f->nv * 2 + 1] = 4 * unif(f) - 2;
+        f->nv++;
+        n->cover = 1 + (double)(int)(unif(f) * 20);
+        return n->cover;
+    }
+    n->feature = (int32_t)(unif(f) * (double)F);
+    n->split = (int32_t)(unif(f) * 6);
+    n->threshold = grid(f);
+    int32_t yes = (int32_t)(f->n - root), no = yes + 1;
+    f->n += 2;
+    n->yes = yes;
+    n->no = no;
+    n->missing = unif(f) < 0.5 ? yes : no;
+    double c = grow(f, root, yes, depth + 1, maxd, F);
+    c += grow(f, root, no, depth + 1, maxd, F);
+    f->nodes[root + (size_t)at].cover = c;
+    return c;
+}
+
+static int depth_of(const xai_tree_node *nodes, int32_t i)
+{
+    if (nodes[i].feature < 0)
+        return 0;
+    int a = depth_of(nodes, nodes[i].yes), b = depth_of(nodes, nodes[i].no);
+    return 1 + (a > b ? a : b);
+}
+
+static void make_forest(forest *f, uint64_t seed, size_t trees, int maxd, size_t F)
+{
+    memset(f, 0, sizeof *f);
+    f->rng = seed;
+    int dmax = 0;
+    for (size_t t = 0; t < trees; t++) {
+        f->off[t] = f->n;
+        f->n++;
+        grow(f, f->off[t], 0, 0, maxd, F);
+        int d = depth_of(f->nodes + f->off[t], 0);
+        dmax = d > dmax ? d : dmax;
+    }
+    f->off[trees] = f->n;
+    f->base[0] = 0.25;
+    f->base[1] = -0.5;
+    f->t = (xai_tree_ensemble){.n_features = F, .n_margins = 2, .n_trees = trees,
+                               .tree_offset = f->off, .nodes = f->nodes,
+                               .n_values = f->nv, .leaf_values = f->leaf,
+                               .base_margin = f->base, .max_depth = dmax};
+}
+
+/* ---- the reference: the test's own walker and enumeration ---- */
+static int goes_yes(const xai_tree_node *n, float v)
+{
+    if (v != v)
+        return n->missing == n->yes;
+    float t = n->threshold;
+    switch (n->split) {
+    case XAI_SPLIT_LEQ: return !(v > t);
+    case XAI_SPLIT_LT: return v < t;
+    case XAI_SPLIT_GTE: return !(v < t);
+    case XAI_SPLIT_GT: return v > t;
+    case XAI_SPLIT_EQ: return v == t;
+    default: return !(v == t);
+    }
+}
+
+static double ref_expect(const forest *f, const xai_tree_node *nodes, int32_t i,
+                         const float *x, const uint32_t *unit, unsigned S, size_t k)
+{
+    const xai_tree_node *n = &nodes[i];
+    if (n->feature < 0)
+        return f->leaf[n->value * 2 + k];
+    if (S >> unit[n->feature] & 1)
+        return ref_expect(f, nodes, goes_yes(n, x[n->feature]) ? n->yes : n->no, x, unit, S, k);
+    return (nodes[n->yes].cover * ref_expect(f, nodes, n->yes, x, unit, S, k) +
+            nodes[n->no].cover * ref_expect(f, nodes, n->no, x, unit, S, k)) / n->cover;
+}
+
+static double ref_margin(const forest *f, const float *z, size_t k)
+{
+    double s = f->base[k];
+    for (size_t t = 0; t < f->t.n_trees; t++) {
+        const xai_tree_node *nodes = f->nodes + f->off[t];
+        int32_t i = 0;
+        while (nodes[i].feature >= 0)
+            i = goes_yes(&nodes[i], z[nodes[i].feature]) ? nodes[i].yes : nodes[i].no;
+        s += f->leaf[nodes[i].value * 2 + k];
+    }
+    return s;
+}
+
+/* v(S) for S in 0..2^U-1; b NULL: path-dependent */
+static void ref_game(const forest *f, const float *x, const float *b, const uint32_t *unit,
+                     size_t U, size_t k, double *v)
+{
+    size_t F = f->t.n_features;
+    for (unsigned S = 0; S < (1u << U); S++) {
+        if (!b) {
+            v[S] = f->base[k];
+            for (size_t t = 0; t < f->t.n_trees; t++)
+                v[S] += ref_expect(f, f->nodes + f->off[t], 0, x, unit, S, k);
+        } else {
+            float z[16];
+            for (size_t j = 0; j < F; j++)
+                z[j] = S >> unit[j] & 1 ? x[j] : b[j];
+            v[S] = ref_margin(f, z, k);
+        }
+    }
+}
+
+static void ref_shapley(const double *v, size_t U, double *phi)
+{
+    double fact[MAXU + 1] = {1};
+    for (size_t i = 1; i <= U; i++)
+        fact[i] = fact[i - 1] * (double)i;
+    for (size_t i = 0; i < U; i++) {
+        phi[i] = 0;
+        for (unsigned S = 0; S < (1u << U); S++) {
+            if (S >> i & 1)
+                continue;
+            size_t s = (size_t)__builtin_popcount(S);
+            phi[i] += fact[s] * fact[U - s - 1] / fact[U] * (v[S | 1u << i] - v[S]);
+        }
+    }
+}
+
+static void random_row(forest *f, float *x, size_t F, double p_missing)
+{
+    for (size_t j = 0; j < F; j++)
+        x[j] = unif(f) < p_missing ? NAN : grid(f);
+}
+
+/* One random case: trees of the given depth over F features in U units. */
+static void check_case(uint64_t seed, int maxd, size_t F, const uint32_t *unit, size_t U,
+                       int interventional, double p_missing)
+{
+    static forest f;
+    make_forest(&f, seed, 3, maxd, F);
+    xai_treeshap_work *w = xai_treeshap_work_new(&f.t, U);
+    assert_non_null(w);
+    double v[1u << MAXU], ref[MAXU], got[MAXU];
+    for (int row = 0; row < 6; row++) {
+        float x[16], b[16];
+        random_row(&f, x, F, p_missing);
+        random_row(&f, b, F, 0);
+        for (size_t k = 0; k < 2; k++) {
+            ref_game(&f, x, interventional ? b : NULL, unit, U, k, v);
+            ref_shapley(v, U, ref);
+            memset(got, 0, sizeof got);
+            if (interventional)
+                xai_treeshap_interventional(&f.t, unit, x, b, k, w, got);
+            else
+                xai_treeshap_path(&f.t, unit, x, k, w, got);
+            for (size_t i = 0; i < U; i++)
+                if (fabs(got[i] - ref[i]) > 1e-6)
+                    fail_msg("seed %llu depth %d row %d margin %zu unit %zu: %s "
+                             "TreeSHAP %.9g, brute force %.9g",
+                             (unsigned long long)seed, maxd, row, k, i,
+                             interventional ? "interventional" : "path-dependent",
+                             got[i], ref[i]);
+            /* the path game's v(empty) is the cover-weighted expectation */
+            if (!interventional)
+                assert_true(fabs(xai_treeshap_expected(&f.t, k) - v[0]) < 1e-9);
+            assert_true(fabs(xai_tree_margin(&f.t, x, k) - ref_margin(&f, x, k)) < 1e-12);
+        }
+    }
+    xai_treeshap_work_free(w);
+}
+
+static void test_path_random(void **state)
+{
+    (void)state;
+    uint32_t unit[6] = {0, 1, 2, 3, 4, 5};
+    for (uint64_t s = 1; s <= 40; s++)
+        check_case(s, 4 + (int)(s % 3), 4 + s % 3, unit, 4 + s % 3, 0, 0);
+}
+
+static void test_interventional_random(void **state)
+{
+    (void)state;
+    uint32_t unit[6] = {0, 1, 2, 3, 4, 5};
+    for (uint64_t s = 1; s <= 40; s++)
+        check_case(100 + s, 4 + (int)(s % 3), 4 + s % 3, unit, 4 + s % 3, 1, 0);
+}
+
+static void test_missing_values(void **state)
+{
+    (void)state;
+    uint32_t unit[5] = {0, 1, 2, 3, 4};
+    for (uint64_t s = 1; s <= 20; s++) {
+        check_case(200 + s, 5, 5, unit, 5, 0, 0.3);
+        check_case(300 + s, 5, 5, unit, 5, 1, 0.3);
+    }
+}
+
+/* Features 0, 2 form one unit and 1, 3, 4 another: the group is one
+ * player, also when its features are split at different nodes of a path. */
+static void test_groups(void **state)
+{
+    (void)state;
+    uint32_t unit[6] = {0, 1, 0, 1, 1, 2};
+    for (uint64_t s = 1; s <= 30; s++) {
+        check_case(400 + s, 4 + (int)(s % 3), 6, unit, 3, 0, 0.1);
+        check_case(500 + s, 4 + (int)(s % 3), 6, unit, 3, 1, 0.1);
+    }
+}
+
+/* Hand-computed: one tree, x0 < 0.5 ? (x1 < 0.5 ? 1 : 3) : 5 with covers
+ * root 4, left 2 (1 + 1), right 2; at x = (0, 1): v({}) = (2*2 + 2*5)/4 =
+ * 3.5, v({0}) = (1+3)/2 = 2, v({1}) = (3*2 + 5*2)/4 = 4, v({0,1}) = 3, so
+ * phi0 = (-1.5 + -1)/2 = -1.25, phi1 = (0.5 + 1)/2 = 0.75. */
+static void test_hand_tree(void **state)
+{
+    (void)state;
+    xai_tree_node n[5] = {
+        {.feature = 0, .split = XAI_SPLIT_LT, .threshold = 0.5f, .yes = 1, .no = 2, .missing = 1, .cover = 4},
+        {.feature = 1, .split = XAI_SPLIT_LT, .threshold = 0.5f, .yes = 3, .no = 4, .missing = 3, .cover = 2},
+        {.feature = -1, .cover = 2, .value = 2},
+        {.feature = -1, .cover = 1, .value = 0},
+        {.feature = -1, .cover = 1, .value = 1},
+    };
+    size_t off[2] = {0, 5};
+    double leaf[3] = {1, 3, 5}, base = 0;
+    xai_tree_ensemble t = {.n_features = 2, .n_margins = 1, .n_trees = 1, .tree_offset = off,
+                           .nodes = n, .n_values = 3, .leaf_values = leaf,
+                           .base_margin = &base, .max_depth = 2};
+    uint32_t unit[2] = {0, 1};
+    float x[2] = {0, 1}, b[2] = {1, 0};
+    xai_treeshap_work *w = xai_treeshap_work_new(&t, 2);
+    double phi[2] = {0, 0};
+    xai_treeshap_path(&t, unit, x, 0, w, phi);
+    assert_true(fabs(phi[0] + 1.25) < 1e-12 && fabs(phi[1] - 0.75) < 1e-12);
+    assert_true(fabs(xai_treeshap_expected(&t, 0) - 3.5) < 1e-12);
+    /* interventional against b = (1, 0): f(x) = 3, f(b) = 5, f(x0, b1) = 1,
+     * f(b0, x1) = 5: phi0 = ((1 - 5) + (3 - 5)) / 2 = -3, phi1 = (0 + 2)/2 = 1 */
+    phi[0] = phi[1] = 0;
+    xai_treeshap_interventional(&t, unit, x, b, 0, w, phi);
+    assert_true(fabs(phi[0] + 3) < 1e-12 && fabs(phi[1] - 1) < 1e-12);
+    xai_treeshap_work_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hand_tree),
+        cmocka_unit_test(test_path_random),
+        cmocka_unit_test(test_interventional_random),
+        cmocka_unit_test(test_missing_values),
+        cmocka_unit_test(test_groups),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
