@@ -18,6 +18,7 @@ struct xai_model {
     size_t n_conv;
     char *hidden; /* last hidden activation tensor, or NULL */
     uint64_t row_bytes, max_bytes; /* planned per row; batch bound */
+    int piecewise_constant;
 };
 
 struct xai_runner {
@@ -42,6 +43,7 @@ xai_status xai_model_wrap(const xai_backend_ops *ops, void *impl,
     m->n_out = d->n_outputs;
     m->probs = d->outputs_probabilities;
     m->row_bytes = d->row_bytes;
+    m->piecewise_constant = d->piecewise_constant;
     m->max_bytes = XAI_DEFAULT_MAX_MEMORY;
     if (d->input_rank > 0 && d->input_rank <= 4) {
         m->in_rank = d->input_rank;
@@ -85,6 +87,8 @@ void xai_model_free(xai_model *m)
 }
 
 void *xai_model_backend_impl(const xai_model *m) { return m->impl; }
+const xai_backend_ops *xai_model_backend_ops(const xai_model *m) { return m->ops; }
+int xai_model_piecewise_constant(const xai_model *m) { return m->piecewise_constant; }
 size_t xai_model_input_size(const xai_model *m) { return m->n_in; }
 size_t xai_model_output_size(const xai_model *m) { return m->n_out; }
 int xai_model_outputs_probabilities(const xai_model *m) { return m->probs; }

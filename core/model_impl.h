@@ -42,6 +42,7 @@ typedef struct xai_model_desc {
     size_t n_conv_layers;
     const char *hidden_layer; /* last hidden activation, or NULL (copied) */
     uint64_t row_bytes; /* planned working bytes per row; 0 unknown */
+    int piecewise_constant; /* see xai_model_piecewise_constant */
 } xai_model_desc;
 
 /* Wraps a backend into a model.  On success the model owns impl (freed with
@@ -51,6 +52,9 @@ xai_status xai_model_wrap(const xai_backend_ops *ops, void *impl,
 
 /* The backend's impl pointer of a model (for backends building copies). */
 void *xai_model_backend_impl(const xai_model *m);
+
+/* The backend table of a model (a backend recognises its own models). */
+const xai_backend_ops *xai_model_backend_ops(const xai_model *m);
 
 /* Sets the batch memory bound of m (0: XAI_DEFAULT_MAX_MEMORY). */
 void xai_model_set_max_memory(xai_model *m, uint64_t max_bytes);

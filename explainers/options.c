@@ -212,6 +212,14 @@ xai_status xai_explain_options_resolve(const xai_model *m,
     xai_explain_options o = *in;
     xai_lfa_spec s;
     XAI_TRY(xai_explain_spec(&o, &s));
+    /* finite differences of a step function measure nothing: zero almost
+     * everywhere, a spike where a step meets x */
+    if (s.loss == XAI_LOSS_GRADIENT && xai_model_piecewise_constant(m))
+        return xai_fail(XAI_ERR_UNSUPPORTED, "method '%s' matches gradients, but "
+                        "the model is a tree ensemble: piecewise constant, its "
+                        "gradient is zero almost everywhere and undefined at the "
+                        "splits; use kernelshap, lime, occlusion or c-lime",
+                        xai_method_name(o.method));
     int custom = o.method == XAI_METHOD_CUSTOM;
     size_t K = xai_model_output_size(m), D = c->n_features;
 

@@ -77,6 +77,11 @@ int xai_model_outputs_probabilities(const xai_model *m);
 /* 1 if input gradients are exact (reverse mode), 0 if finite differences. */
 int xai_model_has_gradient(const xai_model *m);
 
+/* 1 if the model is piecewise constant in its inputs (tree ensembles: see
+ * xai/trees.h): its gradient is zero almost everywhere and undefined at the
+ * splits, so methods that match gradients refuse it. */
+int xai_model_piecewise_constant(const xai_model *m);
+
 /* Convolutional layers (node output names), in graph order. */
 size_t xai_model_conv_layer_count(const xai_model *m);
 const char *xai_model_conv_layer_name(const xai_model *m, size_t i);
@@ -94,7 +99,7 @@ int xai_model_tensor_shape(const xai_model *m, const char *name,
 /* A summary of a model for display (`xai info`).  Every pointer belongs to
  * the model and stays valid until xai_model_free. */
 typedef struct xai_model_info {
-    const char *format;     /* "onnx", "plugin" or "callbacks" */
+    const char *format;     /* "onnx", "trees", "plugin" or "callbacks" */
     const char *producer;   /* ONNX producer_name, plugin name, or "" */
     int64_t opset;          /* ONNX default-domain opset, or 0 */
     const char *input_name, *output_name; /* "" when unnamed */

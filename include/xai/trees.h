@@ -67,13 +67,24 @@ typedef struct xai_tree_ensemble {
     const double *leaf_values;    /* n_values x M */
     const double *base_margin;    /* M */
     xai_tree_transform transform;
-    int max_depth;                /* longest root-to-leaf path, in edges */
+    int max_depth;                /* longest root-to-leaf path, in edges
+                                     (computed by xai_tree_model_new; the
+                                     value passed in is ignored) */
+    /* Fields added after the first version (zero = the old meaning): */
+    int outputs_probabilities;    /* 1: the outputs are class probabilities
+                                     (a forest with IDENTITY); LOGISTIC and
+                                     SOFTMAX imply it */
+    int covers_unknown;           /* 1: the file had no covers (ONNX-ML) and
+                                     every cover is 1; path-dependent
+                                     TreeSHAP needs real covers */
 } xai_tree_ensemble;
 
 /* A tree model from arrays, which are validated (every child index inside
- * its tree, no cycle or shared node, every leaf's value row present, depth
- * at most XAI_TREE_MAX_DEPTH, features < n_features, covers > 0) and
- * copied.  name appears in messages and `xai info`. */
+ * its tree, no cycle or shared node, every node reachable from its root,
+ * every leaf's value row present, depth at most XAI_TREE_MAX_DEPTH,
+ * features < n_features, covers > 0, thresholds, leaf values and base
+ * margins finite) and copied.  name appears in messages and `xai info`.
+ * On failure *out is NULL and xai_last_error() names the tree and node. */
 #define XAI_TREE_MAX_DEPTH 64
 xai_status xai_tree_model_new(const xai_tree_ensemble *t, const char *name,
                               xai_model **out);

@@ -33,6 +33,7 @@
 #include "audit.h"
 #include "backdoor.h"
 #include "mlp.h"
+#include "trees.h"
 #include "recourse.h"
 
 #endif
