@@ -72,6 +72,11 @@ static const char help_text[] =
     "                       copy: Grad-CAM++.  Explains the --output kind; use\n"
     "                       --output score (Grad-CAM++ assumes the pre-softmax\n"
     "                       score)\n"
+    "  treeshap             tree models: exact Shapley values of the margin\n"
+    "                       (log-odds) in polynomial time; path-dependent\n"
+    "                       (cover-weighted, baseline tree-path, its default)\n"
+    "                       or interventional with --baseline/--background (the\n"
+    "                       game kernelshap samples with that baseline)\n"
     "Units: one-hot groups (--groups) are single units for the mask methods;\n"
     "images use square patches (--patch, default about 8 x 8 patches).  A\n"
     "unit's attribution is spread equally over its features.  Models without\n"
@@ -85,11 +90,13 @@ static const char help_text[] =
     "  --target K|pred|all  output explained (default pred: the arg-max); all:\n"
     "                       every output in turn, one line per (row, method,\n"
     "                       target), --png files row<R>_<method>_t<K>.png\n"
-    "  --output prob|score  explain probabilities (default) or pre-activation\n"
+    "  --output prob|score  explain probabilities (default) or pre-activation;\n"
+    "                       tree models: score (the margin) by default\n"
     "  --samples N          samples / coalitions / path points (default per method)\n"
     "  --baseline B         zero | mean (default) | row:I | background:K (K rows\n"
     "                       drawn with the seed; masked and path inputs are\n"
-    "                       averaged over them)\n"
+    "                       averaged over them) | tree-path (treeshap only, its\n"
+    "                       default: path-dependent TreeSHAP)\n"
     "  --background FILE    every row of FILE (a CSV with the data's columns,\n"
     "                       read with the same --label/--groups/--scale) is a\n"
     "                       background row, as background:K\n"
@@ -122,7 +129,7 @@ typedef struct args {
     xai_explain_options o;
     int threads, no_timing, custom_given, force, png_dir_made;
     /* given on the command line (an option no chosen method uses is an error) */
-    int sigma_given, kwidth_given, igrule_given, unit_given, target_all;
+    int output_given, sigma_given, kwidth_given, igrule_given, unit_given, target_all;
     /* --neighbourhood gaussian:S and --kernel exp:W: custom only (they used
      * to leak into lime's width and c-lime's sigma) */
     int custom_sigma_given, custom_width_given;
@@ -282,6 +289,7 @@ static int parse_args(int argc, char **argv, args *a)
             a->format = optarg;
             break;
         case OPT_OUTPUT:
+            a->output_given = 1;
             if (strcmp(optarg, "prob") == 0)
                 a->o.output = XAI_OUTPUT_PROB;
             else if (strcmp(optarg, "score") == 0)
@@ -492,7 +500,8 @@ static int build_context(const args *a, const xai_dataset *ds, ctx_store *st)
     long long v;
     if (a->background)
         return load_background(a, ds, st);
-    if (!b || strcmp(b, "mean") == 0 || strcmp(b, "zero") == 0) {
+    if (!b || strcmp(b, "mean") == 0 || strcmp(b, "zero") == 0 ||
+        strcmp(b, "tree-path") == 0) {
         return CLI_OK; /* baseline_kind() carries these */
     } else if (strncmp(b, "row:", 4) == 0) {
         if (cli_parse_int(CMD, b + 4, "--baseline row:", 0, (long long)R - 1, &v) != CLI_OK)
@@ -520,8 +529,8 @@ static int build_context(const args *a, const xai_dataset *ds, ctx_store *st)
         st->c.background = st->background;
         st->c.n_background = (size_t)v;
     } else {
-        return cli_usage_error(CMD, "--baseline wants zero, mean, row:I or "
-                               "background:K, got '%s'", b);
+        return cli_usage_error(CMD, "--baseline wants zero, mean, row:I, "
+                               "background:K or tree-path, got '%s'", b);
     }
     return CLI_OK;
 }
@@ -532,6 +541,8 @@ static xai_baseline_kind baseline_kind(const char *b)
         return XAI_BASELINE_MEAN;
     if (strcmp(b, "zero") == 0)
         return XAI_BASELINE_ZERO;
+    if (strcmp(b, "tree-path") == 0)
+        return XAI_BASELINE_TREE_PATH;
     if (strncmp(b, "row:", 4) == 0)
         return XAI_BASELINE_ROW;
     return XAI_BASELINE_BACKGROUND;
@@ -563,7 +574,8 @@ static const char *scale_names[] = {"none", "input", "delta"};
 
 static void json_settings(FILE *f, const xai_explain_options *r, const args *a)
 {
-    static const char *const base[] = {"mean", "zero", "row", "background"};
+    static const char *const base[] = {"mean", "zero", "row", "background",
+                                       "tree-path"};
     fprintf(f, "{\"neighbourhood\": \"%s\", \"loss\": \"%s\", \"kernel\": \"%s\", "
                "\"grad_scale\": \"%s\", \"samples\": %lld, \"baseline\": ",
             nbhd_names[r->custom.neighbourhood],
@@ -814,6 +826,9 @@ static int run(int argc, char **argv)
     xai_status s;
     if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
         goto out;
+    /* a tree ensemble is a sum over trees in its margin: explain that */
+    if (xai_model_trees(m) && !a.output_given)
+        a.o.output = XAI_OUTPUT_SCORE;
     if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK ||
         (rc = data_args_check_finite(&a.data, CMD, m, a.o.output, ds, r0, r1, NULL)) != CLI_OK)
         goto out;
@@ -834,6 +849,8 @@ static int run(int argc, char **argv)
         o.method = runs[k] = ms[k % nm];
         if (a.target_all)
             o.target = (int32_t)(k / nm);
+        if (o.method == XAI_METHOD_TREESHAP && !a.baseline && !a.background)
+            o.baseline = XAI_BASELINE_TREE_PATH; /* path-dependent by default */
         if (o.method == XAI_METHOD_CUSTOM && a.custom_sigma_given)
             o.sigma = a.custom_sigma;
         if (o.method == XAI_METHOD_CUSTOM && a.custom_width_given)

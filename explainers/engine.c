@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <xai/trees.h>
+
 #include "core/error.h"
 #include "lfa.h"
 
@@ -138,11 +140,13 @@ done:
     return s;
 }
 
-static xai_status check_input(const float *x, size_t n, size_t D, uint64_t first)
+/* nan_ok: NaN means a missing value, which tree models define (xai/trees.h) */
+static xai_status check_input(const float *x, size_t n, size_t D, uint64_t first,
+                              int nan_ok)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < D; k++)
-            if (!isfinite(x[i * D + k]))
+            if (!isfinite(x[i * D + k]) && !(nan_ok && isnan(x[i * D + k])))
                 return xai_fail(XAI_ERR_NUMERIC, "row %llu, feature %zu: input "
                                 "is not a finite number",
                                 (unsigned long long)(first + i), k);
@@ -206,7 +210,8 @@ xai_status xai_explain_rows(const xai_model *m, const xai_explain_options *opt,
                         "context, inputs and phi are required");
     xai_plan p;
     XAI_TRY(xai_plan_init(&p, m, opt, ctx));
-    xai_status s = check_input(x, n_rows, p.D, first_instance_index);
+    xai_status s = check_input(x, n_rows, p.D, first_instance_index,
+                               xai_model_trees(m) != NULL);
     call c = {.plan = &p, .m = m, .x = x, .first = first_instance_index,
               .phi = phi, .diag = diag};
     if (s == XAI_OK && n_rows)
@@ -230,9 +235,10 @@ xai_status xai_lfa_loss(const xai_model *m, const xai_explain_options *opt,
         s = xai_fail(XAI_ERR_UNSUPPORTED, "method '%s' is not a local function "
                      "approximation; it has no LFA loss", p.preset->name);
     if (s == XAI_OK)
-        s = check_input(x, n_rows, p.D, first_instance_index);
+        s = check_input(x, n_rows, p.D, first_instance_index,
+                        xai_model_trees(m) != NULL);
     if (s == XAI_OK)
-        s = check_input(phi, n_rows, p.D, first_instance_index);
+        s = check_input(phi, n_rows, p.D, first_instance_index, 0);
     call c = {.plan = &p, .m = m, .x = x, .first = first_instance_index,
               .phi_in = phi, .loss = loss};
     if (s == XAI_OK && n_rows)

@@ -116,6 +116,13 @@ void rp_nbhd_meaning(const xai_audit_nbhd *z, char *buf, size_t len)
                  "unless set otherwise) to this row. Asks: how did the output get from "
                  "the average case to this one?");
         break;
+    case XAI_AUDIT_NBHD_SHAPLEY:
+        snprintf(buf, len, "Coalitions of features kept (the others at the baseline), "
+                 "weighted by the Shapley kernel, with the explanation's sum tied to "
+                 "f(row) - f(baseline): KernelSHAP's objective, whose exact minimiser "
+                 "is the Shapley values (TreeSHAP on tree models). Asks: how far is "
+                 "this explanation from the exact Shapley values?");
+        break;
     default:
         snprintf(buf, len, "The row itself: the local slope of the model. Asks: "
                  "which features move the output under infinitesimal changes?");

@@ -293,6 +293,147 @@ static void test_hand_tree(void **state)
     xai_treeshap_work_free(w);
 }
 
+/* ---- through the public API: xai_tree_model_new + xai_explain_rows ---- */
+enum { AROWS = 24, NB = 3 };
+
+static xai_model *model_of(forest *f, xai_tree_transform tr)
+{
+    f->t.transform = tr;
+    xai_model *m = NULL;
+    if (xai_tree_model_new(&f->t, "random forest", &m) != XAI_OK)
+        fail_msg("%s", xai_last_error());
+    return m;
+}
+
+static void explain(xai_model *m, xai_method me, xai_baseline_kind bk, const xai_explain_context *c,
+                    const float *x, size_t n, int32_t target, int threads, float *phi,
+                    xai_explain_diag *dg)
+{
+    xai_explain_options o = xai_explain_options_default();
+    o.method = me;
+    o.output = XAI_OUTPUT_SCORE;
+    o.baseline = bk;
+    o.target = target;
+    if (xai_explain_rows(m, &o, c, x, n, 0, phi, dg, threads) != XAI_OK)
+        fail_msg("%s", xai_last_error());
+}
+
+/* Path-dependent and interventional (3 background rows) TreeSHAP through
+ * xai_explain_rows: the brute-force values (a unit's value spread over its
+ * features), completeness, and the same bytes for 1 and 2 threads. */
+static void test_api(void **state)
+{
+    (void)state;
+    static forest f;
+    make_forest(&f, 77, 4, 6, 6);
+    xai_model *m = model_of(&f, XAI_TREE_IDENTITY);
+    uint32_t groups[6] = {0, 1, 0, 2, 2, 3}, U = 4;
+    float x[AROWS * 6], bg[NB * 6];
+    for (size_t i = 0; i < AROWS; i++)
+        random_row(&f, x + i * 6, 6, i % 3 == 0 ? 0.2 : 0);
+    for (size_t i = 0; i < NB; i++)
+        random_row(&f, bg + i * 6, 6, 0);
+    xai_explain_context c = {.n_features = 6, .groups = groups, .n_groups = U,
+                             .background = bg, .n_background = NB};
+    float phi[AROWS * 6], phi2[AROWS * 6];
+    xai_explain_diag dg[AROWS];
+    for (int inter = 0; inter < 2; inter++) {
+        xai_baseline_kind bk = inter ? XAI_BASELINE_BACKGROUND : XAI_BASELINE_TREE_PATH;
+        explain(m, XAI_METHOD_TREESHAP, bk, &c, x, AROWS, 1, 1, phi, dg);
+        explain(m, XAI_METHOD_TREESHAP, bk, &c, x, AROWS, 1, 2, phi2, NULL);
+        assert_memory_equal(phi, phi2, sizeof phi);
+        for (size_t i = 0; i < AROWS; i++) {
+            double v[1u << MAXU], ref[MAXU] = {0}, one[MAXU];
+            for (size_t r = 0; r < (inter ? NB : 1); r++) {
+                ref_game(&f, x + i * 6, inter ? bg + r * 6 : NULL, groups, U, 1, v);
+                ref_shapley(v, U, one);
+                for (size_t u = 0; u < U; u++)
+                    ref[u] += one[u] / (inter ? NB : 1);
+            }
+            size_t cnt[4] = {2, 1, 2, 1};
+            for (size_t j = 0; j < 6; j++)
+                if (fabs(phi[i * 6 + j] - ref[groups[j]] / (double)cnt[groups[j]]) > 1e-5)
+                    fail_msg("%s row %zu feature %zu: %.7g, brute force %.7g",
+                             inter ? "interventional" : "path", i, j, phi[i * 6 + j],
+                             ref[groups[j]] / (double)cnt[groups[j]]);
+            assert_true(dg[i].exact && dg[i].completeness_gap < 1e-5); /* fx is a float */
+            assert_true(fabs(dg[i].fx - ref_margin(&f, x + i * 6, 1)) < 1e-5);
+        }
+    }
+    xai_model_free(m);
+}
+
+/* KernelSHAP enumerates every coalition when 2^M - 2 fit its budget (here
+ * M = 6 features, 64 coalitions): its answer is then the exact Shapley
+ * value of the same interventional game, which TreeSHAP must equal. */
+static void test_kernelshap_agrees(void **state)
+{
+    (void)state;
+    static forest f;
+    make_forest(&f, 91, 5, 5, 6);
+    xai_model *m = model_of(&f, XAI_TREE_LOGISTIC);
+    float x[AROWS * 6], bg[NB * 6];
+    for (size_t i = 0; i < AROWS; i++)
+        random_row(&f, x + i * 6, 6, 0);
+    for (size_t i = 0; i < NB; i++)
+        random_row(&f, bg + i * 6, 6, 0);
+    xai_explain_context c = {.n_features = 6, .background = bg, .n_background = NB};
+    float ts[AROWS * 6], ks[AROWS * 6];
+    xai_explain_diag dk[AROWS];
+    explain(m, XAI_METHOD_TREESHAP, XAI_BASELINE_BACKGROUND, &c, x, AROWS, 0, 2, ts, NULL);
+    explain(m, XAI_METHOD_KERNELSHAP, XAI_BASELINE_BACKGROUND, &c, x, AROWS, 0, 2, ks, dk);
+    double worst = 0;
+    for (size_t i = 0; i < AROWS * 6; i++)
+        worst = fmax(worst, fabs(ts[i] - ks[i]));
+    assert_true(dk[0].exact);
+    if (worst > 1e-5)
+        fail_msg("kernelshap (exact) and treeshap differ by %g", worst);
+    xai_model_free(m);
+}
+
+/* What treeshap refuses, with the reason. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    static forest f;
+    make_forest(&f, 5, 2, 4, 4);
+    xai_model *m = model_of(&f, XAI_TREE_SOFTMAX);
+    float x[4] = {0, 0.25f, 0.5f, 1};
+    xai_explain_context c = {.n_features = 4};
+    float phi[4];
+    xai_explain_options o = xai_explain_options_default();
+    o.method = XAI_METHOD_TREESHAP;
+    o.baseline = XAI_BASELINE_TREE_PATH;
+    /* probabilities through a softmax */
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_ERR_UNSUPPORTED);
+    assert_non_null(strstr(xai_last_error(), "--output score"));
+    o.output = XAI_OUTPUT_SCORE;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_OK);
+    /* the tree-path baseline belongs to treeshap */
+    o.method = XAI_METHOD_KERNELSHAP;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_ERR_INVALID);
+    assert_non_null(strstr(xai_last_error(), "treeshap only"));
+    xai_model_free(m);
+    /* path-dependent TreeSHAP without covers */
+    f.t.covers_unknown = 1;
+    m = model_of(&f, XAI_TREE_IDENTITY);
+    o.method = XAI_METHOD_TREESHAP;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_ERR_UNSUPPORTED);
+    assert_non_null(strstr(xai_last_error(), "cover"));
+    o.baseline = XAI_BASELINE_ZERO; /* interventional needs none */
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_OK);
+    xai_model_free(m);
+    /* a model that is not a tree ensemble */
+    assert_int_equal(xai_model_load("examples/credit/model.onnx", &m), XAI_OK);
+    xai_explain_context cc = {.n_features = xai_model_input_size(m)};
+    float *z = calloc(cc.n_features * 2, sizeof *z);
+    assert_int_equal(xai_explain_rows(m, &o, &cc, z, 1, 0, z + cc.n_features, NULL, 1),
+                     XAI_ERR_UNSUPPORTED);
+    assert_non_null(strstr(xai_last_error(), "tree ensembles"));
+    free(z);
+    xai_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +442,9 @@ int main(void)
         cmocka_unit_test(test_interventional_random),
         cmocka_unit_test(test_missing_values),
         cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_api),
+        cmocka_unit_test(test_kernelshap_agrees),
+        cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
