@@ -10,7 +10,7 @@
 
 #include "error.h"
 #include "graph.h"
-#include "onnx.pb-c.h"
+#include "onnx_proto.h"
 
 /* Files larger than this are refused before reading (2 GiB, protobuf's own
  * message limit). */
@@ -485,7 +485,7 @@ static xai_status build(graph *g, const Onnx__ModelProto *mp)
     return check_output(g, gp->output[0]);
 }
 
-xai_status graph_load_onnx(const char *path, graph **out)
+xai_status onnx_proto_read(const char *path, Onnx__ModelProto **out)
 {
     *out = NULL;
     uint8_t *buf;
@@ -518,17 +518,33 @@ xai_status graph_load_onnx(const char *path, graph **out)
         return xai_fail(XAI_ERR_PARSE,
                         "%s: not an ONNX model: the protobuf holds no graph", path);
     }
+    *out = mp;
+    return XAI_OK;
+}
+
+xai_status graph_from_proto(const char *path, const Onnx__ModelProto *mp, graph **out)
+{
+    *out = NULL;
     graph *g = calloc(1, sizeof *g);
     xai_status s = XAI_ERR_NOMEM;
     if (!g || !(g->path = strdup(path)))
         s = xai_fail(XAI_ERR_NOMEM, "out of memory loading %s", path);
     else
         s = build(g, mp);
-    onnx__model_proto__free_unpacked(mp, NULL);
     if (s != XAI_OK) {
         graph_free(g);
         return s;
     }
     *out = g;
     return XAI_OK;
+}
+
+xai_status graph_load_onnx(const char *path, graph **out)
+{
+    *out = NULL;
+    Onnx__ModelProto *mp;
+    XAI_TRY(onnx_proto_read(path, &mp));
+    xai_status s = graph_from_proto(path, mp, out);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    return s;
 }

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "graph_exec.h"
 #include "model_impl.h"
+#include "onnx_proto.h"
 
 typedef struct onnx_impl {
     graph *g;
@@ -143,7 +144,13 @@ xai_status xai_onnx_model_load(const char *path, xai_model **out)
 {
     *out = NULL;
     graph *g;
-    XAI_TRY(graph_load_onnx(path, &g));
+    Onnx__ModelProto *mp;
+    XAI_TRY(onnx_proto_read(path, &mp));
+    xai_status ls = onnx_has_tree_ensemble(mp) ? onnx_trees_load(path, mp, out)
+                                               : graph_from_proto(path, mp, &g);
+    onnx__model_proto__free_unpacked(mp, NULL);
+    if (ls != XAI_OK || *out) /* failed, or a tree model */
+        return ls;
     onnx_impl *im = calloc(1, sizeof *im);
     const char **conv = calloc(g->n_nodes ? g->n_nodes : 1, sizeof *conv);
     if (!im || !conv) {
