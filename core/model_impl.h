@@ -62,5 +62,7 @@ void xai_model_set_max_memory(xai_model *m, uint64_t max_bytes);
 /* Provided by the ONNX backend and the plugin loader respectively. */
 xai_status xai_onnx_model_load(const char *path, xai_model **out);
 xai_status xai_plugin_model_load(const char *path, xai_model **out);
+/* An XGBoost JSON model (core/xgb_json.c). */
+xai_status xai_xgb_json_load(const char *path, xai_model **out);
 
 #endif
