@@ -51,6 +51,7 @@ typedef struct xai_treeshap_work {
     uint8_t *state;    /* interventional: per unit 0, 1 (from x), 2 (from b) */
     uint32_t *stack;   /* interventional: units assigned, in order */
     double *coef_x, *coef_b; /* interventional: (D + 1)^2 Shapley weights */
+    double *inv;       /* D + 3: inv[j] = 1 / j */
     size_t depth;      /* D + 1 */
 } xai_treeshap_work;
 xai_treeshap_work *xai_treeshap_work_new(const xai_tree_ensemble *t, size_t n_units);

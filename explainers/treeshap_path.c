@@ -28,10 +28,14 @@ xai_treeshap_work *xai_treeshap_work_new(const xai_tree_ensemble *t, size_t n_un
     w->stack = malloc(w->depth * sizeof *w->stack);
     w->coef_x = malloc(w->depth * w->depth * sizeof *w->coef_x);
     w->coef_b = malloc(w->depth * w->depth * sizeof *w->coef_b);
-    if (!w->path || !w->state || !w->stack || !w->coef_x || !w->coef_b) {
+    w->inv = malloc((D + 3) * sizeof *w->inv);
+    if (!w->inv || !w->path || !w->state || !w->stack || !w->coef_x || !w->coef_b) {
         xai_treeshap_work_free(w);
         return NULL;
     }
+    w->inv[0] = 0;
+    for (size_t j = 1; j < D + 3; j++)
+        w->inv[j] = 1.0 / (double)j;
     /* A leaf reached when the a units of A come from x and the c units of B
      * from b is the game 1[A in S, B out of S]: its Shapley value is
      * (a-1)! c! / (a+c)! = 1 / (a C(a+c, a)) to each unit of A and
@@ -56,6 +60,7 @@ void xai_treeshap_work_free(xai_treeshap_work *w)
     free(w->stack);
     free(w->coef_x);
     free(w->coef_b);
+    free(w->inv);
     free(w);
 }
 
@@ -66,9 +71,10 @@ static void extend(xai_path_el *m, size_t d, double zero, double one, uint32_t u
     m[d].zero = zero;
     m[d].one = one;
     m[d].pweight = d == 0 ? 1.0 : 0.0;
+    double o = one / (double)(d + 1), z = zero / (double)(d + 1);
     for (size_t i = d; i-- > 0;) {
-        m[i + 1].pweight += one * m[i].pweight * (double)(i + 1) / (double)(d + 1);
-        m[i].pweight = zero * m[i].pweight * (double)(d - i) / (double)(d + 1);
+        m[i + 1].pweight += o * m[i].pweight * (double)(i + 1);
+        m[i].pweight = z * m[i].pweight * (double)(d - i);
     }
 }
 
@@ -92,18 +98,22 @@ static void unwind(xai_path_el *m, size_t d, size_t k)
     }
 }
 
-/* The total pweight the path would have without element k. */
-static double unwound_sum(const xai_path_el *m, size_t d, size_t k)
+/* The total pweight the path would have without element k; inv[j] = 1/j. */
+static double unwound_sum(const xai_path_el *m, size_t d, size_t k, const double *inv)
 {
     double one = m[k].one, zero = m[k].zero, next = m[d].pweight, total = 0;
-    for (size_t i = d; i-- > 0;) {
-        if (one != 0) {
-            double tmp = next * (double)(d + 1) / ((double)(i + 1) * one);
+    double d1 = (double)(d + 1);
+    if (one != 0) {
+        double a = d1 / one, b = zero * inv[d + 1];
+        for (size_t i = d; i-- > 0;) {
+            double tmp = next * a * inv[i + 1];
             total += tmp;
-            next = m[i].pweight - tmp * zero * (double)(d - i) / (double)(d + 1);
-        } else {
-            total += m[i].pweight / zero * (double)(d + 1) / (double)(d - i);
+            next = m[i].pweight - tmp * b * (double)(d - i);
         }
+    } else {
+        double a = d1 / zero;
+        for (size_t i = d; i-- > 0;)
+            total += m[i].pweight * a * inv[d - i];
     }
     return total;
 }
@@ -115,6 +125,7 @@ typedef struct walk {
     const uint32_t *unit;
     const float *x;
     double *phi;
+    const double *inv; /* inv[j] = 1 / j */
 } walk;
 
 static void recurse(const walk *W, int32_t node, xai_path_el *parent, size_t d,
@@ -128,7 +139,7 @@ static void recurse(const walk *W, int32_t node, xai_path_el *parent, size_t d,
     if (n->feature < 0) {
         double v = W->leaf[(size_t)n->value * W->M];
         for (size_t i = 1; i <= d; i++)
-            W->phi[m[i].unit] += unwound_sum(m, d, i) * (m[i].one - m[i].zero) * v;
+            W->phi[m[i].unit] += unwound_sum(m, d, i, W->inv) * (m[i].one - m[i].zero) * v;
         return;
     }
     int32_t hot = xai_tree_next(n, W->x[n->feature]);
@@ -154,7 +165,7 @@ void xai_treeshap_path(const xai_tree_ensemble *t, const uint32_t *unit,
                        double *phi)
 {
     walk W = {.leaf = t->leaf_values + k, .M = t->n_margins, .unit = unit,
-              .x = x, .phi = phi};
+              .x = x, .phi = phi, .inv = w->inv};
     for (size_t tr = 0; tr < t->n_trees; tr++) {
         W.nodes = t->nodes + t->tree_offset[tr];
         /* the root's slice starts at path + 1 */

@@ -59,7 +59,8 @@ static xai_status key_facts(rp_ctx *c)
         rp_printf(&v[4], "unknown (the data has no label column)");
     rp_output_name(c, r->target[0], out, sizeof out);
     rp_printf(&v[5], "%s%s (mean over the rows %s)", out,
-              c->n_classes > 1 ? " of the predicted class" : "", rp_num(r->mean_output, a));
+              c->n_classes > 1 && r->methods[0].options.target == XAI_TARGET_PRED
+                  ? " of the predicted class" : "", rp_num(r->mean_output, a));
     rp_printf(&v[6], "%s, for the %s neighbourhood", r->methods[r->rec_method].name,
               r->nbhd_names[r->rec_nbhd]);
     rp_printf(&v[7], "%zu:", c->M);

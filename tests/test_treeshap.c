@@ -22,6 +22,7 @@
 #include <xai/trees.h>
 
 #include "explainers/treeshap.h"
+#include "support/ref_file.h"
 
 enum { MAXN = 4096, MAXU = 8 };
 
@@ -434,6 +435,65 @@ static void test_refusals(void **state)
     xai_model_free(m);
 }
 
+/* XGBoost's own path-dependent TreeSHAP (predict(pred_contribs=True),
+ * recorded by tests/fixtures/trees/make_trees.py): binary, 3-class,
+ * regression, and a model trained and queried with missing values.  The
+ * contributions must agree within 1e-5, the bias column with fbaseline,
+ * and each row's sum with the recorded margin. */
+static void test_xgboost_contribs(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"xgb_binary", "xgb_multi", "xgb_reg", "xgb_missing"};
+    for (size_t f = 0; f < 4; f++) {
+        char path[256];
+        snprintf(path, sizeof path, "tests/fixtures/trees/%s.json", names[f]);
+        xai_model *m = NULL;
+        if (xai_model_load(path, &m) != XAI_OK)
+            fail_msg("%s", xai_last_error());
+        snprintf(path, sizeof path, "tests/fixtures/trees/%s.ref", names[f]);
+        ref_file *rf = ref_load(path);
+        assert_non_null(rf);
+        const ref_block *in = ref_get(rf, "input"), *ct = ref_get(rf, "contribs"),
+                        *sc = ref_get(rf, "score");
+        assert_true(in && ct && sc);
+        size_t n = in->rows, D = in->cols, C = ct->cols / (D + 1);
+        const xai_tree_ensemble *t = xai_model_trees(m);
+        assert_non_null(t);
+        float *x = malloc(n * D * sizeof *x), *phi = malloc(n * D * sizeof *phi);
+        xai_explain_diag *dg = malloc(n * sizeof *dg);
+        assert_true(x && phi && dg);
+        for (size_t i = 0; i < n * D; i++)
+            x[i] = (float)in->v[i];
+        xai_explain_context c = {.n_features = D};
+        for (size_t k = 0; k < C; k++) {
+            /* a binary model's one margin is stored as margins (0, m) */
+            int32_t margin = C == 1 && t->n_margins == 2 ? 1 : (int32_t)k;
+            explain(m, XAI_METHOD_TREESHAP, XAI_BASELINE_TREE_PATH, &c, x, n, margin, 2,
+                    phi, dg);
+            for (size_t i = 0; i < n; i++) {
+                const double *ref = ct->v + i * ct->cols + k * (D + 1);
+                double sum = 0;
+                for (size_t j = 0; j < D; j++) {
+                    sum += phi[i * D + j];
+                    if (fabs(phi[i * D + j] - ref[j]) > 1e-5)
+                        fail_msg("%s row %zu class %zu feature %zu: treeshap %.8g, "
+                                 "xgboost %.8g", names[f], i, k, j, phi[i * D + j], ref[j]);
+                }
+                if (fabs(dg[i].fbaseline - ref[D]) > 1e-5)
+                    fail_msg("%s row %zu class %zu: expected value %.8g, xgboost bias "
+                             "%.8g", names[f], i, k, dg[i].fbaseline, ref[D]);
+                double mg = sc->v[i * sc->cols + (size_t)margin];
+                if (fabs(sum + dg[i].fbaseline - mg) > 1e-5)
+                    fail_msg("%s row %zu class %zu: sum %.8g + bias %.8g != margin %.8g",
+                             names[f], i, k, sum, dg[i].fbaseline, mg);
+            }
+        }
+        free(x), free(phi), free(dg);
+        ref_free(rf);
+        xai_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_kernelshap_agrees),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_xgboost_contribs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
