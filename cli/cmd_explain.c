@@ -380,9 +380,10 @@ static int is_cam(xai_method m)
 /* Every option given is used by some chosen method (none ignored silently). */
 static int check_method_options(const args *a, const xai_method *ms, size_t nm)
 {
-    int custom = 0, noise = 0, width = 0, ig = 0;
+    int custom = 0, noise = 0, width = 0, ig = 0, sampled = 0;
     for (size_t k = 0; k < nm; k++) {
         xai_method m = ms[k];
+        sampled |= m != XAI_METHOD_TREESHAP;
         custom |= m == XAI_METHOD_CUSTOM;
         noise |= m == XAI_METHOD_CLIME || m == XAI_METHOD_SMOOTHGRAD ||
                  m == XAI_METHOD_SMOOTH_GRADCAM_PP || m == XAI_METHOD_CUSTOM;
@@ -396,6 +397,8 @@ static int check_method_options(const args *a, const xai_method *ms, size_t nm)
     if (!custom && a->custom_given)
         return cli_usage_error(CMD, "--neighbourhood, --loss, --kernel and --grad-scale "
                                "apply to --method custom only");
+    if (a->o.samples != XAI_AUTO && !sampled)
+        return cli_usage_error(CMD, "--samples: treeshap is exact and samples nothing");
     if (a->sigma_given && !noise)
         return cli_usage_error(CMD, "--sigma: none of the methods adds noise (c-lime, "
                                "smoothgrad, smooth-gradcam++ and custom do)");

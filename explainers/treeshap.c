@@ -55,7 +55,7 @@ static xai_status resolve(const xai_model *m, xai_explain_options *o)
     if (t->max_depth > XAI_TREE_MAX_DEPTH)
         return xai_fail(XAI_ERR_INVALID, "tree depth %d above %d",
                         t->max_depth, XAI_TREE_MAX_DEPTH);
-    o->samples = 0; /* nothing is sampled */
+    o->samples = 1; /* one exact computation; resolving again keeps it */
     return XAI_OK;
 }
 
@@ -130,7 +130,7 @@ static xai_status explain_row(xai_runner *r, const xai_explain_options *o,
         phi[j] = (float)(acc[unit[j]] / (double)count[unit[j]]);
     diag->completeness_gap = fabs(sum - (diag->fx - diag->fbaseline));
     diag->exact = 1;
-    diag->samples = 0;
+    diag->samples = 1;
     diag->seconds = now() - t0;
 out:
     free(unit);

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <xai/xai.h>
+#include <xai/audit.h>
 #include <xai/trees.h>
 
 #include "explainers/treeshap.h"
@@ -410,6 +411,10 @@ static void test_refusals(void **state)
     assert_non_null(strstr(xai_last_error(), "--output score"));
     o.output = XAI_OUTPUT_SCORE;
     assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_OK);
+    /* resolved options explain again (the CLI resolves, then explains) */
+    xai_explain_options res;
+    assert_int_equal(xai_explain_options_resolve(m, &o, &c, &res), XAI_OK);
+    assert_int_equal(xai_explain_rows(m, &res, &c, x, 1, 0, phi, NULL, 1), XAI_OK);
     /* the tree-path baseline belongs to treeshap */
     o.method = XAI_METHOD_KERNELSHAP;
     assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_ERR_INVALID);
@@ -494,6 +499,61 @@ static void test_xgboost_contribs(void **state)
     }
 }
 
+/* xai_audit_run on a tree model with the default methods: the gradient
+ * methods are skipped with the reason, treeshap joins, the neighbourhoods
+ * are gaussian:0.1, gaussian:0.5, mask:0.5 and shapley.  With 6 features
+ * KernelSHAP is exact, so it and TreeSHAP (interventional, the audit's mean
+ * baseline) give the same attributions and the same loss on the shapley
+ * neighbourhood (KernelSHAP's objective), which no other method beats. */
+static void test_audit(void **state)
+{
+    (void)state;
+    static forest f;
+    make_forest(&f, 33, 6, 5, 6);
+    xai_model *m = model_of(&f, XAI_TREE_LOGISTIC);
+    enum { N = 12 };
+    float x[N * 6];
+    xai_column_stats st[6];
+    for (size_t i = 0; i < N; i++)
+        random_row(&f, x + i * 6, 6, 0);
+    for (size_t j = 0; j < 6; j++)
+        st[j] = (xai_column_stats){.mean = 0.5, .std = 0.35, .min = 0, .max = 1};
+    xai_explain_context c = {.n_features = 6, .stats = st};
+    xai_audit_options o = xai_audit_options_default();
+    o.base.output = XAI_OUTPUT_SCORE;
+    o.base.target = 1;
+    o.base.seed = 3;
+    o.sens_points = 1;
+    o.n_threads = 2;
+    xai_audit_result *r = NULL;
+    if (xai_audit_run(m, &c, &o, x, N, 0, NULL, &r) != XAI_OK)
+        fail_msg("%s", xai_last_error());
+    assert_int_equal(r->n_skipped, 4);
+    for (size_t k = 0; k < r->n_skipped; k++)
+        assert_non_null(strstr(r->skipped[k].reason, "tree ensemble"));
+    size_t ts = SIZE_MAX, ks = SIZE_MAX, zs = SIZE_MAX;
+    for (size_t k = 0; k < r->n_methods; k++) {
+        assert_false(r->methods[k].options.method == XAI_METHOD_GRADIENT);
+        if (r->methods[k].options.method == XAI_METHOD_TREESHAP)
+            ts = k;
+        if (r->methods[k].options.method == XAI_METHOD_KERNELSHAP)
+            ks = k;
+    }
+    assert_int_equal(r->n_nbhds, 4);
+    for (size_t z = 0; z < r->n_nbhds; z++)
+        if (strcmp(r->nbhd_names[z], "shapley") == 0)
+            zs = z;
+    assert_true(ts != SIZE_MAX && ks != SIZE_MAX && zs != SIZE_MAX);
+    for (size_t i = 0; i < N * 6; i++)
+        assert_true(fabsf(r->phi[ts * N * 6 + i] - r->phi[ks * N * 6 + i]) < 1e-5f);
+    double lt = r->table[ts * r->n_nbhds + zs].mean;
+    assert_true(fabs(lt - r->table[ks * r->n_nbhds + zs].mean) < 1e-6 * (1 + lt));
+    for (size_t k = 0; k < r->n_methods; k++)
+        assert_true(r->table[k * r->n_nbhds + zs].mean >= lt * (1 - 1e-6));
+    xai_audit_result_free(r);
+    xai_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -506,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_kernelshap_agrees),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_xgboost_contribs),
+        cmocka_unit_test(test_audit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
