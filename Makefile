@@ -183,14 +183,15 @@ asan:
 # UBSan into build-fuzz/, one binary per tests/fuzz/fuzz_*.c.  Run e.g.
 #   build-fuzz/fuzz/fuzz_csv build-fuzz/corpus/csv $(FUZZ_SEEDS_csv)
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SEEDS_onnx = tests/fixtures/models
+FUZZ_SEEDS_onnx = tests/fixtures/models tests/fixtures/trees tests/fixtures/trees/bad
 FUZZ_SEEDS_csv = tests/fixtures/data tests/fixtures/data/bad
 FUZZ_SEEDS_png = examples/digits/png
+FUZZ_SEEDS_xgb = tests/fixtures/trees
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 \
 	  SANITIZE="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" build-fuzz/libxai.a
 	@mkdir -p build-fuzz/fuzz
-	for t in onnx csv png; do \
+	for t in onnx csv png xgb; do \
 	  clang $(CPPFLAGS_ALL) $(CFLAGS_BASE) -fsanitize=fuzzer $(FUZZ_SAN) \
 	    -o build-fuzz/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c build-fuzz/libxai.a \
 	    $(LDLIBS_ALL) || exit 1; \
@@ -198,6 +199,7 @@ fuzz:
 	@echo "run: build-fuzz/fuzz/fuzz_onnx build-fuzz/corpus/onnx $(FUZZ_SEEDS_onnx)"
 	@echo "     build-fuzz/fuzz/fuzz_csv build-fuzz/corpus/csv $(FUZZ_SEEDS_csv)"
 	@echo "     build-fuzz/fuzz/fuzz_png build-fuzz/corpus/png $(FUZZ_SEEDS_png)"
+	@echo "     build-fuzz/fuzz/fuzz_xgb build-fuzz/corpus/xgb $(FUZZ_SEEDS_xgb)"
 
 bench: all $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done

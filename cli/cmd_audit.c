@@ -698,10 +698,12 @@ static int run(int argc, char **argv)
     float *gt = NULL;
     xai_outfile *files[2] = {NULL, NULL}; /* --out, --json: both or neither */
     xai_status s;
-    if ((rc = data_args_load(&d, CMD, &ds)) != CLI_OK)
-        goto out;
+    /* the models first: they decide whether the data may hold missing values */
     if ((rc = data_args_load_model(&d, CMD, a.model, &m)) != CLI_OK ||
         (a.randomized && (rc = data_args_load_model(&d, CMD, a.randomized, &mr)) != CLI_OK))
+        goto out;
+    d.allow_missing = xai_model_accepts_missing(m) && (!mr || xai_model_accepts_missing(mr));
+    if ((rc = data_args_load(&d, CMD, &ds)) != CLI_OK)
         goto out;
     if ((rc = data_args_check_model(&d, CMD, ds, a.model, m)) != CLI_OK)
         goto out;

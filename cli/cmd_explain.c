@@ -810,6 +810,13 @@ static int run(int argc, char **argv)
     xai_explain_options *res = NULL;
     xai_method *runs = NULL; /* one (method, target) per run */
     xai_outfile *outf = NULL;
+    /* the model first: it decides whether the data may hold missing values */
+    if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
+        goto out;
+    a.data.allow_missing = xai_model_accepts_missing(m);
+    /* a tree ensemble is a sum over trees in its margin: explain that */
+    if (xai_model_trees(m) && !a.output_given)
+        a.o.output = XAI_OUTPUT_SCORE;
     if ((rc = data_args_load(&a.data, CMD, &ds)) != CLI_OK)
         goto out;
     uint32_t ic, ih, iw;
@@ -827,11 +834,6 @@ static int run(int argc, char **argv)
     if ((rc = data_args_rows(CMD, a.rows, xai_dataset_rows(ds), SIZE_MAX, &r0, &r1)) != CLI_OK)
         goto out;
     xai_status s;
-    if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
-        goto out;
-    /* a tree ensemble is a sum over trees in its margin: explain that */
-    if (xai_model_trees(m) && !a.output_given)
-        a.o.output = XAI_OUTPUT_SCORE;
     if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK ||
         (rc = data_args_check_finite(&a.data, CMD, m, a.o.output, ds, r0, r1, NULL)) != CLI_OK)
         goto out;

@@ -12,6 +12,28 @@ static void print_shape(const int64_t *d, int rank)
     printf("]");
 }
 
+static void print_trees(const xai_tree_ensemble *t)
+{
+    static const char *const transforms[] = {"identity", "logistic per margin",
+                                             "softmax"};
+    size_t nodes = t->tree_offset[t->n_trees], leaves = 0;
+    for (size_t i = 0; i < nodes; i++)
+        leaves += t->nodes[i].feature < 0;
+    printf("kind:        tree ensemble: %zu trees, max depth %d, %zu nodes, %zu leaves\n",
+           t->n_trees, t->max_depth, nodes, leaves);
+    printf("margins:     %zu, outputs = %s(margins)%s\n", t->n_margins,
+           transforms[t->transform],
+           t->n_margins == 2 && t->transform == XAI_TREE_SOFTMAX &&
+                   t->base_margin[0] == 0
+               ? " (a binary classifier: margins 0 and m)" : "");
+    printf("missing:     allowed (empty cell, NA or NaN): each split sends it its "
+           "default way\n");
+    printf("covers:      %s\n", t->covers_unknown
+                                    ? "unknown (ONNX-ML stores none)"
+                                    : "from the file (training weight per node)");
+    printf("gradients:   none: piecewise constant; gradient methods are refused\n");
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
@@ -50,8 +72,12 @@ static int run(int argc, char **argv)
            !xai_model_outputs_probabilities(m) ? "scores"
            : in.n_nodes ? "probabilities (final Softmax/Sigmoid; --output score gives its input)"
                         : "probabilities");
-    printf("gradients:   %s\n", xai_model_has_gradient(m) ? "exact (reverse mode)"
-                                                          : "central finite differences");
+    const xai_tree_ensemble *t = xai_model_trees(m);
+    if (t)
+        print_trees(t);
+    else
+        printf("gradients:   %s\n", xai_model_has_gradient(m) ? "exact (reverse mode)"
+                                                              : "central finite differences");
     if (in.n_nodes) {
         printf("parameters:  %llu\n", (unsigned long long)in.n_params);
         printf("FLOPs/row:   %.0f (forward; a multiply-add counts 2)\n", in.flops_per_sample);
@@ -81,8 +107,10 @@ static int run(int argc, char **argv)
 const cli_command cli_cmd_info = {
     "info", "describe a model: inputs, outputs, ops, size, conv layers",
     "usage: xai info MODEL\n\n"
-    "Loads MODEL (an .onnx file, or plugin:PATH.so) and prints its input shape,\n"
+    "Loads MODEL (an .onnx file, an XGBoost .json model, or plugin:PATH.so) and\n"
+    "prints its input shape,\n"
     "output size and kind (probabilities or scores), whether gradients are exact,\n"
     "the parameter count, forward FLOPs per row, a histogram of the ONNX ops and\n"
-    "the convolutional layers (names usable as --layer in explanations).\n",
+    "the convolutional layers (names usable as --layer in explanations); for a\n"
+    "tree ensemble its trees, depth, margins and output transform.\n",
     run};

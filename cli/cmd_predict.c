@@ -117,6 +117,7 @@ static int run(int argc, char **argv)
     int rc = CLI_OK;
     if (data_args_load_model(&da, "predict", model, &m) != CLI_OK)
         return CLI_RUNTIME_ERROR;
+    da.allow_missing = xai_model_accepts_missing(m);
     rc = data_args_load(&da, "predict", &d);
     if (rc != CLI_OK)
         goto done;

@@ -141,6 +141,7 @@ int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
         o.image_h = a->h;
         o.image_w = a->w;
         o.scale = a->scale;
+        o.allow_missing = a->allow_missing;
         s = stdio ? xai_dataset_load_csv_stream(stdin, "standard input", &o, &d)
                   : xai_dataset_load_csv(a->path, &o, &d);
     }

@@ -16,6 +16,8 @@ typedef struct data_args {
     float scale;
     const char *feature_labels; /* NULL or a "column,group,meaning" CSV */
     uint64_t max_memory; /* --max-memory; 0: XAI_DEFAULT_MAX_MEMORY */
+    int allow_missing;   /* missing cells read as NaN: set from the model
+                            (xai_model_accepts_missing) before data_args_load */
 } data_args;
 
 /* getopt_long entries for the options above (values >= DATA_OPT_BASE);

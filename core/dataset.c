@@ -76,21 +76,29 @@ xai_status xai_dataset_compute_stats(xai_dataset *ds)
     ds->stats = calloc(ds->features ? ds->features : 1, sizeof *ds->stats);
     if (!ds->stats)
         return xai_fail(XAI_ERR_NOMEM, "out of memory for column summaries");
+    /* over the values present: missing ones (NaN, see allow_missing) are
+     * skipped; a column with none present summarises as 0 */
     for (size_t j = 0; j < ds->features; j++) {
         double sum = 0, mn = INFINITY, mx = -INFINITY;
+        size_t n = 0;
         for (size_t i = 0; i < ds->rows; i++) {
             double v = ds->values[i * ds->features + j];
+            if (isnan(v))
+                continue;
+            n++;
             sum += v;
             mn = v < mn ? v : mn;
             mx = v > mx ? v : mx;
         }
-        double mean = ds->rows ? sum / (double)ds->rows : 0, ss = 0;
+        double mean = n ? sum / (double)n : 0, ss = 0;
         for (size_t i = 0; i < ds->rows; i++) {
             double d = ds->values[i * ds->features + j] - mean;
-            ss += d * d;
+            if (!isnan(d))
+                ss += d * d;
         }
-        ds->stats[j] = (xai_column_stats){
-            mean, ds->rows ? sqrt(ss / (double)ds->rows) : 0, mn, mx};
+        if (!n && ds->rows)
+            mn = mx = 0;
+        ds->stats[j] = (xai_column_stats){mean, n ? sqrt(ss / (double)n) : 0, mn, mx};
     }
     return XAI_OK;
 }

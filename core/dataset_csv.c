@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "csv_reader.h"
 #include "dataset_impl.h"
@@ -49,13 +50,32 @@ static xai_status grow(void **p, size_t *cap, size_t need, size_t elem,
 }
 
 /* Parses a whole cell as a finite float; fails with the place and the text. */
+/* An empty cell, NA or NaN (any case, blanks around): a missing value. */
+static int is_missing_text(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, " \t\r");
+    const char *q = p + n;
+    while (*q == ' ' || *q == '\t' || *q == '\r')
+        q++;
+    if (*q)
+        return 0;
+    return n == 0 || (n == 2 && strncasecmp(p, "na", 2) == 0) ||
+           (n == 3 && strncasecmp(p, "nan", 3) == 0);
+}
+
 static xai_status parse_cell(csv_builder *b, size_t line, size_t col,
-                             const char *text, size_t len, float *out)
+                             const char *text, size_t len, int missing_ok, float *out)
 {
     const char *name = col <= b->header_n ? b->header[col - 1] : "?";
     if (strlen(text) != len) /* "1\0junk" must not read as 1 */
         return xai_fail(XAI_ERR_PARSE, "%s:%zu:%zu: column '%s': the cell holds a NUL "
                         "byte (after '%s')", b->path, line, col, name, text);
+    if (missing_ok && is_missing_text(text)) {
+        *out = NAN;
+        return XAI_OK;
+    }
     const char *p = text;
     while (*p == ' ' || *p == '\t')
         p++;
@@ -105,7 +125,8 @@ static xai_status on_field(void *user, size_t line, size_t col,
     if (col > b->header_n)
         return XAI_OK; /* reported as a ragged row at the end of the record */
     float v = 0;
-    XAI_TRY(parse_cell(b, line, col, text, len, &v));
+    XAI_TRY(parse_cell(b, line, col, text, len,
+                       b->opt->allow_missing && (long)col - 1 != b->label_col, &v));
     if ((long)col - 1 == b->label_col) {
         XAI_TRY(grow((void **)&b->labels, &b->labels_cap, b->labels_n + 1,
                      sizeof(float), b->path));

@@ -225,6 +225,8 @@ static xai_status parse_container(parser *p, json_value *v, int depth)
             p->s++;
             return XAI_OK;
         }
+        if (p->s >= p->end)
+            return perr(p, "unexpected end of input");
         return perr(p, obj ? "expected ',' or '}'" : "expected ',' or ']'");
     }
 }

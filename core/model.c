@@ -18,7 +18,7 @@ struct xai_model {
     size_t n_conv;
     char *hidden; /* last hidden activation tensor, or NULL */
     uint64_t row_bytes, max_bytes; /* planned per row; batch bound */
-    int piecewise_constant;
+    int piecewise_constant, accepts_missing;
 };
 
 struct xai_runner {
@@ -44,6 +44,7 @@ xai_status xai_model_wrap(const xai_backend_ops *ops, void *impl,
     m->probs = d->outputs_probabilities;
     m->row_bytes = d->row_bytes;
     m->piecewise_constant = d->piecewise_constant;
+    m->accepts_missing = d->accepts_missing;
     m->max_bytes = XAI_DEFAULT_MAX_MEMORY;
     if (d->input_rank > 0 && d->input_rank <= 4) {
         m->in_rank = d->input_rank;
@@ -89,6 +90,7 @@ void xai_model_free(xai_model *m)
 void *xai_model_backend_impl(const xai_model *m) { return m->impl; }
 const xai_backend_ops *xai_model_backend_ops(const xai_model *m) { return m->ops; }
 int xai_model_piecewise_constant(const xai_model *m) { return m->piecewise_constant; }
+int xai_model_accepts_missing(const xai_model *m) { return m->accepts_missing; }
 size_t xai_model_input_size(const xai_model *m) { return m->n_in; }
 size_t xai_model_output_size(const xai_model *m) { return m->n_out; }
 int xai_model_outputs_probabilities(const xai_model *m) { return m->probs; }

@@ -43,6 +43,7 @@ typedef struct xai_model_desc {
     const char *hidden_layer; /* last hidden activation, or NULL (copied) */
     uint64_t row_bytes; /* planned working bytes per row; 0 unknown */
     int piecewise_constant; /* see xai_model_piecewise_constant */
+    int accepts_missing;    /* see xai_model_accepts_missing */
 } xai_model_desc;
 
 /* Wraps a backend into a model.  On success the model owns impl (freed with

@@ -91,7 +91,7 @@ static xai_status check_node(const xai_tree_ensemble *t, const char *name,
  * node.  parents and stack hold `size` entries. */
 static xai_status check_shape(const xai_tree_ensemble *t, const char *name,
                               size_t tree, size_t size, uint8_t *parents,
-                              int32_t *stack, int *max_depth)
+                              int32_t *stack, int *max_depth, uint8_t *depth)
 {
     const xai_tree_node *nodes = t->nodes + t->tree_offset[tree];
     for (size_t i = 0; i < size; i++)
@@ -122,6 +122,8 @@ static xai_status check_shape(const xai_tree_ensemble *t, const char *name,
         seen++;
         if (d > *max_depth)
             *max_depth = d;
+        if (depth && d > *depth)
+            *depth = (uint8_t)d;
         if (nodes[i].feature < 0)
             continue;
         if (d + 1 > XAI_TREE_MAX_DEPTH)
@@ -141,9 +143,11 @@ static xai_status check_shape(const xai_tree_ensemble *t, const char *name,
 }
 
 xai_status xai_tree_check(const xai_tree_ensemble *t, const char *name,
-                          int *max_depth)
+                          int *max_depth, uint8_t **depths)
 {
     *max_depth = 0;
+    if (depths)
+        *depths = NULL;
     if (!t)
         return xai_fail(XAI_ERR_INVALID, "%s: no tree ensemble given", name);
     XAI_TRY(check_sizes(t, name));
@@ -157,14 +161,19 @@ xai_status xai_tree_check(const xai_tree_ensemble *t, const char *name,
     }
     uint8_t *parents = malloc(largest);
     int32_t *stack = malloc(largest * sizeof *stack);
+    uint8_t *tree_depth = depths ? calloc(t->n_trees, 1) : NULL;
     xai_status s = XAI_OK;
-    if (!parents || !stack)
+    if (!parents || !stack || (depths && !tree_depth))
         s = xai_fail(XAI_ERR_NOMEM, "%s: out of memory checking %zu nodes", name,
                      largest);
     for (size_t k = 0; s == XAI_OK && k < t->n_trees; k++)
         s = check_shape(t, name, k, t->tree_offset[k + 1] - t->tree_offset[k],
-                        parents, stack, max_depth);
+                        parents, stack, max_depth, tree_depth ? &tree_depth[k] : NULL);
     free(parents);
     free(stack);
+    if (depths && s == XAI_OK)
+        *depths = tree_depth;
+    else
+        free(tree_depth);
     return s;
 }

@@ -17,9 +17,10 @@
 #define XAI_TREE_MAX_LEAF_DOUBLES ((size_t)1 << 28) /* n_values x M */
 
 /* Validates t (see xai_tree_model_new); *max_depth = the longest
- * root-to-leaf path.  Messages start with name. */
+ * root-to-leaf path; unless depths is NULL, *depths = a new array of each
+ * tree's (n_trees entries; free it).  Messages start with name. */
 xai_status xai_tree_check(const xai_tree_ensemble *t, const char *name,
-                          int *max_depth);
+                          int *max_depth, uint8_t **depths);
 
 /* 1 if a row whose tested value is v goes to `yes` at node n (v not NaN). */
 static inline int xai_tree_test(const xai_tree_node *n, float v)

@@ -144,16 +144,29 @@ done:
     return s;
 }
 
-/* nan_ok: NaN means a missing value, which tree models define (xai/trees.h) */
-static xai_status check_input(const float *x, size_t n, size_t D, uint64_t first,
-                              int nan_ok)
+/* Inputs are finite, or missing (NaN) for a model that defines missing
+ * values and a method that only swaps whole values (masks), never adds
+ * noise to them. */
+static xai_status check_input(const xai_plan *p, const xai_model *m, const float *x,
+                              size_t n, size_t D, uint64_t first, int may_miss)
 {
+    int masks = p->spec.neighbourhood == XAI_NBHD_MASKS ||
+                p->spec.neighbourhood == XAI_NBHD_ONEHOT;
+    may_miss = may_miss && xai_model_accepts_missing(m);
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < D; k++)
-            if (!isfinite(x[i * D + k]) && !(nan_ok && isnan(x[i * D + k])))
-                return xai_fail(XAI_ERR_NUMERIC, "row %llu, feature %zu: input "
-                                "is not a finite number",
-                                (unsigned long long)(first + i), k);
+        for (size_t k = 0; k < D; k++) {
+            float v = x[i * D + k];
+            if (isfinite(v) || (may_miss && masks && isnan(v)))
+                continue;
+            if (may_miss && isnan(v))
+                return xai_fail(XAI_ERR_UNSUPPORTED, "row %llu, feature %zu is "
+                                "missing: %s perturbs values and cannot perturb a "
+                                "missing one; use kernelshap, lime or occlusion",
+                                (unsigned long long)(first + i), k, p->preset->name);
+            return xai_fail(XAI_ERR_NUMERIC, "row %llu, feature %zu: input "
+                            "is not a finite number",
+                            (unsigned long long)(first + i), k);
+        }
     return XAI_OK;
 }
 
@@ -214,8 +227,7 @@ xai_status xai_explain_rows(const xai_model *m, const xai_explain_options *opt,
                         "context, inputs and phi are required");
     xai_plan p;
     XAI_TRY(xai_plan_init(&p, m, opt, ctx));
-    xai_status s = check_input(x, n_rows, p.D, first_instance_index,
-                               xai_model_trees(m) != NULL);
+    xai_status s = check_input(&p, m, x, n_rows, p.D, first_instance_index, 1);
     call c = {.plan = &p, .m = m, .x = x, .first = first_instance_index,
               .phi = phi, .diag = diag};
     if (s == XAI_OK && n_rows)
@@ -239,10 +251,9 @@ xai_status xai_lfa_loss(const xai_model *m, const xai_explain_options *opt,
         s = xai_fail(XAI_ERR_UNSUPPORTED, "method '%s' is not a local function "
                      "approximation; it has no LFA loss", p.preset->name);
     if (s == XAI_OK)
-        s = check_input(x, n_rows, p.D, first_instance_index,
-                        xai_model_trees(m) != NULL);
+        s = check_input(&p, m, x, n_rows, p.D, first_instance_index, 1);
     if (s == XAI_OK)
-        s = check_input(phi, n_rows, p.D, first_instance_index, 0);
+        s = check_input(&p, m, phi, n_rows, p.D, first_instance_index, 0);
     call c = {.plan = &p, .m = m, .x = x, .first = first_instance_index,
               .phi_in = phi, .loss = loss};
     if (s == XAI_OK && n_rows)

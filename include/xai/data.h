@@ -26,13 +26,19 @@ typedef struct xai_csv_options {
     float scale;             /* nonzero: every feature value is divided by it */
     const char *feature_labels_path; /* optional feature-labels file, or NULL:
                                         see xai_dataset_load_feature_labels */
+    int allow_missing;       /* nonzero: an empty feature cell, NA or NaN (any
+                                case) reads as NaN, a missing value; only for
+                                models that define missing values
+                                (xai_model_accepts_missing).  Labels are never
+                                missing.  Column statistics skip missing
+                                values. */
 } xai_csv_options;
 
 /* Default options: no label, no groups, tabular, no scaling. */
 xai_csv_options xai_csv_options_default(void);
 
 /* Loads a CSV file with a header row.  Every non-label cell must be a finite
- * number.  On failure *out is NULL and xai_last_error() names the file, line
+ * number (or missing, with allow_missing).  On failure *out is NULL and xai_last_error() names the file, line
  * and column and quotes the offending text.  Free with xai_dataset_free. */
 xai_status xai_dataset_load_csv(const char *path, const xai_csv_options *opt,
                                 xai_dataset **out);

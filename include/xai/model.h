@@ -82,6 +82,11 @@ int xai_model_has_gradient(const xai_model *m);
  * splits, so methods that match gradients refuse it. */
 int xai_model_piecewise_constant(const xai_model *m);
 
+/* 1 if the model defines what a missing input (NaN) means (tree models:
+ * each split's default direction), so data may hold missing values (see
+ * xai_csv_options.allow_missing); 0 if NaN inputs are an error. */
+int xai_model_accepts_missing(const xai_model *m);
+
 /* Convolutional layers (node output names), in graph order. */
 size_t xai_model_conv_layer_count(const xai_model *m);
 const char *xai_model_conv_layer_name(const xai_model *m, size_t i);
