@@ -287,6 +287,14 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
                         "the neighbourhood list");
     if (o.methods && !o.n_methods)
         return xai_fail(XAI_ERR_INVALID, "audit: empty method list");
+    for (size_t i = 0; i < n_rows * D; i++)
+        if (isnan(x[i]))
+            return xai_fail(XAI_ERR_UNSUPPORTED, "audit: row %llu, feature %zu is "
+                            "missing: the audit's gaussian neighbourhoods and noise "
+                            "metrics perturb every value and cannot perturb a missing "
+                            "one; audit rows without missing values (explain takes "
+                            "them: treeshap, kernelshap, lime, occlusion)",
+                            (unsigned long long)(first_instance + i / D), i % D);
     XAI_TRY(audit_wrap(xai_quality_check_costs(o.cost_fp, o.cost_fn), "audit"));
     if (!(o.sanity_threshold > -1 && o.sanity_threshold < 1))
         return xai_fail(XAI_ERR_INVALID, "audit: sanity threshold must be in "
