@@ -92,9 +92,13 @@ void rp_output_name(const rp_ctx *c, int32_t t, char *buf, size_t len)
         snprintf(buf, len, "P(%s = %d)", label, k);
     else if (c->probabilities)
         snprintf(buf, len, "P(class %d)", k);
-    else if (xai_model_trees(c->in->model) && label &&
-             xai_model_trees(c->in->model)->transform != XAI_TREE_IDENTITY)
-        snprintf(buf, len, "margin (log-odds) of %s = %d", label, k);
+    else if (xai_model_trees(c->in->model) &&
+             xai_model_trees(c->in->model)->transform != XAI_TREE_IDENTITY) {
+        if (label) /* a tree ensemble's margin */
+            snprintf(buf, len, "margin (log-odds) of %s = %d", label, k);
+        else
+            snprintf(buf, len, "margin (log-odds) of class %d", k);
+    }
     else if (c->n_classes == 1)
         snprintf(buf, len, "the model's score");
     else

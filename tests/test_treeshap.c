@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <xai/xai.h>
@@ -23,7 +24,9 @@
 #include <xai/trees.h>
 
 #include "explainers/treeshap.h"
+#include "support/pdf_tools.h"
 #include "support/ref_file.h"
+#include "support/run_cmd.h"
 
 enum { MAXN = 4096, MAXU = 8 };
 
@@ -554,7 +557,50 @@ static void test_audit(void **state)
     xai_model_free(m);
 }
 
-int main(void)
+/* The audit's PDF and JSON on an XGBoost model through the CLI: the summary
+ * names the tree ensemble and the gradient methods left out with why, the
+ * explained output is the margin, treeshap and the shapley neighbourhood
+ * are in the table. */
+static void test_audit_report(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/xai-treeshap-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    cmd_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    int rc = cmd_run(r, "audit --model tests/fixtures/trees/xgb_binary.json --data "
+                     "tests/fixtures/trees/xgb_binary_input.csv --rows 0:12 --target 1 "
+                     "--sens-points 1 --seed 2 --out %s/a.pdf --json %s/a.json", dir, dir);
+    if (rc != 0)
+        fail_msg("xai audit failed (%d): %s", rc, r->err);
+    char path[128];
+    snprintf(path, sizeof path, "%s/a.pdf", dir);
+    char *txt = pdf_text(path);
+    assert_non_null(txt);
+    static const char *const want[] = {
+        "tree ensemble: 15 trees, max depth 3", "Methods not applicable",
+        "integrated-gradients", "piecewise", "margin (log-odds)", "treeshap", "shapley"};
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+        if (!strstr(txt, want[k]))
+            fail_msg("the report lacks '%s'", want[k]);
+    free(txt);
+    snprintf(path, sizeof path, "%s/a.json", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char js[1 << 20];
+    size_t n = fread(js, 1, sizeof js - 1, f);
+    js[n] = 0;
+    fclose(f);
+    assert_non_null(strstr(js, "\"skipped_methods\": [\n    {\"method\": \"gradient\""));
+    assert_non_null(strstr(js, "\"shapley\""));
+    remove(path);
+    snprintf(path, sizeof path, "%s/a.pdf", dir);
+    remove(path);
+    rmdir(dir);
+    free(r);
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_tree),
@@ -567,6 +613,9 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_xgboost_contribs),
         cmocka_unit_test(test_audit),
+        cmocka_unit_test(test_audit_report),
     };
+    (void)argc;
+    cmd_init(argv[0]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
