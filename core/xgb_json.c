@@ -3,7 +3,8 @@
  * splits (x < split_condition goes left, default_left for missing values),
  * leaf values in split_conditions, covers from sum_hessian, the class of
  * each tree from tree_info, and base_score as a margin (logit for
- * binary:logistic). */
+ * binary:logistic).  A dart booster is its gbtree with each tree's leaves
+ * scaled by weight_drop, as XGBoost predicts. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +129,7 @@ static int int_entry(const json_value *a, size_t i, long lo, long hi, long *out)
 }
 
 static xai_status read_tree(xgb *x, const json_value *tree, size_t t, size_t cls,
-                            size_t *leaf_row)
+                            double weight, size_t *leaf_row)
 {
     static const char *const keys[] = {"left_children", "right_children",
                                        "split_indices", "split_conditions",
@@ -169,7 +170,7 @@ static xai_status read_tree(xgb *x, const json_value *tree, size_t t, size_t cls
         if (l < 0) { /* a leaf: its value is split_conditions */
             nd->feature = -1;
             nd->value = (uint32_t)*leaf_row;
-            x->vals[*leaf_row * x->M + cls + (x->binary ? 1 : 0)] = cond->num;
+            x->vals[*leaf_row * x->M + cls + (x->binary ? 1 : 0)] = weight * cond->num;
             (*leaf_row)++;
             continue;
         }
@@ -192,7 +193,7 @@ static xai_status read_tree(xgb *x, const json_value *tree, size_t t, size_t cls
     return XAI_OK;
 }
 
-static xai_status read_trees(xgb *x, const json_value *model)
+static xai_status read_trees(xgb *x, const json_value *model, const json_value *drop)
 {
     const json_value *trees = array_at(model, "trees"),
                      *info = array_at(model, "tree_info");
@@ -201,6 +202,12 @@ static xai_status read_trees(xgb *x, const json_value *model)
     if (trees->n == 0 || trees->n > XAI_TREE_MAX_TREES || info->n != trees->n)
         return FAIL("%s: %zu trees with %zu tree_info entries (need 1..%zu, equal)",
                     x->path, trees->n, info->n, XAI_TREE_MAX_TREES);
+    if (drop && drop->n != trees->n)
+        return FAIL("%s: weight_drop has %zu entries for %zu trees", x->path, drop->n,
+                    trees->n);
+    for (size_t t = 0; drop && t < drop->n; t++)
+        if (drop->items[t].kind != JSON_NUMBER || !isfinite(drop->items[t].num))
+            return FAIL("%s: weight_drop[%zu] is not a number", x->path, t);
     x->n_trees = trees->n;
     x->offset = malloc((x->n_trees + 1) * sizeof *x->offset);
     if (!x->offset)
@@ -232,7 +239,8 @@ static xai_status read_trees(xgb *x, const json_value *model)
         if (!int_entry(info, t, 0, (long)x->classes - 1, &cls))
             return FAIL("%s: tree_info[%zu] is not a class in 0..%zu", x->path, t,
                         x->classes - 1);
-        XAI_TRY(read_tree(x, &trees->items[t], t, (size_t)cls, &row));
+        XAI_TRY(read_tree(x, &trees->items[t], t, (size_t)cls,
+                          drop ? drop->items[t].num : 1.0, &row));
     }
     x->n_nodes = total;
     x->n_leaves = row;
@@ -248,15 +256,21 @@ static xai_status load(xgb *x, const json_value *root, xai_model **out)
                      *gname = json_get(gb, "name");
     if (!gname || gname->kind != JSON_STRING)
         return FAIL("%s: learner.gradient_booster.name is missing", x->path);
-    if (strcmp(gname->str, "gbtree") != 0)
+    const json_value *drop = NULL, *model = json_get(gb, "model");
+    if (strcmp(gname->str, "dart") == 0) {
+        drop = array_at(gb, "weight_drop");
+        model = json_get(json_get(gb, "gbtree"), "model");
+        if (!drop)
+            return FAIL("%s: dart booster without weight_drop", x->path);
+    } else if (strcmp(gname->str, "gbtree") != 0)
         return xai_fail(XAI_ERR_UNSUPPORTED, "%s: booster '%s' is not supported "
-                        "(gbtree only)", x->path, gname->str);
+                        "(gbtree and dart)", x->path, gname->str);
     XAI_TRY(objective(x, learner));
     XAI_TRY(count_at(x, json_get(learner, "learner_model_param"), "num_feature",
                      "learner_model_param", XAI_TREE_MAX_FEATURES, &x->D));
     if (x->D == 0)
         return FAIL("%s: num_feature is 0", x->path);
-    XAI_TRY(read_trees(x, json_get(gb, "model")));
+    XAI_TRY(read_trees(x, model, drop));
     x->base_margin = calloc(x->M, sizeof *x->base_margin);
     if (!x->base_margin)
         return xai_fail(XAI_ERR_NOMEM, "%s: out of memory", x->path);

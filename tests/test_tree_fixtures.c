@@ -31,6 +31,7 @@ static const fixture fixtures[] = {
     {"xgb_multi", "json", 24, 3, XAI_TREE_SOFTMAX, 0},
     {"xgb_reg", "json", 20, 1, XAI_TREE_IDENTITY, 0},
     {"xgb_missing", "json", 15, 2, XAI_TREE_SOFTMAX, 0},
+    {"xgb_dart", "json", 10, 2, XAI_TREE_SOFTMAX, 0},
 };
 #define N_FIXTURES (sizeof fixtures / sizeof fixtures[0])
 

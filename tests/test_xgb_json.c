@@ -204,6 +204,7 @@ static void test_xgb_malformed(void **state)
     BAD(s.info = "0,0", XAI_ERR_PARSE, "1 trees with 2 tree_info entries");
     BAD(s.objective = "count:poisson", XAI_ERR_UNSUPPORTED, "objective 'count:poisson'");
     BAD(s.booster = "gblinear", XAI_ERR_UNSUPPORTED, "booster 'gblinear'");
+    BAD(s.booster = "dart", XAI_ERR_PARSE, "dart booster without weight_drop");
     BAD(s.extra = ",\"split_type\":[1,0,0]", XAI_ERR_UNSUPPORTED, "categorical splits");
     BAD((s.objective = "binary:logistic", s.base = "1.5"), XAI_ERR_PARSE,
         "base_score 1.5 of binary:logistic is not a probability");
