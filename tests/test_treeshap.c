@@ -445,14 +445,16 @@ static void test_refusals(void **state)
 
 /* XGBoost's own path-dependent TreeSHAP (predict(pred_contribs=True),
  * recorded by tests/fixtures/trees/make_trees.py): binary, 3-class,
- * regression, and a model trained and queried with missing values.  The
+ * regression, a model trained and queried with missing values, and a dart
+ * booster (leaves scaled by the tree weights).  The
  * contributions must agree within 1e-5, the bias column with fbaseline,
  * and each row's sum with the recorded margin. */
 static void test_xgboost_contribs(void **state)
 {
     (void)state;
-    static const char *const names[] = {"xgb_binary", "xgb_multi", "xgb_reg", "xgb_missing"};
-    for (size_t f = 0; f < 4; f++) {
+    static const char *const names[] = {"xgb_binary", "xgb_multi", "xgb_reg", "xgb_missing",
+                                        "xgb_dart"};
+    for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
         char path[256];
         snprintf(path, sizeof path, "tests/fixtures/trees/%s.json", names[f]);
         xai_model *m = NULL;
