@@ -26,7 +26,8 @@ CC ?= cc
 # Debian packages needed to build and test (see DESIGN.md).
 DEB_PACKAGES = gcc make pkg-config libopenblas-dev liblapacke-dev libcsv-dev \
   libhpdf-dev libprotobuf-c-dev protobuf-c-compiler libpng-dev libssl-dev \
-  libcmocka-dev qpdf poppler-utils fonts-dejavu-core python3 python3-numpy
+  libcmocka-dev qpdf poppler-utils fonts-dejavu-core python3 python3-numpy \
+  libopenmpi-dev openmpi-bin
 
 # pkg-config modules; libcsv and libharu ship no .pc file.
 PC_MODULES = openblas lapacke libpng libprotobuf-c libcrypto
@@ -44,6 +45,15 @@ CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g \
   -Wall -Wextra -fPIC -fopenmp $(SANITIZE)
 CPPFLAGS_ALL = -Iinclude -I. -I$(BUILD)/gen $(PC_CFLAGS)
 LDLIBS_ALL = $(PC_LIBS) -lcsv -lhpdf -lm -ldl -fopenmp $(SANITIZE)
+
+# The xai binary joins MPI (cli/mpi_shard.c, the only MPI user) when mpicc
+# is present, or with MPI=1; MPI=0 builds the one-rank stub.  The library
+# never depends on MPI.
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := -DXAI_WITH_MPI $(shell mpicc --showme:compile 2>/dev/null)
+MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null)
+endif
 
 PROTOS := $(wildcard core/*.proto)
 GEN_C := $(patsubst core/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
@@ -84,6 +94,10 @@ $(BUILD)/obj/%.o: %.c $(GEN_H)
 # argument is never negative).
 $(BUILD)/obj/core/rng_normals.o: CFLAGS_BASE += -fno-math-errno
 
+$(BUILD)/obj/cli/mpi_shard.o: CFLAGS_BASE += $(MPI_CFLAGS)
+# test_mpi runs mpirun only when the xai binary joins MPI
+$(BUILD)/tests/test_mpi: CFLAGS_BASE += -DXAI_MPI_BUILD=$(MPI)
+
 $(BUILD)/libxai.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -92,7 +106,7 @@ $(BUILD)/libxai.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libxai.so.$(SOMAJOR) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/xai: $(CLI_OBJ) $(BUILD)/libxai.a
-	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libxai.a $(LDLIBS_ALL)
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libxai.a $(LDLIBS_ALL) $(MPI_LIBS)
 
 $(BUILD)/examples/%.so: examples/plugin/%.c include/xai/plugin.h
 	@mkdir -p $(dir $@)

@@ -146,6 +146,33 @@ static void work_free(work *w)
     free(w->pgi), free(w->pgu), free(w->fill), free(w->orig);
 }
 
+/* The rows [*lo, *hi) of n this process works on (xai_audit_shard). */
+static void my_rows(const xai_audit_options *o, size_t n, size_t *lo, size_t *hi)
+{
+    const xai_audit_shard *sh = o->shard;
+    if (!sh || sh->size <= 1) {
+        *lo = 0, *hi = n;
+        return;
+    }
+    *lo = n * (size_t)sh->rank / (size_t)sh->size;
+    *hi = n * (size_t)(sh->rank + 1) / (size_t)sh->size;
+}
+
+/* After a sharded step (status st): every process gets every row of buf
+ * (n rows of row_bytes), or every process fails with the reason. */
+static xai_status share(const xai_audit_options *o, xai_status st, void *buf,
+                        size_t row_bytes, size_t n)
+{
+    const xai_audit_shard *sh = o->shard;
+    if (!sh || sh->size <= 1)
+        return st;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", st != XAI_OK ? xai_last_error() : "");
+    if (sh->exchange(sh->user, st != XAI_OK, buf, row_bytes, n, msg, sizeof msg) == 0)
+        return XAI_OK;
+    return xai_fail(st != XAI_OK ? st : XAI_ERR_INVALID, "%s", msg);
+}
+
 /* Per-method metrics into r->metrics (per-instance values in w->v rows). */
 static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
                               const xai_explain_context *ctx,
@@ -174,6 +201,14 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
     }
     s.first_instance = r->first_instance;
     s.n_threads = o->n_threads;
+    /* this process's rows (all of them unless sharded): sb, snb, xb, nb */
+    size_t lo, hi;
+    my_rows(o, n, &lo, &hi);
+    xai_audit_setup sb = s, snb = sn;
+    sb.target = snb.target = s.target + lo;
+    sb.first_instance = snb.first_instance = s.first_instance + lo;
+    const float *xb = x + lo * D;
+    size_t nb = hi - lo;
     double *vals[XAI_AUDIT_METRIC_COUNT];
     size_t Mn = M * n;
     double *all = audit_alloc(MK * Mn, sizeof *all, "audit metrics");
@@ -188,10 +223,13 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
     int done[XAI_AUDIT_METRIC_COUNT] = {0};
     xai_status st = XAI_OK;
     for (size_t j = 0; j < M && st == XAI_OK; j++) {
-        const float *phi = w->phi + j * n * D;
+        const float *phi = w->phi + j * n * D, *phib = phi + lo * D;
         xai_audit_explainer ex = {&w->orig[j], ctx, o->n_threads};
-        st = xai_audit_pgi_pgu(&sn, x, n, phi, K, o->pgi_sigma, o->pgi_samples,
-                               w->pgi, w->pgu);
+        if (nb)
+            st = xai_audit_pgi_pgu(&snb, xb, nb, phib, K, o->pgi_sigma, o->pgi_samples,
+                                   w->pgi + lo * K, w->pgu + lo * K);
+        st = share(o, st, w->pgi, K * sizeof *w->pgi, n);
+        st = st == XAI_OK ? share(o, st, w->pgu, K * sizeof *w->pgu, n) : st;
         for (size_t i = 0; st == XAI_OK && i < n; i++) {
             vals[XAI_AUDIT_PGI][j * n + i] =
                 xai_audit_pgi_summarise(w->pgi + i * K, r->pgi_k_first, K, r->pgi_summary);
@@ -207,21 +245,28 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
         }
         done[XAI_AUDIT_PGI] = done[XAI_AUDIT_PGU] = 1;
         if (st == XAI_OK && o->infid_samples) {
-            st = xai_audit_infidelity(&sn, x, n, phi, o->infid_sigma, o->infid_samples,
-                                      vals[XAI_AUDIT_INFIDELITY] + j * n);
+            double *v = vals[XAI_AUDIT_INFIDELITY] + j * n;
+            if (nb)
+                st = xai_audit_infidelity(&snb, xb, nb, phib, o->infid_sigma,
+                                          o->infid_samples, v + lo);
+            st = share(o, st, v, sizeof *v, n);
             done[XAI_AUDIT_INFIDELITY] = 1;
         }
         if (st == XAI_OK && o->sens_points) {
-            st = xai_audit_max_sensitivity(&s, xai_audit_explain_fn, &ex, x, n, phi,
-                                           o->sens_radius, o->sens_points,
-                                           vals[XAI_AUDIT_SENSITIVITY] + j * n);
+            double *v = vals[XAI_AUDIT_SENSITIVITY] + j * n;
+            if (nb)
+                st = xai_audit_max_sensitivity(&sb, xai_audit_explain_fn, &ex, xb, nb, phib,
+                                               o->sens_radius, o->sens_points, v + lo);
+            st = share(o, st, v, sizeof *v, n);
             done[XAI_AUDIT_SENSITIVITY] = 1;
         }
         r->sanity_flag[j] = -1;
         if (st == XAI_OK && o->randomized) {
             double *rho = vals[XAI_AUDIT_SANITY] + j * n;
-            st = xai_audit_randomization(&s, o->randomized, xai_audit_explain_fn, &ex,
-                                         x, n, phi, rho);
+            if (nb)
+                st = xai_audit_randomization(&sb, o->randomized, xai_audit_explain_fn, &ex,
+                                             xb, nb, phib, rho + lo);
+            st = share(o, st, rho, sizeof *rho, n);
             if (st == XAI_OK) {
                 xai_audit_stat q = xai_audit_stat_of(rho, n);
                 r->sanity_flag[j] = q.count ? q.mean > r->sanity_threshold : 1;
@@ -229,13 +274,19 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
             done[XAI_AUDIT_SANITY] = 1;
         }
         if (st == XAI_OK && o->stab_points) {
-            st = xai_audit_relative_stability(&sn, xai_audit_explain_fn, &ex, x, n, phi,
-                                              r->stab_layer[0] ? r->stab_layer : NULL,
-                                              o->stab_sigma, o->stab_points, o->stab_eps,
-                                              vals[XAI_AUDIT_RIS] + j * n,
-                                              vals[XAI_AUDIT_ROS] + j * n,
-                                              r->stab_layer[0] ? vals[XAI_AUDIT_RRS] + j * n
-                                                               : NULL);
+            double *ris = vals[XAI_AUDIT_RIS] + j * n, *ros = vals[XAI_AUDIT_ROS] + j * n,
+                   *rrs = r->stab_layer[0] ? vals[XAI_AUDIT_RRS] + j * n : NULL;
+            if (nb)
+                st = xai_audit_relative_stability(&snb, xai_audit_explain_fn, &ex, xb, nb,
+                                                  phib,
+                                                  r->stab_layer[0] ? r->stab_layer : NULL,
+                                                  o->stab_sigma, o->stab_points,
+                                                  o->stab_eps, ris + lo, ros + lo,
+                                                  rrs ? rrs + lo : NULL);
+            st = share(o, st, ris, sizeof *ris, n);
+            st = st == XAI_OK ? share(o, st, ros, sizeof *ros, n) : st;
+            if (rrs && st == XAI_OK)
+                st = share(o, st, rrs, sizeof *rrs, n);
             done[XAI_AUDIT_RIS] = done[XAI_AUDIT_ROS] = 1;
             done[XAI_AUDIT_RRS] = r->stab_layer[0] != 0;
         }
@@ -248,9 +299,13 @@ static xai_status run_metrics(xai_audit_result *r, work *w, const xai_model *m,
                 uint32_t side = ctx->image_h > ctx->image_w ? ctx->image_h : ctx->image_w;
                 img.patch = (side + 7) / 8;
             }
-            st = xai_audit_deletion_insertion(&s, &img, x, n, phi, NULL, NULL,
-                                              vals[XAI_AUDIT_DELETION] + j * n,
-                                              vals[XAI_AUDIT_INSERTION] + j * n);
+            double *del = vals[XAI_AUDIT_DELETION] + j * n,
+                   *ins = vals[XAI_AUDIT_INSERTION] + j * n;
+            if (nb)
+                st = xai_audit_deletion_insertion(&sb, &img, xb, nb, phib, NULL, NULL,
+                                                  del + lo, ins + lo);
+            st = share(o, st, del, sizeof *del, n);
+            st = st == XAI_OK ? share(o, st, ins, sizeof *ins, n) : st;
             done[XAI_AUDIT_DELETION] = done[XAI_AUDIT_INSERTION] = 1;
         }
     }
@@ -422,11 +477,17 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
     /* deletion fill: the per-pixel mean when known, else 0 */
     for (size_t j = 0; j < D; j++)
         w.fill[j] = ctx->stats ? (float)ctx->stats[j].mean : 0.0f;
-    /* 1. explanations */
+    /* 1. explanations (this process's rows, then every process gets all) */
+    size_t lo, hi;
+    my_rows(&o, n_rows, &lo, &hi);
     for (size_t j = 0; j < M; j++) {
         double t0 = now();
-        st = xai_explain_rows(m, &w.orig[j], ctx, x, n_rows,
-                              first_instance, w.phi + j * nD, w.dg, o.n_threads);
+        st = hi > lo ? xai_explain_rows(m, &w.orig[j], ctx, x + lo * D, hi - lo,
+                                        first_instance + lo, w.phi + j * nD + lo * D,
+                                        w.dg + lo, o.n_threads)
+                     : XAI_OK;
+        st = share(&o, st, w.phi + j * nD, D * sizeof *w.phi, n_rows);
+        st = st == XAI_OK ? share(&o, st, w.dg, sizeof *w.dg, n_rows) : st;
         if (st != XAI_OK) {
             {
                 char pre[96];
@@ -452,9 +513,13 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
     for (size_t z = 0; z < Z; z++) {
         for (size_t j = 0; j < M; j++) {
             double *lv = r->loss + (j * Z + z) * n_rows;
-            st = xai_audit_lfa_loss(m, &o.base, ctx, &r->nbhds[z], o.loss_samples, x,
-                                    n_rows, first_instance, w.phi + j * nD, lv,
-                                    o.n_threads);
+            st = hi > lo ? xai_audit_lfa_loss(m, &o.base, ctx, &r->nbhds[z],
+                                              o.loss_samples, x + lo * D, hi - lo,
+                                              first_instance + lo,
+                                              w.phi + j * nD + lo * D, lv + lo,
+                                              o.n_threads)
+                         : XAI_OK;
+            st = share(&o, st, lv, sizeof *lv, n_rows);
             if (st != XAI_OK) {
                 char pre[128];
                 snprintf(pre, sizeof pre, "audit: loss of '%s' on %s", r->methods[j].name,

@@ -24,24 +24,55 @@ xai_audit_stat xai_audit_stat_of(const double *v, size_t n)
     return r;
 }
 
-/* Two-sided 95% t quantiles, df 1..30, then 40, 60, 120 (standard tables). */
+/* P(|T| <= t) for Student's t with df degrees of freedom, exact for integer
+ * df by the finite series of Abramowitz & Stegun 26.7.3 (odd df) and 26.7.4
+ * (even df) in theta = atan(t / sqrt(df)): O(df) terms. */
+static double t_abs_cdf(double t, size_t df)
+{
+    double th = atan(t / sqrt((double)df));
+    double c = cos(th), s = sin(th), c2 = c * c, sum = 0;
+    if (df % 2) {
+        /* (2/pi) (theta + sin(theta) (c + 2/3 c^3 + 2*4/(3*5) c^5 + ...)) */
+        double term = c;
+        for (size_t k = 3; k <= df; k += 2) {
+            sum += term;
+            term *= c2 * (double)(k - 1) / (double)k;
+        }
+        return 2.0 / M_PI * (th + s * sum);
+    }
+    /* sin(theta) (1 + 1/2 c^2 + 1*3/(2*4) c^4 + ...) */
+    double term = 1;
+    for (size_t k = 2; k <= df; k += 2) {
+        sum += term;
+        term *= c2 * (double)(k - 1) / (double)k;
+    }
+    return s * sum;
+}
+
+/* Two-sided 95% t quantile (the 0.975 quantile) for any df >= 1: bisection
+ * of the exact P(|T| <= t) = 0.95 up to df 10000 (the root lies between the
+ * normal quantile and the df = 1 value 12.7062), beyond it the Cornish-Fisher
+ * expansion z + (z^3 + z) / (4 df) + (5 z^5 + 16 z^3 + 3 z) / (96 df^2),
+ * whose next term is below 3e-12 there. */
 double xai_audit_t95(size_t df)
 {
-    static const double t[30] = {
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+    const double z = 1.959963984540054; /* the normal 0.975 quantile */
     if (df == 0)
         return INFINITY;
-    if (df <= 30)
-        return t[df - 1];
-    if (df <= 40)
-        return 2.021;
-    if (df <= 60)
-        return 2.000;
-    if (df <= 120)
-        return 1.980;
-    return 1.960;
+    if (df > 10000) {
+        double v = (double)df, z2 = z * z;
+        return z + z * (z2 + 1) / (4 * v) + z * (5 * z2 * z2 + 16 * z2 + 3) / (96 * v * v);
+    }
+    double lo = z, hi = 12.71;
+    for (;;) {
+        double mid = 0.5 * (lo + hi);
+        if (mid <= lo || mid >= hi)
+            return mid;
+        if (t_abs_cdf(mid, df) < 0.95)
+            lo = mid;
+        else
+            hi = mid;
+    }
 }
 
 /* d_i = a_i - b_i; sign decided when the 95% interval mean +- t se excludes 0. */

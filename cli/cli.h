@@ -25,6 +25,7 @@ extern const cli_command cli_cmd_counterfactual;
 extern const cli_command cli_cmd_stability;
 extern const cli_command cli_cmd_lipschitz;
 extern const cli_command cli_cmd_backdoor;
+extern const cli_command cli_cmd_stats;
 
 /* NULL-terminated registry, in cli/commands.c. */
 extern const cli_command *const cli_commands[];

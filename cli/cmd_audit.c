@@ -14,6 +14,8 @@
 
 #include "cli.h"
 #include "audit_recourse.h"
+#include "row_driver.h"
+#include "shard.h"
 #include "core/json_out.h"
 #include "data_args.h"
 #include "group_by.h"
@@ -99,7 +101,9 @@ static const char help[] =
     "                       a bad applicant accepted costs 5); the report gives\n"
     "                       the expected cost per row\n"
     "  --seed S             random seed (default 0)\n"
-    "  --threads T          threads (default: all); results do not depend on it\n"
+    "  --threads T          threads (default: all; per rank under mpirun, which\n"
+    "                       splits the rows over the ranks: README, Running on\n"
+    "                       a cluster); results do not depend on either\n"
     "  --json FILE          write everything as JSON\n"
     "  --out FILE.pdf       write the PDF audit report.  At least one of --json\n"
     "                       and --out is required; both are checked before the\n"
@@ -557,6 +561,7 @@ static int write_report(const audit_args *a, const data_args *d, int argc, char 
     in.command_line = cmd;
     in.seed = a->seed;
     in.n_threads = a->threads > 0 ? a->threads : omp_get_max_threads();
+    in.n_ranks = shard_size();
     in.max_instances = a->instances;
     in.backdoor = bd;
     in.date = a->date;
@@ -807,8 +812,16 @@ static int run(int argc, char **argv)
     }
     /* the temporary files exist before the work: an unwritable directory
      * fails now, not after minutes */
-    if ((a.out && (rc = cli_output_open(CMD, a.out, &files[0])) != CLI_OK) ||
-        (a.json && (rc = cli_output_open(CMD, a.json, &files[1])) != CLI_OK))
+    if (shard_rank() == 0 &&
+        ((a.out && (rc = cli_output_open(CMD, a.out, &files[0])) != CLI_OK) ||
+         (a.json && (rc = cli_output_open(CMD, a.json, &files[1])) != CLI_OK)))
+        rc = CLI_RUNTIME_ERROR;
+    /* under mpirun: the ranks share the rows of every per-row step (explain,
+     * losses, metrics), rank 0 alone writes */
+    xai_audit_shard shard = {shard_rank(), shard_size(), shard_exchange_rows, NULL};
+    if (shard.size > 1)
+        o.shard = &shard;
+    if ((rc = row_driver_agree(CMD, rc)) != CLI_OK)
         goto out;
     const float *lab = xai_dataset_labels(ds);
     o.cost_fp = a.cost_fp;
@@ -828,6 +841,8 @@ static int run(int argc, char **argv)
         rc = cli_runtime_error(CMD, s);
         goto out;
     }
+    if (shard_rank() > 0)
+        goto out;
     print_summary(res);
     if (res->groups)
         print_groups(res);

@@ -18,11 +18,13 @@
 #include "core/json_out.h"
 #include "data_args.h"
 #include "outputs.h"
+#include "row_driver.h"
+#include "shard.h"
+#include "stats_file.h"
 #include "reports/overlay.h"
 
 #define CMD "explain"
 #define MAX_METHODS 16
-#define ROW_CHUNK 512 /* rows explained per call (progress granularity) */
 
 static const char help_text[] =
     "usage: xai explain --model M --data D --method m1,m2,... --out FILE [options]\n"
@@ -108,7 +110,17 @@ static const char help_text[] =
     "  --layer NAME         smooth-gradcam++: the C x H x W tensor explained\n"
     "  --seed S             random seed (default 0); row i uses stream (S, i),\n"
     "                       so output is identical for any --threads\n"
-    "  --threads T          worker threads (default: all cores)\n"
+    "  --threads T          worker threads (default: all cores; per rank under\n"
+    "                       mpirun)\n"
+    "  --chunk-rows N       rows read and explained at a time (default 1024): a\n"
+    "                       CSV file is streamed, memory does not grow with its\n"
+    "                       rows; 0 reads the data whole first (as do PNG data,\n"
+    "                       standard input, --png, row:I and background:K)\n"
+    "  --stats FILE         the column means and stds (baseline mean, noise\n"
+    "                       scales) from FILE, written by `xai stats`, instead of\n"
+    "                       a first pass over the data\n"
+    "Under mpirun (README: Running on a cluster) every chunk's rows are split\n"
+    "over the ranks and rank 0 writes FILE: the same bytes as one process.\n"
     "  --no-timing          write null for seconds (byte-identical JSON)\n"
     "  --out FILE           .csv or .json (required); '-': standard output\n"
     "  --format csv|json    the format of --out (default: from its extension)\n"
@@ -125,6 +137,8 @@ static const char help_text[] =
 typedef struct args {
     const char *model, *out, *rows, *methods, *target, *baseline, *png_dir, *format;
     const char *background; /* --background FILE */
+    const char *stats;      /* --stats FILE */
+    long long chunk_rows;   /* --chunk-rows; 0: read the data whole */
     data_args data;
     xai_explain_options o;
     int threads, no_timing, custom_given, force, png_dir_made;
@@ -141,7 +155,7 @@ enum {
     OPT_BASELINE, OPT_SIGMA, OPT_IG_RULE, OPT_KWIDTH, OPT_RIDGE, OPT_PATCH,
     OPT_WINDOW, OPT_STRIDE, OPT_SEED, OPT_THREADS, OPT_NO_TIMING, OPT_OUT,
     OPT_NBHD, OPT_LOSS, OPT_KERNEL, OPT_GSCALE, OPT_LAYER, OPT_PNG, OPT_HELP,
-    OPT_FORCE, OPT_FORMAT, OPT_BACKGROUND
+    OPT_FORCE, OPT_FORMAT, OPT_BACKGROUND, OPT_STATS, OPT_CHUNK
 };
 
 static int parse_double(const char *arg, const char *name, double *out)
@@ -257,9 +271,12 @@ static int parse_args(int argc, char **argv, args *a)
         {"force", no_argument, NULL, OPT_FORCE},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"background", required_argument, NULL, OPT_BACKGROUND},
+        {"stats", required_argument, NULL, OPT_STATS},
+        {"chunk-rows", required_argument, NULL, OPT_CHUNK},
         DATA_ARGS_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
     a->o = xai_explain_options_default();
+    a->chunk_rows = ROW_DRIVER_CHUNK;
     optind = 1;
     opterr = 0;
     int c, rc;
@@ -283,6 +300,10 @@ static int parse_args(int argc, char **argv, args *a)
         case OPT_NO_TIMING: a->no_timing = 1; break;
         case OPT_FORCE: a->force = 1; break;
         case OPT_BACKGROUND: a->background = optarg; break;
+        case OPT_STATS: a->stats = optarg; break;
+        case OPT_CHUNK:
+            rc = cli_parse_int(CMD, optarg, "--chunk-rows", 0, 1 << 24, &a->chunk_rows);
+            break;
         case OPT_FORMAT:
             if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "json") != 0)
                 rc = cli_usage_error(CMD, "--format wants csv or json, got '%s'", optarg);
@@ -481,17 +502,19 @@ static int load_background(const args *a, const xai_dataset *ds, ctx_store *st)
     return CLI_OK;
 }
 
-static int build_context(const args *a, const xai_dataset *ds, ctx_store *st)
+/* stats: the column statistics (taken over; NULL: ds's own). */
+static int build_context(const args *a, const xai_dataset *ds, xai_column_stats *stats,
+                         ctx_store *st)
 {
     size_t D = xai_dataset_features(ds), R = xai_dataset_rows(ds);
     memset(st, 0, sizeof *st);
     st->c.n_features = D;
-    st->stats = malloc(D * sizeof *st->stats);
+    st->stats = stats ? stats : malloc(D * sizeof *st->stats);
     if (!st->stats) {
         fprintf(stderr, "xai explain: out of memory\n");
         return CLI_RUNTIME_ERROR;
     }
-    for (size_t j = 0; j < D; j++)
+    for (size_t j = 0; !stats && j < D; j++)
         st->stats[j] = *xai_dataset_stats(ds, j);
     st->c.stats = st->stats;
     if (xai_dataset_group_count(ds) < D) {
@@ -723,41 +746,66 @@ static int write_pngs(args *a, const xai_dataset *ds, const xai_explain_context 
     return st == XAI_OK ? CLI_OK : cli_runtime_error(CMD, st);
 }
 
-static int explain_all(args *a, const xai_model *m, const xai_dataset *ds,
-                       const xai_explain_context *c, const xai_method *ms,
-                       const xai_explain_options *res, size_t nm, size_t r0,
-                       size_t r1, writer *w)
+/* One rank's share of the rows, as row_driver.h asks. */
+typedef struct explain_job {
+    args *a;
+    const xai_model *m;
+    const xai_explain_context *c;
+    const xai_method *ms;
+    const xai_explain_options *res;
+    size_t nm, chunk, r0;
+    int check_finite; /* streamed rows: the output check of the whole-data path */
+    xai_runner *runner;
+    float *phi, *y;
+    xai_explain_diag *dg;
+    writer w;
+} explain_job;
+
+/* The model's output at rows x[0..n) is finite (the check the whole-data
+ * path makes before it starts); else the reason in err. */
+static int finite_rows(explain_job *j, const float *x, size_t n, size_t row, char *err,
+                       size_t cap)
 {
-    size_t D = xai_dataset_features(ds), chunk = ROW_CHUNK;
-    float *phi = malloc(nm * chunk * D * sizeof *phi);
-    xai_explain_diag *dg = malloc(nm * chunk * sizeof *dg);
-    if (!phi || !dg) {
-        free(phi), free(dg);
-        fprintf(stderr, "xai explain: out of memory\n");
-        return CLI_RUNTIME_ERROR;
+    size_t K = xai_model_output_size(j->m);
+    if (xai_runner_forward(j->runner, j->res[0].output, x, n, j->y) != XAI_OK) {
+        snprintf(err, cap, "%s", xai_last_error());
+        return 1;
     }
-    int tty = isatty(2), rc = CLI_OK;
-    for (size_t s = r0; s < r1 && rc == CLI_OK; s += chunk) {
-        size_t n = s + chunk < r1 ? chunk : r1 - s;
-        for (size_t k = 0; k < nm && rc == CLI_OK; k++) {
-            xai_status st = xai_explain_rows(m, &res[k], c, xai_dataset_row(ds, s), n,
-                                             s, phi + k * chunk * D, dg + k * chunk,
-                                             a->threads);
-            if (st != XAI_OK)
-                rc = cli_runtime_error(CMD, st);
+    for (size_t q = 0; q < n * K; q++)
+        if (!isfinite(j->y[q])) {
+            snprintf(err, cap, "the model returned a non-finite output (%g, output %zu) "
+                     "for row %zu of %s", j->y[q], q % K, row + q / K, j->a->data.path);
+            return 1;
         }
-        for (size_t i = 0; i < n && rc == CLI_OK; i++)
-            for (size_t k = 0; k < nm; k++)
-                write_one(w, s + i, ms[k], phi + (k * chunk + i) * D, &dg[k * chunk + i]);
-        if (rc == CLI_OK && a->png_dir)
-            rc = write_pngs(a, ds, c, ms, res, nm, s, n, chunk, phi);
-        if (tty)
-            fprintf(stderr, "\rxai explain: %zu/%zu rows", s + n - r0, r1 - r0);
+    return 0;
+}
+
+static int explain_rows(void *user, const xai_dataset *ds, size_t off, size_t n, size_t row,
+                        FILE *out, char *err, size_t cap)
+{
+    explain_job *j = user;
+    size_t D = xai_dataset_features(ds), chunk = j->chunk;
+    const float *x = xai_dataset_row(ds, off);
+    if (j->check_finite && finite_rows(j, x, n, row, err, cap))
+        return 1;
+    for (size_t k = 0; k < j->nm; k++)
+        if (xai_explain_rows(j->m, &j->res[k], j->c, x, n, row, j->phi + k * chunk * D,
+                             j->dg + k * chunk, j->a->threads) != XAI_OK) {
+            snprintf(err, cap, "%s", xai_last_error());
+            return 1;
+        }
+    j->w.f = out;
+    j->w.n_written = row > j->r0; /* the first explanation has no comma */
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < j->nm; k++)
+            write_one(&j->w, row + i, j->ms[k], j->phi + (k * chunk + i) * D,
+                      &j->dg[k * chunk + i]);
+    if (j->a->png_dir && write_pngs(j->a, ds, j->c, j->ms, j->res, j->nm, row, n, chunk,
+                                    j->phi) != CLI_OK) {
+        snprintf(err, cap, "--png %s: see above", j->a->png_dir);
+        return 1;
     }
-    if (tty)
-        fputc('\n', stderr);
-    free(phi), free(dg);
-    return rc;
+    return 0;
 }
 
 static int run(int argc, char **argv)
@@ -773,7 +821,8 @@ static int run(int argc, char **argv)
         return cli_usage_error(CMD, "--out must end in .csv or .json (or give --format), "
                                "got '%s'", a.out);
     int json = strcmp(a.format, "json") == 0;
-    const char *ins[] = {a.model, a.data.path, data_args_groups_file(&a.data), a.background};
+    const char *ins[] = {a.model, a.data.path, data_args_groups_file(&a.data), a.background,
+                         a.stats};
     const cli_output outs[] = {{"--out", a.out, a.format, 1}, {"--png", a.png_dir, "dir", 0}};
     if ((rc = CLI_CHECK_OUTPUTS(CMD, a.force, ins, outs)) != CLI_OK)
         return rc;
@@ -804,50 +853,98 @@ static int run(int argc, char **argv)
         a.o.target = (int32_t)v;
     }
 
-    xai_dataset *ds = NULL;
+    /* A CSV file is streamed in chunks (memory flat in its rows); what needs
+     * rows at random (--png, row:I, background:K) or cannot be read twice
+     * (standard input, PNG) reads the data whole. */
+    int stream = a.chunk_rows > 0 && data_args_streamable(&a.data) && !a.png_dir &&
+                 (!a.baseline || strcmp(a.baseline, "mean") == 0 ||
+                  strcmp(a.baseline, "zero") == 0);
+    if (a.png_dir && shard_size() > 1)
+        return cli_usage_error(CMD, "--png writes files on every rank: run it as one "
+                               "process (mpirun -n 1)");
+    xai_dataset *ds = NULL; /* the whole data, or its first row when streaming */
     xai_model *m = NULL;
     ctx_store st = {0};
     xai_explain_options *res = NULL;
     xai_method *runs = NULL; /* one (method, target) per run */
     xai_outfile *outf = NULL;
-    /* the model first: it decides whether the data may hold missing values */
+    xai_column_stats *stats = NULL;
+    explain_job job = {0};
+    size_t n_rows = 0, r0 = 0, r1 = 0, nr = 0, D = 0;
+    size_t chunk = (size_t)(a.chunk_rows ? a.chunk_rows : ROW_DRIVER_CHUNK);
+    /* the model first: it decides whether the data may hold missing values,
+     * and a mismatch is found before any pass over the data */
     if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
-        goto out;
+        goto setup_done;
     a.data.allow_missing = xai_model_accepts_missing(m);
     /* a tree ensemble is a sum over trees in its margin: explain that */
     if (xai_model_trees(m) && !a.output_given)
         a.o.output = XAI_OUTPUT_SCORE;
-    if ((rc = data_args_load(&a.data, CMD, &ds)) != CLI_OK)
-        goto out;
+    if ((rc = stream ? data_args_load_head(&a.data, CMD, &ds)
+                     : data_args_load(&a.data, CMD, &ds)) != CLI_OK)
+        goto setup_done;
     uint32_t ic, ih, iw;
     if (a.png_dir && !xai_dataset_image_shape(ds, &ic, &ih, &iw)) {
         rc = cli_usage_error(CMD, "--png needs image data (PNG files, or CSV "
                              "with --image-shape); '%s' is tabular", a.data.path);
-        goto out;
+        goto setup_done;
     }
     if (a.unit_given && !xai_dataset_image_shape(ds, &ic, &ih, &iw)) {
         rc = cli_usage_error(CMD, "--patch, --window and --stride apply to image data; "
                              "'%s' is tabular", a.data.path);
-        goto out;
+        goto setup_done;
     }
-    size_t r0, r1;
-    if ((rc = data_args_rows(CMD, a.rows, xai_dataset_rows(ds), SIZE_MAX, &r0, &r1)) != CLI_OK)
-        goto out;
     xai_status s;
-    if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK ||
+    if ((rc = data_args_check_model(&a.data, CMD, ds, a.model, m)) != CLI_OK)
+        goto setup_done;
+    /* the column statistics: --stats FILE, a first streaming pass, or the
+     * loaded data's */
+    n_rows = xai_dataset_rows(ds);
+    if (a.stats) {
+        size_t file_rows;
+        if ((rc = stats_file_read(CMD, a.stats, ds, &stats, &file_rows)) != CLI_OK)
+            goto setup_done;
+        if (!stream && file_rows != n_rows) {
+            fprintf(stderr, "xai explain: error: --stats %s describes %zu rows but %s "
+                    "has %zu\n", a.stats, file_rows, a.data.path, n_rows);
+            rc = CLI_RUNTIME_ERROR;
+            goto setup_done;
+        }
+        n_rows = file_rows;
+    } else if (stream) {
+        xai_csv_options co = data_args_csv_options(&a.data);
+        size_t n_features;
+        xai_status s1 = xai_dataset_csv_stats(a.data.path, &co, (size_t)a.chunk_rows,
+                                              &stats, &n_features, &n_rows);
+        if (s1 != XAI_OK) {
+            rc = cli_runtime_error(CMD, s1);
+            goto setup_done;
+        }
+    }
+    if ((rc = data_args_rows(CMD, a.rows, n_rows, SIZE_MAX, &r0, &r1)) != CLI_OK)
+        goto setup_done;
+    if (!stream &&
         (rc = data_args_check_finite(&a.data, CMD, m, a.o.output, ds, r0, r1, NULL)) != CLI_OK)
-        goto out;
-    if ((rc = build_context(&a, ds, &st)) != CLI_OK)
-        goto out;
+        goto setup_done;
+    rc = build_context(&a, ds, stats, &st);
+    stats = NULL; /* st owns it */
+    if (rc != CLI_OK)
+        goto setup_done;
     /* --target all: every method for each output in turn (one line per
      * class, as shap explains multiclass models) */
-    size_t nt = a.target_all ? xai_model_output_size(m) : 1, nr = nm * nt;
+    size_t nt = a.target_all ? xai_model_output_size(m) : 1;
+    nr = nm * nt;
+    D = xai_dataset_features(ds);
     res = malloc(nr * sizeof *res);
     runs = malloc(nr * sizeof *runs);
-    if (!res || !runs) {
+    job.phi = malloc(nr * chunk * D * sizeof *job.phi);
+    job.dg = malloc(nr * chunk * sizeof *job.dg);
+    job.y = malloc(chunk * xai_model_output_size(m) * sizeof *job.y);
+    if (!res || !runs || !job.phi || !job.dg || !job.y ||
+        xai_runner_new(m, &job.runner) != XAI_OK) {
         fprintf(stderr, "xai explain: error: out of memory\n");
         rc = CLI_RUNTIME_ERROR;
-        goto out;
+        goto setup_done;
     }
     for (size_t k = 0; k < nr; k++) {
         xai_explain_options o = a.o;
@@ -863,25 +960,50 @@ static int run(int argc, char **argv)
         if ((s = xai_explain_options_resolve(m, &o, &st.c, &res[k])) != XAI_OK ||
             (s = xai_explain_fit_check(&res[k], &st.c)) != XAI_OK) {
             rc = cli_runtime_error(CMD, s);
-            goto out;
+            goto setup_done;
         }
     }
-    /* temporary file next to the output, renamed at the end */
-    if ((rc = cli_output_open(CMD, a.out, &outf)) != CLI_OK)
+    /* rank 0 writes: a temporary file next to the output, renamed at the end */
+    if (shard_rank() == 0)
+        rc = cli_output_open(CMD, a.out, &outf);
+setup_done:
+    if ((rc = row_driver_agree(CMD, rc)) != CLI_OK)
         goto out;
-    FILE *f = xai_outfile_stream(outf);
-    writer w = {.f = f, .json = json, .ds = ds, .no_timing = a.no_timing};
-    write_header(&w, &a, runs, res, nr, r0, r1);
-    rc = explain_all(&a, m, ds, &st.c, runs, res, nr, r0, r1, &w);
-    if (json)
-        fputs("\n  ]\n}\n", f);
-    if (rc == CLI_OK && (s = xai_outfile_commit(outf)) != XAI_OK)
-        rc = cli_runtime_error(CMD, s);
-    else if (rc != CLI_OK)
-        xai_outfile_abort(outf);
-    outf = NULL;
+    job = (explain_job){.a = &a, .m = m, .c = &st.c, .ms = runs, .res = res, .nm = nr,
+                        .chunk = chunk, .r0 = r0, .check_finite = stream,
+                        .runner = job.runner, .phi = job.phi, .y = job.y, .dg = job.dg,
+                        .w = {.json = json, .ds = ds, .no_timing = a.no_timing}};
+    row_job rj = {.cmd = CMD, .r0 = r0, .r1 = r1, .chunk_rows = chunk,
+                  .rows = explain_rows, .user = &job, .progress = isatty(2)};
+    if (outf) {
+        rj.dest = xai_outfile_stream(outf);
+        writer w = {.f = rj.dest, .json = json, .ds = ds, .no_timing = a.no_timing};
+        write_header(&w, &a, runs, res, nr, r0, r1);
+    }
+    size_t n_read = 0;
+    rc = stream ? row_driver_stream(&rj, &a.data, &n_read) : row_driver_memory(&rj, ds);
+    if (rc == CLI_OK && stream && n_read != n_rows) {
+        if (shard_rank() == 0)
+            fprintf(stderr, "xai explain: error: %s%s describes %zu rows but %s has "
+                    "%zu\n", a.stats ? "--stats " : "the first pass over ",
+                    a.stats ? a.stats : a.data.path, n_rows, a.data.path, n_read);
+        rc = CLI_RUNTIME_ERROR;
+    }
+    if (outf && rc == CLI_OK) {
+        if (json)
+            fputs("\n  ]\n}\n", rj.dest);
+        s = xai_outfile_commit(outf);
+        outf = NULL;
+        if (s != XAI_OK)
+            rc = cli_runtime_error(CMD, s);
+    }
 out:
     xai_outfile_abort(outf);
+    xai_runner_free(job.runner);
+    free(job.phi);
+    free(job.dg);
+    free(job.y);
+    free(stats);
     free(res);
     free(runs);
     free(st.stats);

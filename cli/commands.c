@@ -10,5 +10,6 @@ const cli_command *const cli_commands[] = {
     &cli_cmd_stability,
     &cli_cmd_lipschitz,
     &cli_cmd_backdoor,
+    &cli_cmd_stats,
     NULL,
 };

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "shard.h"
 
 int data_args_parse(data_args *a, const char *cmd, int opt, const char *arg)
 {
@@ -114,6 +115,23 @@ static int is_png_input(const char *path)
     return n > 4 && strcasecmp(path + n - 4, ".png") == 0;
 }
 
+xai_csv_options data_args_csv_options(const data_args *a)
+{
+    xai_csv_options o = xai_csv_options_default();
+    o.label = a->label;
+    if (a->groups && strcmp(a->groups, "auto") == 0)
+        o.groups_auto = 1;
+    else
+        o.schema_path = a->groups;
+    o.image_c = a->c;
+    o.image_h = a->h;
+    o.image_w = a->w;
+    o.scale = a->scale;
+    o.feature_labels_path = a->feature_labels;
+    o.allow_missing = a->allow_missing;
+    return o;
+}
+
 int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
 {
     xai_dataset *d = NULL;
@@ -122,6 +140,9 @@ int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
     if (!a->path)
         return cli_usage_error(cmd, "--data is required");
     int stdio = strcmp(a->path, "-") == 0;
+    if (stdio && shard_size() > 1) /* mpirun forwards stdin to rank 0 only */
+        return cli_usage_error(cmd, "--data - (standard input) reaches rank 0 only; "
+                               "under mpirun give a file");
     if (!stdio && is_png_input(a->path)) {
         /* these describe CSV columns: never ignore them without a word */
         const char *csv_only = a->label ? "--label" : a->groups ? "--groups"
@@ -131,17 +152,8 @@ int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
                                    "[0, 1], CHW, no label column)", csv_only, a->path);
         s = xai_dataset_load_png(a->path, &d);
     } else {
-        xai_csv_options o = xai_csv_options_default();
-        o.label = a->label;
-        if (a->groups && strcmp(a->groups, "auto") == 0)
-            o.groups_auto = 1;
-        else
-            o.schema_path = a->groups;
-        o.image_c = a->c;
-        o.image_h = a->h;
-        o.image_w = a->w;
-        o.scale = a->scale;
-        o.allow_missing = a->allow_missing;
+        xai_csv_options o = data_args_csv_options(a);
+        o.feature_labels_path = NULL; /* loaded below, for PNG data too */
         s = stdio ? xai_dataset_load_csv_stream(stdin, "standard input", &o, &d)
                   : xai_dataset_load_csv(a->path, &o, &d);
     }
@@ -155,31 +167,55 @@ int data_args_load(const data_args *a, const char *cmd, xai_dataset **out)
     return CLI_OK;
 }
 
-int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset *ds,
-                          const char *model_path, const xai_model *m)
+int data_args_streamable(const data_args *a)
+{
+    return a->path && strcmp(a->path, "-") != 0 && !is_png_input(a->path);
+}
+
+int data_args_load_head(const data_args *a, const char *cmd, xai_dataset **out)
+{
+    xai_csv_options o = data_args_csv_options(a);
+    xai_status s = xai_dataset_load_csv_head(a->path, &o, 1, out);
+    return s == XAI_OK ? CLI_OK : cli_runtime_error(cmd, s);
+}
+
+int data_args_model_mismatch(const data_args *a, const xai_dataset *ds,
+                             const char *model_path, const xai_model *m, char *err,
+                             size_t cap)
 {
     size_t have = xai_dataset_features(ds), want = xai_model_input_size(m);
     uint32_t c, h, w;
+    const char *data = strcmp(a->path, "-") == 0 ? "standard input" : a->path;
     if (xai_check_output_rank(m) != XAI_OK) {
-        fprintf(stderr, "xai %s: error: %s: %s\n", cmd, model_path, xai_last_error());
-        return CLI_RUNTIME_ERROR;
+        snprintf(err, cap, "%s: %s", model_path, xai_last_error());
+        return 1;
     }
     int64_t d[4];
     if (have == want && xai_dataset_image_shape(ds, &c, &h, &w) &&
         xai_model_input_shape(m, d) == 3 && (d[0] != c || d[1] != h || d[2] != w)) {
-        fprintf(stderr, "xai %s: error: %s holds CHW images %ux%ux%u but the model %s "
-                "takes %lldx%lldx%lld per sample (an NHWC model needs its data in its "
-                "own layout, as CSV without --image-shape)\n", cmd, a->path, c, h, w,
-                model_path, (long long)d[0], (long long)d[1], (long long)d[2]);
-        return CLI_RUNTIME_ERROR;
+        snprintf(err, cap, "%s holds CHW images %ux%ux%u but the model %s "
+                 "takes %lldx%lldx%lld per sample (an NHWC model needs its data in its "
+                 "own layout, as CSV without --image-shape)", data, c, h, w,
+                 model_path, (long long)d[0], (long long)d[1], (long long)d[2]);
+        return 1;
     }
     if (have == want)
+        return 0;
+    snprintf(err, cap, "%s has %zu features but the model %s takes %zu inputs%s", data,
+             have, model_path, want,
+             !a->label && have == want + 1
+                 ? " (is one column the label? name it with --label NAME)"
+                 : "");
+    return 1;
+}
+
+int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset *ds,
+                          const char *model_path, const xai_model *m)
+{
+    char err[1024];
+    if (!data_args_model_mismatch(a, ds, model_path, m, err, sizeof err))
         return CLI_OK;
-    fprintf(stderr, "xai %s: error: %s has %zu features but the model %s takes %zu inputs%s\n",
-            cmd, a->path, have, model_path, want,
-            !a->label && have == want + 1
-                ? " (is one column the label? name it with --label NAME)"
-                : "");
+    fprintf(stderr, "xai %s: error: %s\n", cmd, err);
     return CLI_RUNTIME_ERROR;
 }
 

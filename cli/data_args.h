@@ -71,6 +71,18 @@ const char *data_args_groups_file(const data_args *a);
  * returns CLI_USAGE_ERROR (no --data) or CLI_RUNTIME_ERROR. */
 int data_args_load(const data_args *a, const char *cmd, xai_dataset **out);
 
+/* The CSV reading options of --label, --groups, --image-shape, --scale and
+ * --feature-labels. */
+xai_csv_options data_args_csv_options(const data_args *a);
+
+/* 1 if --data is a CSV file that can be streamed (read twice, in chunks):
+ * not a PNG file or directory, not standard input. */
+int data_args_streamable(const data_args *a);
+
+/* Loads the first row of the CSV --data (names, groups, shape), for a
+ * command that then streams it.  As data_args_load otherwise. */
+int data_args_load_head(const data_args *a, const char *cmd, xai_dataset **out);
+
 /* Parses --rows "A:B" (0-based, B exclusive; A: and :B allowed) for data of
  * n rows; without a spec the rows are 0:min(n, default_count).  A range that
  * is empty or reaches beyond the data is a usage error (printed; returns
@@ -83,6 +95,12 @@ int data_args_rows(const char *cmd, const char *spec, size_t n, size_t default_c
  * would explain the difference) and returns CLI_RUNTIME_ERROR if not. */
 int data_args_check_model(const data_args *a, const char *cmd, const xai_dataset *ds,
                           const char *model_path, const xai_model *m);
+
+/* The same check with the reason in err (cap bytes) instead of printed:
+ * returns 1 on a mismatch, else 0. */
+int data_args_model_mismatch(const data_args *a, const xai_dataset *ds,
+                             const char *model_path, const xai_model *m, char *err,
+                             size_t cap);
 
 /* Runs m on rows r0..r1-1 of ds (kind) and fails naming the first row
  * whose output is not a finite number: one policy for every command.  If

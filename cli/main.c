@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "outputs.h"
+#include "shard.h"
 
 static void print_help(FILE *f)
 {
@@ -138,5 +139,17 @@ int main(int argc, char **argv)
     if (!c)
         return cli_usage_error(NULL, "unknown command '%s'", a);
     cli_install_signal_cleanup();
-    return c->run(argc - 1, argv + 1);
+    shard_init(&argc, &argv);
+    int rc;
+    /* under mpirun only the row-sharded commands run on several ranks */
+    if (shard_size() > 1 && c != &cli_cmd_explain && c != &cli_cmd_predict &&
+        c != &cli_cmd_audit)
+        rc = shard_rank() == 0 ? cli_usage_error(a, "runs as one process; under mpirun "
+                                                 "use -n 1 (explain, predict and audit "
+                                                 "shard their rows over ranks)")
+                               : CLI_USAGE_ERROR;
+    else
+        rc = c->run(argc - 1, argv + 1);
+    shard_finalize();
+    return rc;
 }

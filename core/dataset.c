@@ -164,7 +164,7 @@ double xai_column_scale(const xai_column_stats *s)
 
 const xai_column_stats *xai_dataset_stats(const xai_dataset *ds, size_t feature)
 {
-    return feature < ds->features ? &ds->stats[feature] : NULL;
+    return ds->stats && feature < ds->features ? &ds->stats[feature] : NULL;
 }
 
 int xai_dataset_image_shape(const xai_dataset *ds, uint32_t *c, uint32_t *h,

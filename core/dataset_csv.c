@@ -1,6 +1,7 @@
 /* core/dataset_csv.c: a dataset from a CSV file with a header row. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +29,12 @@ typedef struct csv_builder {
     float *labels;
     size_t labels_n, labels_cap;
     size_t rows;
+    /* streaming (xai_dataset_stream_csv): chunks of chunk_rows rows */
+    const xai_csv_stream *stream;
+    size_t first_row;    /* file row of the chunk's first row */
+    xai_dataset *chunk;  /* names, groups; values swapped in per chunk */
+    size_t max_rows;     /* xai_dataset_load_csv_head: stop after these rows */
+    int at_max;
 } csv_builder;
 
 static xai_status grow(void **p, size_t *cap, size_t need, size_t elem,
@@ -99,6 +106,14 @@ static xai_status parse_cell(csv_builder *b, size_t line, size_t col,
     return XAI_OK;
 }
 
+/* The last error, with the 0-based data row appended. */
+static xai_status stream_row_error(const csv_builder *b, xai_status s)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", xai_last_error());
+    return xai_fail(s, "%s (row %zu)", msg, b->first_row + b->rows);
+}
+
 static xai_status on_field(void *user, size_t line, size_t col,
                            const char *text, size_t len)
 {
@@ -125,8 +140,17 @@ static xai_status on_field(void *user, size_t line, size_t col,
     if (col > b->header_n)
         return XAI_OK; /* reported as a ragged row at the end of the record */
     float v = 0;
-    XAI_TRY(parse_cell(b, line, col, text, len,
-                       b->opt->allow_missing && (long)col - 1 != b->label_col, &v));
+    int missing_ok = b->opt->allow_missing && (long)col - 1 != b->label_col;
+    if (b->stream) { /* streamed: only kept rows are read; errors name the row */
+        if (b->stream->keep && !b->stream->keep(b->stream->user, b->first_row + b->rows))
+            v = 0;
+        else {
+            xai_status s = parse_cell(b, line, col, text, len, missing_ok, &v);
+            if (s != XAI_OK)
+                return stream_row_error(b, s);
+        }
+    } else
+        XAI_TRY(parse_cell(b, line, col, text, len, missing_ok, &v));
     if ((long)col - 1 == b->label_col) {
         XAI_TRY(grow((void **)&b->labels, &b->labels_cap, b->labels_n + 1,
                      sizeof(float), b->path));
@@ -193,6 +217,8 @@ static xai_status check_header(csv_builder *b)
     return XAI_OK;
 }
 
+static xai_status flush_chunk(csv_builder *b);
+
 static xai_status on_row_end(void *user, size_t line, size_t fields)
 {
     csv_builder *b = user;
@@ -205,7 +231,11 @@ static xai_status on_row_end(void *user, size_t line, size_t fields)
                         "%s:%zu: %zu fields, but the header has %zu columns",
                         b->path, line, fields, b->header_n);
     b->rows++;
-    return XAI_OK;
+    if (b->max_rows && b->rows == b->max_rows) {
+        b->at_max = 1;
+        return XAI_ERR_INVALID; /* stops the read; not an error (see load) */
+    }
+    return b->stream && b->rows == b->stream->chunk_rows ? flush_chunk(b) : XAI_OK;
 }
 
 static void builder_free(csv_builder *b)
@@ -217,35 +247,29 @@ static void builder_free(csv_builder *b)
     free(b->labels);
 }
 
-/* Moves the parsed table into ds, applying image shape and scale. */
-static xai_status build(csv_builder *b, xai_dataset *ds)
+/* The names, label name, image shape, groups and feature labels of ds from
+ * the header.  copy: the names are duplicated (a stream keeps its header for
+ * its messages), else moved. */
+static xai_status build_meta(csv_builder *b, xai_dataset *ds, int copy)
 {
     const xai_csv_options *o = b->opt;
     size_t features = b->header_n - (b->label_col >= 0);
-    ds->rows = b->rows;
     ds->features = features;
-    ds->values = b->values;
-    b->values = NULL;
     if (!(ds->names = calloc(features, sizeof *ds->names)))
         return xai_fail(XAI_ERR_NOMEM, "%s: out of memory", b->path);
     for (size_t i = 0, j = 0; i < b->header_n; i++) {
-        if ((long)i == b->label_col) {
-            ds->label_name = b->header[i];
-        } else {
-            ds->names[j++] = b->header[i];
-        }
-        b->header[i] = NULL;
+        char *name = copy ? strdup(b->header[i]) : b->header[i];
+        if (!name)
+            return xai_fail(XAI_ERR_NOMEM, "%s: out of memory", b->path);
+        if ((long)i == b->label_col)
+            ds->label_name = name;
+        else
+            ds->names[j++] = name;
+        if (!copy)
+            b->header[i] = NULL;
     }
-    if (b->label_col >= 0) {
-        ds->labels = b->labels;
-        b->labels = NULL;
-    }
-    if (o->scale != 0.0f) {
-        if (!isfinite(o->scale))
-            return xai_fail(XAI_ERR_INVALID, "scale must be a finite nonzero number");
-        for (size_t k = 0; k < ds->rows * features; k++)
-            ds->values[k] /= o->scale;
-    }
+    if (o->scale != 0.0f && !isfinite(o->scale))
+        return xai_fail(XAI_ERR_INVALID, "scale must be a finite nonzero number");
     if (o->image_c || o->image_h || o->image_w) {
         size_t want;
         if (!o->image_c || !o->image_h || !o->image_w ||
@@ -264,16 +288,71 @@ static xai_status build(csv_builder *b, xai_dataset *ds)
         XAI_TRY(xai_dataset_identity_groups(ds));
     if (o->feature_labels_path)
         XAI_TRY(xai_dataset_load_feature_labels(ds, o->feature_labels_path));
+    return XAI_OK;
+}
+
+/* Moves the parsed rows into ds (rows, values, labels), scaled. */
+static void take_rows(csv_builder *b, xai_dataset *ds)
+{
+    ds->rows = b->rows;
+    ds->values = b->values;
+    b->values = NULL;
+    b->values_n = b->values_cap = 0;
+    if (b->label_col >= 0) {
+        ds->labels = b->labels;
+        b->labels = NULL;
+        b->labels_n = b->labels_cap = 0;
+    }
+    if (b->opt->scale != 0.0f)
+        for (size_t k = 0; k < ds->rows * ds->features; k++)
+            ds->values[k] /= b->opt->scale;
+}
+
+/* Moves the parsed table into ds, applying image shape and scale. */
+static xai_status build(csv_builder *b, xai_dataset *ds)
+{
+    XAI_TRY(build_meta(b, ds, 0));
+    take_rows(b, ds);
     return xai_dataset_compute_stats(ds);
 }
 
+/* Streaming: hands the rows parsed so far to the caller as one chunk (the
+ * builder's buffers are lent and taken back, so they are allocated once). */
+static xai_status flush_chunk(csv_builder *b)
+{
+    if (!b->chunk) {
+        if (!(b->chunk = xai_dataset_alloc(b->path)))
+            return xai_fail(XAI_ERR_NOMEM, "%s: out of memory", b->path);
+        XAI_TRY(build_meta(b, b->chunk, 1));
+    }
+    size_t cap = b->values_cap, lcap = b->labels_cap;
+    take_rows(b, b->chunk);
+    xai_status s = b->stream->chunk(b->stream->user, b->chunk, b->first_row);
+    b->values = b->chunk->values, b->values_cap = cap;
+    b->labels = b->chunk->labels, b->labels_cap = lcap;
+    b->chunk->values = NULL, b->chunk->labels = NULL;
+    b->first_row += b->rows;
+    b->rows = 0;
+    return s;
+}
+
 static xai_status load(FILE *f, const char *path, const xai_csv_options *opt,
-                       xai_dataset **out);
+                       size_t max_rows, xai_dataset **out);
 
 xai_status xai_dataset_load_csv(const char *path, const xai_csv_options *opt,
                                 xai_dataset **out)
 {
-    return load(NULL, path, opt, out);
+    return load(NULL, path, opt, 0, out);
+}
+
+xai_status xai_dataset_load_csv_head(const char *path, const xai_csv_options *opt,
+                                     size_t max_rows, xai_dataset **out)
+{
+    if (max_rows == 0) {
+        *out = NULL;
+        return xai_fail(XAI_ERR_INVALID, "CSV head: max_rows must be positive");
+    }
+    return load(NULL, path, opt, max_rows, out);
 }
 
 xai_status xai_dataset_load_csv_stream(FILE *f, const char *name,
@@ -283,18 +362,20 @@ xai_status xai_dataset_load_csv_stream(FILE *f, const char *name,
         *out = NULL;
         return xai_fail(XAI_ERR_INVALID, "CSV: a stream and a name are required");
     }
-    return load(f, name, opt, out);
+    return load(f, name, opt, 0, out);
 }
 
 static xai_status load(FILE *f, const char *path, const xai_csv_options *opt,
-                       xai_dataset **out)
+                       size_t max_rows, xai_dataset **out)
 {
     *out = NULL;
     xai_csv_options defaults = xai_csv_options_default();
     csv_builder b = {.path = path, .opt = opt ? opt : &defaults, .in_header = 1,
-                     .label_col = -1};
+                     .label_col = -1, .max_rows = max_rows};
     xai_csv_visitor v = {on_field, on_row_end};
     xai_status s = f ? xai_csv_read_stream(f, path, &v, &b) : xai_csv_read(path, &v, &b);
+    if (b.at_max)
+        s = XAI_OK;
     if (s == XAI_OK && b.header_n == 0)
         s = xai_fail(XAI_ERR_PARSE, "%s: empty file (a header row is required)", path);
     else if (s == XAI_OK && b.rows == 0)
@@ -311,4 +392,30 @@ static xai_status load(FILE *f, const char *path, const xai_csv_options *opt,
     }
     *out = ds;
     return XAI_OK;
+}
+
+xai_status xai_dataset_stream_csv(FILE *f, const char *path, const xai_csv_options *opt,
+                                  const xai_csv_stream *stream, size_t *rows)
+{
+    if (rows)
+        *rows = 0;
+    if (!path || !stream || !stream->chunk || stream->chunk_rows == 0)
+        return xai_fail(XAI_ERR_INVALID, "CSV stream: a path, a chunk callback and "
+                        "chunk_rows > 0 are required");
+    xai_csv_options defaults = xai_csv_options_default();
+    csv_builder b = {.path = path, .opt = opt ? opt : &defaults, .in_header = 1,
+                     .label_col = -1, .stream = stream};
+    xai_csv_visitor v = {on_field, on_row_end};
+    xai_status s = f ? xai_csv_read_stream(f, path, &v, &b) : xai_csv_read(path, &v, &b);
+    if (s == XAI_OK && b.header_n == 0)
+        s = xai_fail(XAI_ERR_PARSE, "%s: empty file (a header row is required)", path);
+    else if (s == XAI_OK && b.first_row + b.rows == 0)
+        s = xai_fail(XAI_ERR_PARSE, "%s: header only, no data rows", path);
+    else if (s == XAI_OK && b.rows > 0)
+        s = flush_chunk(&b);
+    if (rows)
+        *rows = b.first_row + b.rows;
+    builder_free(&b);
+    xai_dataset_free(b.chunk);
+    return s;
 }

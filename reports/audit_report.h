@@ -54,6 +54,7 @@ typedef struct xai_report_input {
     const char *command_line;      /* the exact command; NULL: "(library call)" */
     uint64_t seed;
     int n_threads;                 /* threads used (reported only) */
+    int n_ranks;                   /* MPI ranks (reported when above 1) */
     double run_seconds;            /* wall time of the audit; < 0: unknown */
     int64_t date;                  /* seconds since 1970 UTC; < 0: now */
     size_t max_instances;          /* explained rows shown one by one; 0: 5 */

@@ -114,6 +114,9 @@ xai_status rp_section_appendix(rp_ctx *c)
               (unsigned long long)r->first_instance,
               (unsigned long long)(r->first_instance + c->N - 1), c->N,
               (unsigned long long)in->seed, in->n_threads);
+    if (in->n_ranks > 1)
+        rp_printf(t, "ranks      %d MPI processes, %d threads each (the results are "
+                  "those of one process)\n", in->n_ranks, in->n_threads);
     if (in->run_seconds >= 0)
         rp_printf(t, "run time   %.2f s\n", in->run_seconds);
     rp_printf(t, "date       %s\n", in->date >= 0 ? date : "as in the page header (not fixed)");

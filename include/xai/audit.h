@@ -400,8 +400,30 @@ typedef struct xai_audit_options {
      * accepted) and of predicting 0 for a class-1 row; see
      * xai_model_quality */
     double cost_fp, cost_fn;
+    /* the rows split over processes (NULL: this process does every row);
+     * see xai_audit_shard */
+    const struct xai_audit_shard *shard;
 } xai_audit_options;
 xai_audit_options xai_audit_options_default(void);
+
+/* xai_audit_run over `size` processes (MPI ranks, say: the library itself
+ * has no MPI) that all call it with the same arguments.  Process `rank`
+ * does the per-row work (explanations, losses, per-row metrics) of rows
+ * [n * rank / size, n * (rank + 1) / size) of the n rows, and exchange()
+ * hands every process every row's values before anything is summed,
+ * ranked or compared, so each process gets the result one process would
+ * (each row keeps its random stream).  exchange is collective: every
+ * process calls it, in the same order.  buf holds n_rows rows of
+ * row_bytes bytes, this process's block filled; failed says that this
+ * process's step failed, msg (cap bytes) holding why.  It returns 0 with
+ * every row of buf filled, or nonzero on every process when any failed,
+ * with the failing process's reason in msg. */
+typedef struct xai_audit_shard {
+    int rank, size;
+    int (*exchange)(void *user, int failed, void *buf, size_t row_bytes, size_t n_rows,
+                    char *msg, size_t cap);
+    void *user;
+} xai_audit_shard;
 
 /* One cell: mean and standard error over instances, the rank among methods
  * (1 + the number of methods better with 95% paired confidence; equal

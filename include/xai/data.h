@@ -17,6 +17,7 @@ extern "C" {
 #endif
 
 typedef struct xai_dataset xai_dataset;
+typedef struct xai_column_stats xai_column_stats;
 
 typedef struct xai_csv_options {
     const char *label;       /* name of the label column, or NULL for none */
@@ -47,6 +48,44 @@ xai_status xai_dataset_load_csv(const char *path, const xai_csv_options *opt,
  * name stands for the file in messages and as the data set's source. */
 xai_status xai_dataset_load_csv_stream(FILE *f, const char *name,
                                        const xai_csv_options *opt, xai_dataset **out);
+
+/* Streaming: a CSV file read in chunks of at most chunk_rows data rows, so
+ * memory does not grow with the file.  chunk is called for each chunk in
+ * order with a dataset holding only its rows (names, label, groups, image
+ * shape and scaling as xai_dataset_load_csv, but no column statistics:
+ * xai_dataset_stats returns NULL) and the 0-based file row of its first
+ * row; the dataset is valid during the call only.  keep (may be NULL: every
+ * row) selects the rows whose cells are parsed and checked: the cells of
+ * the others are left unread (0 in the chunk), so a process that handles a
+ * share of the rows checks only its share.  A callback returning non-OK
+ * stops the read with its status. */
+typedef struct xai_csv_stream {
+    size_t chunk_rows;
+    int (*keep)(void *user, size_t row);
+    xai_status (*chunk)(void *user, const xai_dataset *chunk, size_t first_row);
+    void *user;
+} xai_csv_stream;
+
+/* Reads path (or the open stream f, when not NULL, path naming it in
+ * messages) through stream.  *rows (may be NULL) receives the number of data
+ * rows read.  Errors as xai_dataset_load_csv (empty file, header only, a
+ * bad cell in a kept row, a ragged row). */
+xai_status xai_dataset_stream_csv(FILE *f, const char *path, const xai_csv_options *opt,
+                                  const xai_csv_stream *stream, size_t *rows);
+
+/* The first max_rows (> 0) data rows of a CSV file (fewer if it has fewer)
+ * as xai_dataset_load_csv loads them: the names, groups and shape of a file
+ * that is then streamed.  The rest of the file is not read. */
+xai_status xai_dataset_load_csv_head(const char *path, const xai_csv_options *opt,
+                                     size_t max_rows, xai_dataset **out);
+
+/* Per-column statistics of a CSV file, read in two streaming passes of
+ * chunk_rows rows (means, then deviations: the same sums in the same order
+ * as xai_dataset_load_csv, so the values are bit-identical).  *stats
+ * (malloc'ed, *features entries) and *rows on success. */
+xai_status xai_dataset_csv_stats(const char *path, const xai_csv_options *opt,
+                                 size_t chunk_rows, xai_column_stats **stats,
+                                 size_t *features, size_t *rows);
 
 /* Loads one PNG file, or every *.png file of a directory (sorted by name) as a
  * batch; all images must share one size and channel count.  Grey, grey+alpha,

@@ -418,6 +418,13 @@ def try_mutant(tree, m, order, times, log):
 
 
 def main():
+    # Started in the background by a non-interactive shell, this process and
+    # so every test would inherit SIGINT and SIGQUIT ignored, and the tests
+    # that interrupt the CLI (test_output_safety) would fail on the unmutated
+    # tree.  Handled or default signals are reset to default at exec.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("files", nargs="+", help="library sources (globs allowed)")
     ap.add_argument("-n", type=int, default=60, help="mutants to sample (0: all)")

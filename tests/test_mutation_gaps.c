@@ -1,0 +1,450 @@
+/* tests/test_mutation_gaps.c: behaviour that mutants of the library got
+ * past the rest of the suite with (make mutate, tools/mutate/), each checked
+ * against an independent computation here:
+ * - occlusion's surrogate intercept f(x) - sum phi, with phi_u recomputed
+ *   from the model's own formula (solve.c one-hot intercept sign);
+ * - a user sampler's negative or infinite weights are refused
+ *   (sampler_points.c weight check, || -> &&);
+ * - a Conv with a negative begin pad is refused at load (ops_conv.c
+ *   attribute check, || -> &&);
+ * - the LFA loss refuses 0 samples on every neighbourhood, also on point,
+ *   which does not use them (lfa_loss.c samples < 1 -> < 0);
+ * - Softmax / LogSoftmax of logits far apart, the largest not first
+ *   (ops_softmax.c: the running maximum must include every logit);
+ * - every method alias of the README / CLI (registry.c alias loop);
+ * - Shape with a start attribute (opset 15) folded into a Reshape target
+ *   (ops_shape.c: the values land at v[i - start]);
+ * - Slice with a negative step folded the same way (ops_shape.c: the copy
+ *   loop stops at the end index, exclusive, as the count loop does);
+ * - Gemm with a bias C that broadcasts along the columns ([1] and [1, 1],
+ *   ops_dense.c general broadcast path: column index 0 when C has one);
+ * - a PDF table that starts on a new page leaves no rule at the bottom of
+ *   the page before (pdf_table.c: the closing rule only from row 1 on). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xai/xai.h>
+
+#include "reports/pdf.h"
+#include "reports/pdf_layout.h" /* PDF_PAGE_H, PDF_BOTTOM */
+#include "support/models.h"
+#include "support/onnx_build.h"
+#include "support/pdf_tools.h"
+#include "support/pnm.h"
+#include "support/shell.h"
+
+enum { D = 5 };
+
+/* Occlusion on a non-linear model, baseline 0: phi_u = f(x) - f(x with
+ * feature u set to 0), and the one-hot fit's intercept is f(x) - sum phi. */
+static void occlusion_intercept(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_MLP, D, 6, 2, 31);
+    xai_model *m = tm_wrap(&t, 0);
+    float x[3 * D];
+    tm_rows(3, D, 32, x);
+    xai_explain_context c = {.n_features = D};
+    xai_explain_options o = xai_explain_options_default();
+    o.method = XAI_METHOD_OCCLUSION;
+    o.baseline = XAI_BASELINE_ZERO;
+    o.target = 1;
+    o.output = XAI_OUTPUT_SCORE;
+    float phi[3 * D];
+    xai_explain_diag dg[3];
+    tm_explain(m, &o, &c, x, 3, phi, dg);
+    for (size_t i = 0; i < 3; i++) {
+        double y[TM_MAX_OUT], yo[TM_MAX_OUT], sum = 0;
+        tm_eval(&t, x + i * D, y);
+        for (size_t u = 0; u < D; u++) {
+            float xo[D];
+            memcpy(xo, x + i * D, sizeof xo);
+            xo[u] = 0;
+            tm_eval(&t, xo, yo);
+            assert_float_equal(phi[i * D + u], y[1] - yo[1], 1e-5);
+            sum += y[1] - yo[1];
+        }
+        assert_float_equal(dg[i].fx, y[1], 1e-6);
+        /* non-trivial: the intercept is not f(x) itself */
+        assert_true(fabs(sum) > 0.05);
+        if (fabs(dg[i].intercept - (y[1] - sum)) > 1e-5)
+            fail_msg("row %zu: intercept %.6f, f(x) - sum phi = %.6f", i,
+                     dg[i].intercept, y[1] - sum);
+    }
+    xai_model_free(m);
+}
+
+/* A user sampler that puts weight bad_weight on sample 3. */
+static double bad_weight;
+
+static int sampler(void *user, xai_rng *rng, const float *x, size_t D_, size_t S,
+                   float *pts, double *w)
+{
+    (void)user;
+    for (size_t s = 0; s < S; s++)
+        for (size_t k = 0; k < D_; k++)
+            pts[s * D_ + k] = x[k] + (float)xai_rng_normal(rng);
+    w[3] = bad_weight;
+    return 0;
+}
+
+static void user_sampler_weights(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_LINEAR, D, 0, 1, 33);
+    xai_model *m = tm_wrap(&t, 0);
+    float x[D], phi[D];
+    tm_rows(1, D, 34, x);
+    xai_explain_context c = {.n_features = D};
+    xai_explain_options o = xai_explain_options_default();
+    o.method = XAI_METHOD_CUSTOM;
+    o.target = 0;
+    o.samples = 30;
+    o.custom.neighbourhood = XAI_NBHD_USER;
+    o.custom.sample = sampler;
+    /* the weights as given work (and recover the linear model) */
+    bad_weight = 2.0;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_OK);
+    for (size_t k = 0; k < D; k++)
+        assert_float_equal(phi[k], t.w[0][k], 1e-4);
+    const double bad[] = {-1.0, -1e-300, INFINITY, -INFINITY, NAN};
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+        bad_weight = bad[b];
+        xai_status s = xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1);
+        if (s != XAI_ERR_NUMERIC)
+            fail_msg("weight %g: status %d (want XAI_ERR_NUMERIC)", bad[b], s);
+        assert_non_null(strstr(xai_last_error(), "weight 3"));
+    }
+    xai_model_free(m);
+}
+
+/* x[1,1,5,5] -> Conv(W[1,1,3,3], pads) -> y */
+static xai_status load_conv(const int64_t pads[4], const int64_t dil[2])
+{
+    static const float w[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 1, 5, 5});
+    ob_output(mm, "y", 0, NULL);
+    ob_init_f(mm, "W", 4, (int64_t[]){1, 1, 3, 3}, w);
+    ob_node *nd = ob_add(mm, "Conv", "c", "x,W", "y");
+    ob_attr_ints(nd, "pads", 4, pads);
+    ob_attr_ints(nd, "dilations", 2, dil);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status s = xai_model_load(path, &m);
+    unlink(path);
+    if (s == XAI_OK) {
+        /* 5 + pads - 3 + 1 outputs per axis */
+        assert_int_equal(xai_model_output_size(m),
+                         (5 + pads[0] + pads[2] - 2) * (5 + pads[1] + pads[3] - 2));
+        xai_model_free(m);
+    } else {
+        assert_null(m);
+    }
+    return s;
+}
+
+static void conv_negative_pads(void **state)
+{
+    (void)state;
+    const int64_t one[2] = {1, 1};
+    assert_int_equal(load_conv((int64_t[]){1, 0, 0, 1}, one), XAI_OK);
+    for (int k = 0; k < 4; k++) {
+        int64_t p[4] = {0, 0, 0, 0};
+        p[k] = -1;
+        xai_status s = load_conv(p, one);
+        if (s != XAI_ERR_PARSE)
+            fail_msg("pads[%d] = -1: status %d (want XAI_ERR_PARSE)", k, s);
+        assert_non_null(strstr(xai_last_error(), "pads"));
+    }
+}
+
+static void lfa_loss_zero_samples(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_LOGISTIC, D, 0, 1, 35);
+    xai_model *m = tm_wrap(&t, 0);
+    float x[2 * D], phi[2 * D] = {0};
+    tm_rows(2, D, 36, x);
+    xai_column_stats st[D];
+    for (size_t j = 0; j < D; j++)
+        st[j] = (xai_column_stats){0, 1, -3, 3};
+    xai_explain_context c = {.n_features = D, .stats = st};
+    xai_explain_options o = xai_explain_options_default();
+    o.target = 0;
+    const xai_audit_nbhd z[4] = {{XAI_AUDIT_NBHD_GAUSSIAN, 0.1}, {XAI_AUDIT_NBHD_MASK, 0.5},
+                                 {XAI_AUDIT_NBHD_PATH, 0}, {XAI_AUDIT_NBHD_POINT, 0}};
+    double loss[2];
+    for (size_t k = 0; k < 4; k++) {
+        assert_int_equal(xai_audit_lfa_loss(m, &o, &c, &z[k], 20, x, 2, 0, phi, loss, 1),
+                         XAI_OK);
+        assert_true(loss[0] > 0 && loss[1] > 0);
+        for (int64_t n = 0; n >= -3; n -= 3) {
+            xai_status s = xai_audit_lfa_loss(m, &o, &c, &z[k], n, x, 2, 0, phi, loss, 1);
+            if (s != XAI_ERR_INVALID)
+                fail_msg("neighbourhood %zu, %lld samples: status %d", k, (long long)n, s);
+        }
+    }
+    xai_model_free(m);
+}
+
+/* Loads a model x[1,3] -> op(axis 1) -> y; runs it on rows. */
+static void run_softmax(const char *op, const float *x, size_t n, float *y)
+{
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 2, (int64_t[]){1, 3});
+    ob_output(mm, "y", 2, (int64_t[]){1, 3});
+    ob_attr_i(ob_add(mm, op, "sm", "x", "y"), "axis", 1);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_sm_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    assert_int_equal(xai_model_load(path, &m), XAI_OK);
+    unlink(path);
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, n, y), XAI_OK);
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
+/* Logits 1000 apart: softmax is one-hot, log-softmax -1000 / 0 exactly
+ * (any shift that is not the maximum overflows exp in double). */
+static void softmax_far_logits(void **state)
+{
+    (void)state;
+    const float x[9] = {1000, 0, 0, 0, 1000, 0, 0, -5, 1000};
+    float y[9];
+    run_softmax("Softmax", x, 3, y);
+    for (size_t i = 0; i < 9; i++)
+        if (!(fabsf(y[i] - (x[i] == 1000 ? 1.0f : 0.0f)) < 1e-6f))
+            fail_msg("softmax element %zu: %g", i, y[i]);
+    run_softmax("LogSoftmax", x, 3, y);
+    for (size_t i = 0; i < 9; i++)
+        if (!(fabsf(y[i] - (x[i] == 1000 ? 0.0f : x[i] - 1000)) < 1e-3f))
+            fail_msg("log-softmax element %zu: %g", i, y[i]);
+}
+
+/* The aliases the CLI accepts (README, method table and examples). */
+static void method_aliases(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        {"clime", "c-lime"},  {"CLIME", "c-lime"},
+        {"shap", "kernelshap"}, {"ig", "integrated-gradients"},
+        {"gxi", "gradient-x-input"}, {"gradcam", "grad-cam"},
+        {"gradcam++", "grad-cam++"}, {"Kernelshap", "kernelshap"}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        xai_method m;
+        if (xai_method_lookup(pairs[i][0], &m) != XAI_OK)
+            fail_msg("alias '%s': %s", pairs[i][0], xai_last_error());
+        assert_string_equal(xai_method_name(m), pairs[i][1]);
+    }
+}
+
+/* x[N,2,3,4] -> Reshape(x, Concat(Shape(x, end 1), Shape(x, start 3), [-1]))
+ * = [N, 4, 6] -> Softmax(axis -1) -> Flatten: a softmax over each run of 6
+ * consecutive inputs, computed here. */
+static void shape_start_attribute(void **state)
+{
+    (void)state;
+    enum { DD = 24 };
+    ob_model *mm = ob_new(15);
+    ob_input(mm, "x", 4, (int64_t[]){1, 2, 3, 4});
+    ob_output(mm, "y", 2, (int64_t[]){1, DD});
+    ob_init_i(mm, "m1", 1, (int64_t[]){1}, (int64_t[]){-1});
+    ob_attr_i(ob_add(mm, "Shape", "s0", "x", "head"), "end", 1);
+    ob_attr_i(ob_add(mm, "Shape", "s1", "x", "tail"), "start", 3);
+    ob_attr_i(ob_add(mm, "Concat", "cat", "head,tail,m1", "shape"), "axis", 0);
+    ob_add(mm, "Reshape", "rs", "x,shape", "r");
+    ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
+    ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_sh_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), DD);
+    float x[2 * DD], y[2 * DD];
+    for (size_t i = 0; i < 2 * DD; i++)
+        x[i] = (float)sin(0.7 * (double)i) * 2;
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, 2, y), XAI_OK);
+    for (size_t g = 0; g < 2 * DD / 6; g++) {
+        double s = 0;
+        for (size_t k = 0; k < 6; k++)
+            s += exp(x[g * 6 + k]);
+        for (size_t k = 0; k < 6; k++)
+            assert_float_equal(y[g * 6 + k], exp(x[g * 6 + k]) / s, 1e-6);
+    }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
+/* x[N,2,3,4] -> Reshape(x, Concat(Slice(Shape(x), 0, 1),
+ * Slice(Shape(x), -1, 0, step -1))) = [N, 4, 3, 2] -> Softmax(axis -1) ->
+ * Flatten: a softmax over each pair of consecutive inputs. */
+static void slice_negative_step(void **state)
+{
+    (void)state;
+    enum { DD = 24 };
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 2, 3, 4});
+    ob_output(mm, "y", 2, (int64_t[]){1, DD});
+    ob_init_i(mm, "z", 1, (int64_t[]){1}, (int64_t[]){0});
+    ob_init_i(mm, "one", 1, (int64_t[]){1}, (int64_t[]){1});
+    ob_init_i(mm, "last", 1, (int64_t[]){1}, (int64_t[]){-1});
+    ob_init_i(mm, "back", 1, (int64_t[]){1}, (int64_t[]){-1});
+    ob_add(mm, "Shape", "s", "x", "sh");
+    ob_add(mm, "Slice", "head", "sh,z,one", "h");
+    ob_add(mm, "Slice", "rev", "sh,last,z,z,back", "t");
+    ob_attr_i(ob_add(mm, "Concat", "cat", "h,t", "shape"), "axis", 0);
+    ob_add(mm, "Reshape", "rs", "x,shape", "r");
+    ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
+    ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_sl_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), DD);
+    float x[2 * DD], y[2 * DD];
+    for (size_t i = 0; i < 2 * DD; i++)
+        x[i] = (float)cos(0.9 * (double)i) * 3;
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, 2, y), XAI_OK);
+    for (size_t g = 0; g < DD; g++) {
+        double s = exp(x[2 * g]) + exp(x[2 * g + 1]);
+        assert_float_equal(y[2 * g], exp(x[2 * g]) / s, 1e-6);
+        assert_float_equal(y[2 * g + 1], exp(x[2 * g + 1]) / s, 1e-6);
+    }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
+/* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
+ * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
+static void gemm_scalar_bias(void **state)
+{
+    (void)state;
+    static const float w[12] = {1, -2, 3, 0.5f, -1, 2, 0, 1, 0.25f, 1, -3, 2};
+    const float cval = 0.25f;
+    for (int rank = 1; rank <= 2; rank++) {
+        ob_model *mm = ob_new(13);
+        ob_input(mm, "x", 2, (int64_t[]){1, 4});
+        ob_output(mm, "y", 2, (int64_t[]){1, 3});
+        ob_init_f(mm, "W", 2, (int64_t[]){3, 4}, w);
+        ob_init_f(mm, "C", rank, (int64_t[]){1, 1}, &cval);
+        ob_node *nd = ob_add(mm, "Gemm", "fc", "x,W,C", "y");
+        ob_attr_i(nd, "transB", 1);
+        ob_attr_f(nd, "beta", 2.0f);
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/xai_mgaps_gm_%d.onnx", (int)getpid());
+        ob_write(mm, path);
+        ob_free(mm);
+        xai_model *m = NULL;
+        xai_status st = xai_model_load(path, &m);
+        unlink(path);
+        if (st != XAI_OK)
+            fail_msg("rank %d: load: %s", rank, xai_last_error());
+        float x[8] = {0.5f, 1, -1, 2, 3, 0, 1, -0.5f}, y[6];
+        xai_runner *r = NULL;
+        assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+        assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_SCORE, x, 2, y), XAI_OK);
+        for (size_t i = 0; i < 2; i++)
+            for (size_t o = 0; o < 3; o++) {
+                double want = 2.0 * cval;
+                for (size_t k = 0; k < 4; k++)
+                    want += (double)x[i * 4 + k] * w[o * 4 + k];
+                if (fabs(y[i * 3 + o] - want) > 1e-5)
+                    fail_msg("C rank %d, y[%zu][%zu] = %g, want %g", rank, i, o,
+                             y[i * 3 + o], want);
+            }
+        xai_runner_free(r);
+        xai_model_free(m);
+    }
+}
+
+/* A paragraph, space to the bottom margin, then a table whose first three
+ * rows together are taller than a page (so it is not kept whole and its
+ * first row opens page 2): page 1 rendered at 72 dpi (1 px per pt) is
+ * white in a band around the bottom margin, where a stray rule would go. */
+static void table_on_new_page(void **state)
+{
+    (void)state;
+    char dir[64], path[128], pgm[128];
+    snprintf(dir, sizeof dir, "/tmp/xai_mgaps_pdf_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    xai_pdf *doc = pdf_new_doc("table break", 0);
+    assert_int_equal(xai_pdf_add_paragraph(doc, "Intro."), XAI_OK);
+    assert_int_equal(xai_pdf_add_space(doc, PDF_PAGE_H), XAI_OK);
+    static char body[6000];
+    body[0] = 0;
+    for (int k = 0; k < 900; k++)
+        strcat(body, "lorem ");
+    static const char *const hdr[2] = {"Name", "Text"};
+    const char *cells[8] = {"a", body, "b", body, "c", body, "d", "short"};
+    xai_pdf_table t = {4, 2, hdr, cells, NULL, NULL, NULL};
+    assert_int_equal(xai_pdf_add_table(doc, &t), XAI_OK);
+    assert_true(xai_pdf_page_count(doc) >= 3);
+    snprintf(path, sizeof path, "%s/t.pdf", dir);
+    assert_int_equal(xai_pdf_save(doc, path), XAI_OK);
+    xai_pdf_free(doc);
+    assert_int_equal(sh_run(NULL, "pdftoppm -r 72 -gray -f 1 -l 1 '%s' '%s/p' 2>/dev/null",
+                            path, dir), 0);
+    snprintf(pgm, sizeof pgm, "%s/p-1.pgm", dir);
+    unsigned char *px;
+    size_t w, n = pgm_read(pgm, &px, &w), dark = 0;
+    size_t y0 = (size_t)(PDF_PAGE_H - PDF_BOTTOM - 8), y1 = (size_t)(PDF_PAGE_H - PDF_BOTTOM + 4);
+    assert_true(n >= (y1 + 1) * w);
+    for (size_t y = y0; y <= y1; y++)
+        for (size_t x = 0; x < w; x++)
+            dark += px[y * w + x] < 200;
+    free(px);
+    unlink(pgm);
+    unlink(path);
+    rmdir(dir);
+    if (dark)
+        fail_msg("%zu dark pixels near the bottom margin of page 1", dark);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(occlusion_intercept),
+        cmocka_unit_test(user_sampler_weights),
+        cmocka_unit_test(conv_negative_pads),
+        cmocka_unit_test(lfa_loss_zero_samples),
+        cmocka_unit_test(softmax_far_logits),
+        cmocka_unit_test(method_aliases),
+        cmocka_unit_test(shape_start_attribute),
+        cmocka_unit_test(slice_negative_step),
+        cmocka_unit_test(gemm_scalar_bias),
+        cmocka_unit_test(table_on_new_page),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
