@@ -36,6 +36,7 @@ static const char *baseline_name(xai_baseline_kind b)
     case XAI_BASELINE_ZERO: return "zero";
     case XAI_BASELINE_ROW: return "row";
     case XAI_BASELINE_BACKGROUND: return "background";
+    case XAI_BASELINE_TREE_PATH: return "tree-path";
     default: return "?";
     }
 }
@@ -303,7 +304,15 @@ static void write_all(FILE *f, const xai_audit_result *r, const char *prov)
     jcell(f, &r->table[m0 * r->n_nbhds + z0]);
     fputs(", \"tied_with\": ", f);
     tied(f, r, z0);
-    fputs("},\n", f);
+    fputs("},\n  \"skipped_methods\": [", f);
+    for (size_t k = 0; k < r->n_skipped; k++) {
+        fputs(k ? ",\n    {\"method\": " : "\n    {\"method\": ", f);
+        jstr(f, r->skipped[k].name);
+        fputs(", \"reason\": ", f);
+        jstr(f, r->skipped[k].reason);
+        fputc('}', f);
+    }
+    fputs("],\n", f);
     write_table(f, r);
     write_metrics(f, r);
     write_agreement(f, r);

@@ -170,6 +170,11 @@ xai_status xai_audit_lfa_loss(const xai_model *m, const xai_explain_options *bas
         o.custom.neighbourhood = XAI_NBHD_POINT;
         o.samples = 1;
         break;
+    case XAI_AUDIT_NBHD_SHAPLEY:
+        o.custom.neighbourhood = XAI_NBHD_MASKS;
+        o.custom.loss = XAI_LOSS_FUNCTION;
+        o.custom.kernel = XAI_KERNEL_SHAPLEY; /* samples XAI_AUTO: 2M + 2048 */
+        break;
     default:
         return xai_fail(XAI_ERR_INVALID, "LFA loss: unknown neighbourhood kind %d",
                         (int)z->kind);

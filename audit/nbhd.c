@@ -10,7 +10,7 @@
 #include "core/error.h"
 
 static const char forms[] = "gaussian:SIGMA (SIGMA > 0, in column stds), "
-                            "mask:P (0 < P < 1), path or point";
+                            "mask:P (0 < P < 1), path, point or shapley";
 
 static int number(const char *s, double *v)
 {
@@ -40,6 +40,8 @@ xai_status xai_audit_nbhd_parse(const char *text, xai_audit_nbhd *out)
         *out = (xai_audit_nbhd){XAI_AUDIT_NBHD_PATH, 0};
     } else if (strcasecmp(text, "point") == 0) {
         *out = (xai_audit_nbhd){XAI_AUDIT_NBHD_POINT, 0};
+    } else if (strcasecmp(text, "shapley") == 0) {
+        *out = (xai_audit_nbhd){XAI_AUDIT_NBHD_SHAPLEY, 0};
     } else {
         return xai_fail(XAI_ERR_INVALID, "unknown neighbourhood '%s' (use %s)",
                         text, forms);
@@ -64,6 +66,9 @@ void xai_audit_nbhd_format(const xai_audit_nbhd *z, char *buf, size_t len)
     case XAI_AUDIT_NBHD_POINT:
         snprintf(buf, len, "point");
         break;
+    case XAI_AUDIT_NBHD_SHAPLEY:
+        snprintf(buf, len, "shapley");
+        break;
     default:
         snprintf(buf, len, "?");
     }
@@ -78,5 +83,18 @@ size_t xai_audit_default_nbhds(xai_audit_nbhd *out, size_t cap)
     size_t n = sizeof std / sizeof std[0];
     for (size_t i = 0; out && i < n && i < cap; i++)
         out[i] = std[i];
+    return n;
+}
+
+size_t xai_audit_default_nbhds_for(const xai_model *m, xai_audit_nbhd *out, size_t cap)
+{
+    static const xai_audit_nbhd trees[] = {
+        {XAI_AUDIT_NBHD_GAUSSIAN, 0.1}, {XAI_AUDIT_NBHD_GAUSSIAN, 0.5},
+        {XAI_AUDIT_NBHD_MASK, 0.5},     {XAI_AUDIT_NBHD_SHAPLEY, 0}};
+    if (!m || !xai_model_piecewise_constant(m))
+        return xai_audit_default_nbhds(out, cap);
+    size_t n = sizeof trees / sizeof trees[0];
+    for (size_t i = 0; out && i < n && i < cap; i++)
+        out[i] = trees[i];
     return n;
 }

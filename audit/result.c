@@ -46,6 +46,7 @@ void xai_audit_result_free(xai_audit_result *r)
     free(r->sanity_flag), free(r->mean_r2), free(r->mean_gap), free(r->seconds);
     free(r->evaluations), free(r->best), free(r->phi), free(r->target);
     free(r->agreement), free(r->gt_agreement), free(r->metric_rows);
+    free(r->skipped);
     audit_groups_free(r->groups);
     free(r);
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <xai/trees.h>
+
 #include "audit_impl.h"
 #include "core/error.h"
 #include "rank.h"
@@ -19,11 +21,17 @@ static double now(void)
 }
 
 /* Every available method for the data kind (custom excluded; Smooth
- * Grad-CAM++ only for images of models with a convolutional layer). */
+ * Grad-CAM++ only for images of models with a convolutional layer; treeshap
+ * only for tree ensembles).  On a piecewise-constant model the methods
+ * that refuse it (gradient matching) are left out, their reason written to
+ * skip (when not NULL, *n_skip entries). */
 static size_t default_methods(const xai_model *m, const xai_explain_context *ctx,
-                              const xai_explain_options *base, xai_audit_method *out)
+                              const xai_explain_options *base, xai_audit_method *out,
+                              xai_audit_skip *skip, size_t *n_skip)
 {
     size_t n = 0;
+    if (n_skip)
+        *n_skip = 0;
     for (size_t k = 0; k < xai_method_count(); k++) {
         xai_method me = (xai_method)k;
         /* grad-cam and grad-cam++ are smooth-gradcam++ at one copy: the
@@ -34,6 +42,22 @@ static size_t default_methods(const xai_model *m, const xai_explain_context *ctx
         if (me == XAI_METHOD_SMOOTH_GRADCAM_PP &&
             (!ctx->image_c || !xai_model_conv_layer_count(m)))
             continue;
+        if (me == XAI_METHOD_TREESHAP && !xai_model_trees(m))
+            continue;
+        if (xai_model_piecewise_constant(m)) {
+            xai_explain_options o = *base, res;
+            o.method = me;
+            if (xai_explain_options_resolve(m, &o, ctx, &res) == XAI_ERR_UNSUPPORTED) {
+                if (skip) {
+                    snprintf(skip[*n_skip].name, sizeof skip->name, "%s",
+                             xai_method_name(me));
+                    snprintf(skip[*n_skip].reason, sizeof skip->reason, "%s",
+                             xai_last_error());
+                    ++*n_skip;
+                }
+                continue;
+            }
+        }
         if (out) {
             snprintf(out[n].name, sizeof out[n].name, "%s", xai_method_name(me));
             out[n].options = *base;
@@ -318,13 +342,21 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
                         "the neighbourhood list");
     if (o.methods && !o.n_methods)
         return xai_fail(XAI_ERR_INVALID, "audit: empty method list");
+    for (size_t i = 0; i < n_rows * D; i++)
+        if (isnan(x[i]))
+            return xai_fail(XAI_ERR_UNSUPPORTED, "audit: row %llu, feature %zu is "
+                            "missing: the audit's gaussian neighbourhoods and noise "
+                            "metrics perturb every value and cannot perturb a missing "
+                            "one; audit rows without missing values (explain takes "
+                            "them: treeshap, kernelshap, lime, occlusion)",
+                            (unsigned long long)(first_instance + i / D), i % D);
     XAI_TRY(audit_wrap(xai_quality_check_costs(o.cost_fp, o.cost_fn), "audit"));
     if (!(o.sanity_threshold > -1 && o.sanity_threshold < 1))
         return xai_fail(XAI_ERR_INVALID, "audit: sanity threshold must be in "
                         "(-1, 1) (got %g)", o.sanity_threshold);
-    size_t M = o.methods ? o.n_methods : default_methods(m, ctx, &o.base, NULL);
+    size_t M = o.methods ? o.n_methods : default_methods(m, ctx, &o.base, NULL, NULL, NULL);
     xai_audit_nbhd std[8];
-    size_t Z = o.nbhds ? o.n_nbhds : xai_audit_default_nbhds(std, 8);
+    size_t Z = o.nbhds ? o.n_nbhds : xai_audit_default_nbhds_for(m, std, 8);
     size_t K = o.pgi_k ? o.pgi_k : (D < 8 ? D : 8);
     if (o.pgi_k_fraction != 0) {
         if (!(o.pgi_k_fraction > 0 && o.pgi_k_fraction <= 1))
@@ -399,8 +431,12 @@ xai_status xai_audit_run(const xai_model *m, const xai_explain_context *ctx,
         goto fail;
     if (o.methods)
         memcpy(r->methods, o.methods, M * sizeof *r->methods);
-    else
-        default_methods(m, ctx, &o.base, r->methods);
+    else if (!(r->skipped = audit_alloc(xai_method_count(), sizeof *r->skipped,
+                                        "audit skipped methods"))) {
+        st = XAI_ERR_NOMEM;
+        goto fail;
+    } else
+        default_methods(m, ctx, &o.base, r->methods, r->skipped, &r->n_skipped);
     memcpy(r->nbhds, o.nbhds ? o.nbhds : std, Z * sizeof *r->nbhds);
     for (size_t z = 0; z < Z; z++)
         xai_audit_nbhd_format(&r->nbhds[z], r->nbhd_names[z], sizeof r->nbhd_names[z]);

@@ -46,14 +46,19 @@ static const char help[] =
     DATA_ARGS_HELP
     "  --rows A:B           rows A..B-1 (0-based; A: or :B allowed; default 0:50)\n"
     "  --methods LIST       comma-separated methods (default: every available\n"
-    "                       method for the data kind)\n"
+    "                       method for the data kind and model; a tree model\n"
+    "                       adds treeshap and skips the gradient methods, the\n"
+    "                       report says why)\n"
     "  --neighbourhood SPEC the neighbourhood you care about: gaussian:SIGMA\n"
     "                       (SIGMA in column stds), mask:P (each feature or\n"
-    "                       group off with probability P), path or point; the\n"
+    "                       group off with probability P), path, point or\n"
+    "                       shapley (KernelSHAP's objective); the\n"
     "                       recommendation is for it.  Default: the standard\n"
     "                       set gaussian:0.1, gaussian:0.5, mask:0.5, path,\n"
-    "                       point, recommending for gaussian:0.1\n"
-    "  --output prob|score  explain probabilities (default) or logits\n"
+    "                       point (tree models: gaussian:0.1, gaussian:0.5,\n"
+    "                       mask:0.5, shapley), recommending for gaussian:0.1\n"
+    "  --output prob|score  explain probabilities (default) or logits (tree\n"
+    "                       models: the margin, by default)\n"
     "  --target K|pred      the output explained and measured (default pred:\n"
     "                       each row's arg-max)\n"
     "  --baseline zero|mean baseline of mask and path methods (default mean)\n"
@@ -145,7 +150,7 @@ typedef struct audit_args {
     size_t sens_points, instances;
     uint64_t seed;
     int64_t date;
-    int threads, force, no_timing;
+    int threads, force, no_timing, output_given;
     int32_t target;
     metric_args met;
     double cost_fp, cost_fn; /* --cost-matrix; 0, 0: none */
@@ -255,6 +260,7 @@ static int parse_args(int argc, char **argv, audit_args *a, data_args *d)
                 a->target = (int32_t)u;
             break;
         case OPT_OUTPUT:
+            a->output_given = 1;
             if (strcasecmp(optarg, "prob") == 0)
                 a->output = XAI_OUTPUT_PROB;
             else if (strcasecmp(optarg, "score") == 0)
@@ -684,12 +690,6 @@ static int run(int argc, char **argv)
             return cli_usage_error(CMD, "--neighbourhood: %s", xai_last_error());
         nz = 1;
     }
-    /* the declared neighbourhood first, then the standard set */
-    xai_audit_nbhd std[8];
-    size_t ns = xai_audit_default_nbhds(std, 8);
-    for (size_t k = 0; k < ns; k++)
-        if (!(nz && std[k].kind == nb[0].kind && std[k].param == nb[0].param))
-            nb[nz++] = std[k];
 
     xai_model *m = NULL, *mr = NULL;
     xai_dataset *ds = NULL;
@@ -712,6 +712,15 @@ static int run(int argc, char **argv)
         goto out;
     if ((rc = data_args_check_model(&d, CMD, ds, a.model, m)) != CLI_OK)
         goto out;
+    /* the declared neighbourhood first, then the model's standard set */
+    xai_audit_nbhd std[8];
+    size_t ns = xai_audit_default_nbhds_for(m, std, 8);
+    for (size_t k = 0; k < ns; k++)
+        if (!(nz && std[k].kind == nb[0].kind && std[k].param == nb[0].param))
+            nb[nz++] = std[k];
+    /* a tree ensemble is a sum over trees in its margin: audit that */
+    if (xai_model_trees(m) && !a.output_given)
+        a.output = XAI_OUTPUT_SCORE;
     if (mr && (xai_model_input_size(mr) != xai_model_input_size(m) ||
                xai_model_output_size(mr) != xai_model_output_size(m))) {
         fprintf(stderr, "xai audit: error: --randomized-model %s has %zu inputs and %zu "

@@ -74,6 +74,11 @@ static const char help_text[] =
     "                       copy: Grad-CAM++.  Explains the --output kind; use\n"
     "                       --output score (Grad-CAM++ assumes the pre-softmax\n"
     "                       score)\n"
+    "  treeshap             tree models: exact Shapley values of the margin\n"
+    "                       (log-odds) in polynomial time; path-dependent\n"
+    "                       (cover-weighted, baseline tree-path, its default)\n"
+    "                       or interventional with --baseline/--background (the\n"
+    "                       game kernelshap samples with that baseline)\n"
     "Units: one-hot groups (--groups) are single units for the mask methods;\n"
     "images use square patches (--patch, default about 8 x 8 patches).  A\n"
     "unit's attribution is spread equally over its features.  Models without\n"
@@ -87,11 +92,13 @@ static const char help_text[] =
     "  --target K|pred|all  output explained (default pred: the arg-max); all:\n"
     "                       every output in turn, one line per (row, method,\n"
     "                       target), --png files row<R>_<method>_t<K>.png\n"
-    "  --output prob|score  explain probabilities (default) or pre-activation\n"
+    "  --output prob|score  explain probabilities (default) or pre-activation;\n"
+    "                       tree models: score (the margin) by default\n"
     "  --samples N          samples / coalitions / path points (default per method)\n"
     "  --baseline B         zero | mean (default) | row:I | background:K (K rows\n"
     "                       drawn with the seed; masked and path inputs are\n"
-    "                       averaged over them)\n"
+    "                       averaged over them) | tree-path (treeshap only, its\n"
+    "                       default: path-dependent TreeSHAP)\n"
     "  --background FILE    every row of FILE (a CSV with the data's columns,\n"
     "                       read with the same --label/--groups/--scale) is a\n"
     "                       background row, as background:K\n"
@@ -136,7 +143,7 @@ typedef struct args {
     xai_explain_options o;
     int threads, no_timing, custom_given, force, png_dir_made;
     /* given on the command line (an option no chosen method uses is an error) */
-    int sigma_given, kwidth_given, igrule_given, unit_given, target_all;
+    int output_given, sigma_given, kwidth_given, igrule_given, unit_given, target_all;
     /* --neighbourhood gaussian:S and --kernel exp:W: custom only (they used
      * to leak into lime's width and c-lime's sigma) */
     int custom_sigma_given, custom_width_given;
@@ -303,6 +310,7 @@ static int parse_args(int argc, char **argv, args *a)
             a->format = optarg;
             break;
         case OPT_OUTPUT:
+            a->output_given = 1;
             if (strcmp(optarg, "prob") == 0)
                 a->o.output = XAI_OUTPUT_PROB;
             else if (strcmp(optarg, "score") == 0)
@@ -393,9 +401,10 @@ static int is_cam(xai_method m)
 /* Every option given is used by some chosen method (none ignored silently). */
 static int check_method_options(const args *a, const xai_method *ms, size_t nm)
 {
-    int custom = 0, noise = 0, width = 0, ig = 0;
+    int custom = 0, noise = 0, width = 0, ig = 0, sampled = 0;
     for (size_t k = 0; k < nm; k++) {
         xai_method m = ms[k];
+        sampled |= m != XAI_METHOD_TREESHAP;
         custom |= m == XAI_METHOD_CUSTOM;
         noise |= m == XAI_METHOD_CLIME || m == XAI_METHOD_SMOOTHGRAD ||
                  m == XAI_METHOD_SMOOTH_GRADCAM_PP || m == XAI_METHOD_CUSTOM;
@@ -409,6 +418,8 @@ static int check_method_options(const args *a, const xai_method *ms, size_t nm)
     if (!custom && a->custom_given)
         return cli_usage_error(CMD, "--neighbourhood, --loss, --kernel and --grad-scale "
                                "apply to --method custom only");
+    if (a->o.samples != XAI_AUTO && !sampled)
+        return cli_usage_error(CMD, "--samples: treeshap is exact and samples nothing");
     if (a->sigma_given && !noise)
         return cli_usage_error(CMD, "--sigma: none of the methods adds noise (c-lime, "
                                "smoothgrad, smooth-gradcam++ and custom do)");
@@ -515,7 +526,8 @@ static int build_context(const args *a, const xai_dataset *ds, xai_column_stats 
     long long v;
     if (a->background)
         return load_background(a, ds, st);
-    if (!b || strcmp(b, "mean") == 0 || strcmp(b, "zero") == 0) {
+    if (!b || strcmp(b, "mean") == 0 || strcmp(b, "zero") == 0 ||
+        strcmp(b, "tree-path") == 0) {
         return CLI_OK; /* baseline_kind() carries these */
     } else if (strncmp(b, "row:", 4) == 0) {
         if (cli_parse_int(CMD, b + 4, "--baseline row:", 0, (long long)R - 1, &v) != CLI_OK)
@@ -543,8 +555,8 @@ static int build_context(const args *a, const xai_dataset *ds, xai_column_stats 
         st->c.background = st->background;
         st->c.n_background = (size_t)v;
     } else {
-        return cli_usage_error(CMD, "--baseline wants zero, mean, row:I or "
-                               "background:K, got '%s'", b);
+        return cli_usage_error(CMD, "--baseline wants zero, mean, row:I, "
+                               "background:K or tree-path, got '%s'", b);
     }
     return CLI_OK;
 }
@@ -555,6 +567,8 @@ static xai_baseline_kind baseline_kind(const char *b)
         return XAI_BASELINE_MEAN;
     if (strcmp(b, "zero") == 0)
         return XAI_BASELINE_ZERO;
+    if (strcmp(b, "tree-path") == 0)
+        return XAI_BASELINE_TREE_PATH;
     if (strncmp(b, "row:", 4) == 0)
         return XAI_BASELINE_ROW;
     return XAI_BASELINE_BACKGROUND;
@@ -586,7 +600,8 @@ static const char *scale_names[] = {"none", "input", "delta"};
 
 static void json_settings(FILE *f, const xai_explain_options *r, const args *a)
 {
-    static const char *const base[] = {"mean", "zero", "row", "background"};
+    static const char *const base[] = {"mean", "zero", "row", "background",
+                                       "tree-path"};
     fprintf(f, "{\"neighbourhood\": \"%s\", \"loss\": \"%s\", \"kernel\": \"%s\", "
                "\"grad_scale\": \"%s\", \"samples\": %lld, \"baseline\": ",
             nbhd_names[r->custom.neighbourhood],
@@ -862,6 +877,9 @@ static int run(int argc, char **argv)
     if ((rc = data_args_load_model(&a.data, CMD, a.model, &m)) != CLI_OK)
         goto setup_done;
     a.data.allow_missing = xai_model_accepts_missing(m);
+    /* a tree ensemble is a sum over trees in its margin: explain that */
+    if (xai_model_trees(m) && !a.output_given)
+        a.o.output = XAI_OUTPUT_SCORE;
     if ((rc = stream ? data_args_load_head(&a.data, CMD, &ds)
                      : data_args_load(&a.data, CMD, &ds)) != CLI_OK)
         goto setup_done;
@@ -933,6 +951,8 @@ static int run(int argc, char **argv)
         o.method = runs[k] = ms[k % nm];
         if (a.target_all)
             o.target = (int32_t)(k / nm);
+        if (o.method == XAI_METHOD_TREESHAP && !a.baseline && !a.background)
+            o.baseline = XAI_BASELINE_TREE_PATH; /* path-dependent by default */
         if (o.method == XAI_METHOD_CUSTOM && a.custom_sigma_given)
             o.sigma = a.custom_sigma;
         if (o.method == XAI_METHOD_CUSTOM && a.custom_width_given)

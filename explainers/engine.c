@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <xai/trees.h>
+
 #include "core/error.h"
 #include "lfa.h"
 
@@ -45,6 +47,10 @@ static xai_status sample(xai_job *j)
 /* Rows per block: about 1024 model rows per block. */
 static size_t block_rows(const xai_plan *p)
 {
+    /* treeshap: a row costs a walk of every tree, not model rows; small
+     * blocks keep both threads busy on a few hundred rows */
+    if (p->preset->explain && p->preset->tabular)
+        return 16;
     size_t per = 1 + p->nb;
     if (p->spec.neighbourhood == XAI_NBHD_ONEHOT)
         per += p->U * p->nb;

@@ -31,6 +31,8 @@ typedef struct xai_preset {
     /* Optional method-specific checks and defaults, run at the end of
      * xai_explain_options_resolve (e.g. Grad-CAM's layer). */
     xai_status (*resolve)(const xai_model *m, xai_explain_options *o);
+    int tabular; /* a non-LFA preset that explains tabular rows (treeshap);
+                    the others need images */
 } xai_preset;
 
 /* The registry, indexed by xai_method; entries with a NULL name are not
@@ -41,7 +43,8 @@ extern const xai_preset xai_preset_lime, xai_preset_clime,
     xai_preset_kernelshap, xai_preset_occlusion, xai_preset_gradient,
     xai_preset_gradient_x_input, xai_preset_smoothgrad,
     xai_preset_integrated_gradients, xai_preset_custom,
-    xai_preset_smooth_gradcam_pp, xai_preset_gradcam, xai_preset_gradcam_pp;
+    xai_preset_smooth_gradcam_pp, xai_preset_gradcam, xai_preset_gradcam_pp,
+    xai_preset_treeshap;
 
 /* Read-only state shared by every row of one call. */
 typedef struct xai_plan {

@@ -322,7 +322,7 @@ xai_status xai_explain_options_resolve(const xai_model *m,
     if (s.neighbourhood == XAI_NBHD_USER && !o.custom.sample)
         return xai_fail(XAI_ERR_INVALID, "custom method: the user neighbourhood "
                         "needs a sample callback");
-    if (p->explain && !c->image_c)
+    if (p->explain && !p->tabular && !c->image_c)
         return xai_fail(XAI_ERR_UNSUPPORTED, "method '%s' needs image inputs",
                         p->name);
 
@@ -349,6 +349,12 @@ xai_status xai_explain_options_resolve(const xai_model *m,
                             "least one background row");
         XAI_TRY(check_rows(c->background, c->n_background, D, "background"));
         break;
+    case XAI_BASELINE_TREE_PATH:
+        if (o.method != XAI_METHOD_TREESHAP)
+            return xai_fail(XAI_ERR_INVALID, "baseline 'tree-path' (the trees' "
+                            "cover-weighted paths) applies to treeshap only, not "
+                            "to %s", p->name);
+        break;
     default:
         return xai_fail(XAI_ERR_INVALID, "unknown baseline kind %d", (int)o.baseline);
     }
@@ -367,6 +373,9 @@ xai_status xai_explain_fit_check(const xai_explain_options *o,
 {
     xai_lfa_spec s;
     XAI_TRY(xai_explain_spec(o, &s));
+    const xai_preset *p = xai_preset_get(o->method);
+    if (p && p->explain) /* fits nothing */
+        return XAI_OK;
     size_t coef = fit_coefficients(&s, c, o->patch, o->ridge);
     if (o->samples >= 0 && (uint64_t)o->samples < coef)
         return xai_fail(XAI_ERR_INVALID, "%s fits %zu coefficients and needs at "

@@ -18,6 +18,7 @@ static const xai_preset *const presets[XAI_METHOD_COUNT] = {
     [XAI_METHOD_CUSTOM] = &xai_preset_custom,
     [XAI_METHOD_GRADCAM] = &xai_preset_gradcam,
     [XAI_METHOD_GRADCAM_PP] = &xai_preset_gradcam_pp,
+    [XAI_METHOD_TREESHAP] = &xai_preset_treeshap,
 };
 _Static_assert(sizeof presets / sizeof presets[0] == XAI_METHOD_COUNT,
                "one registry line per method");

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xai/trees.h>
+
 #include "core/error.h"
 
 /* Thresholds of the risk list (documented in the Limitations section). */
@@ -23,12 +25,18 @@ static xai_status key_facts(rp_ctx *c)
     xai_model_info mi;
     xai_model_info_get(c->in->model, &mi);
     char a[32], b[32], out[64];
-    rp_buf v[8] = {{0}};
+    rp_buf v[9] = {{0}};
     rp_printf(&v[0], "%s (%s%s%s", c->in->model_path, mi.format, *mi.producer ? ", made by " : "",
               mi.producer);
     if (mi.opset)
         rp_printf(&v[0], ", opset %lld", (long long)mi.opset);
-    rp_printf(&v[0], "; %llu parameters)", (unsigned long long)mi.n_params);
+    const xai_tree_ensemble *te = xai_model_trees(c->in->model);
+    if (te)
+        rp_printf(&v[0], "; tree ensemble: %zu trees, max depth %d, %zu nodes, "
+                  "%zu margin%s)", te->n_trees, te->max_depth,
+                  te->tree_offset[te->n_trees], te->n_margins, te->n_margins > 1 ? "s" : "");
+    else
+        rp_printf(&v[0], "; %llu parameters)", (unsigned long long)mi.n_params);
     rp_printf(&v[1], "%s", c->model_sha);
     rp_printf(&v[2], "%s: rows %llu to %llu of %zu; %zu features", c->in->data_path,
               (unsigned long long)r->first_instance,
@@ -51,27 +59,42 @@ static xai_status key_facts(rp_ctx *c)
         rp_printf(&v[4], "unknown (the data has no label column)");
     rp_output_name(c, r->target[0], out, sizeof out);
     rp_printf(&v[5], "%s%s (mean over the rows %s)", out,
-              c->n_classes > 1 ? " of the predicted class" : "", rp_num(r->mean_output, a));
+              c->n_classes > 1 && r->methods[0].options.target == XAI_TARGET_PRED
+                  ? " of the predicted class" : "", rp_num(r->mean_output, a));
     rp_printf(&v[6], "%s, for the %s neighbourhood", r->methods[r->rec_method].name,
               r->nbhd_names[r->rec_nbhd]);
     rp_printf(&v[7], "%zu:", c->M);
     for (size_t m = 0; m < c->M; m++)
         rp_printf(&v[7], "%s %s", m ? "," : "", r->methods[m].name);
-    static const char *keys[8] = {"Model", "Model SHA-256", "Data", "Data SHA-256",
+    /* default methods that do not apply to the model (gradients of trees) */
+    int nk = 8;
+    if (r->n_skipped) {
+        for (size_t k = 0; k < r->n_skipped; k++)
+            rp_printf(&v[8], "%s%s", k ? ", " : "", r->skipped[k].name);
+        if (xai_model_piecewise_constant(c->in->model))
+            rp_printf(&v[8], ": %s match gradients, and the model is piecewise "
+                      "constant (its gradient is zero almost everywhere, undefined at "
+                      "the splits)", r->n_skipped > 1 ? "they" : "it");
+        else
+            rp_printf(&v[8], ": %s", r->skipped[0].reason);
+        nk = 9;
+    }
+    static const char *keys[9] = {"Model", "Model SHA-256", "Data", "Data SHA-256",
                                   "Model accuracy", "Explained output",
-                                  "Recommended method", "Methods compared"};
-    const char *cells[16];
+                                  "Recommended method", "Methods compared",
+                                  "Methods not applicable"};
+    const char *cells[18];
     int failed = 0;
-    for (int k = 0; k < 8; k++) {
+    for (int k = 0; k < nk; k++) {
         cells[2 * k] = keys[k];
         cells[2 * k + 1] = v[k].s ? v[k].s : "";
         failed |= v[k].failed;
     }
     xai_pdf_align al[2] = {XAI_PDF_ALIGN_LEFT, XAI_PDF_ALIGN_LEFT};
-    xai_pdf_table t = {8, 2, NULL, cells, al, NULL, NULL};
+    xai_pdf_table t = {(size_t)nk, 2, NULL, cells, al, NULL, NULL};
     xai_status s = failed ? xai_fail(XAI_ERR_NOMEM, "audit report: out of memory")
                           : xai_pdf_add_table(c->doc, &t);
-    for (int k = 0; k < 8; k++)
+    for (int k = 0; k < 9; k++)
         rp_buf_free(&v[k]);
     return s;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xai/trees.h>
+
 #include "core/error.h"
 
 void rp_printf(rp_buf *b, const char *fmt, ...)
@@ -90,6 +92,13 @@ void rp_output_name(const rp_ctx *c, int32_t t, char *buf, size_t len)
         snprintf(buf, len, "P(%s = %d)", label, k);
     else if (c->probabilities)
         snprintf(buf, len, "P(class %d)", k);
+    else if (xai_model_trees(c->in->model) &&
+             xai_model_trees(c->in->model)->transform != XAI_TREE_IDENTITY) {
+        if (label) /* a tree ensemble's margin */
+            snprintf(buf, len, "margin (log-odds) of %s = %d", label, k);
+        else
+            snprintf(buf, len, "margin (log-odds) of class %d", k);
+    }
     else if (c->n_classes == 1)
         snprintf(buf, len, "the model's score");
     else
@@ -115,6 +124,13 @@ void rp_nbhd_meaning(const xai_audit_nbhd *z, char *buf, size_t len)
         snprintf(buf, len, "The straight line from the baseline (the average row "
                  "unless set otherwise) to this row. Asks: how did the output get from "
                  "the average case to this one?");
+        break;
+    case XAI_AUDIT_NBHD_SHAPLEY:
+        snprintf(buf, len, "Coalitions of features kept (the others at the baseline), "
+                 "weighted by the Shapley kernel; the explanation must add up to the "
+                 "change of the output from the baseline to the row. KernelSHAP's "
+                 "objective: the exact Shapley values (TreeSHAP on tree models) "
+                 "minimise it. Asks: how close is this explanation to them?");
         break;
     default:
         snprintf(buf, len, "The row itself: the local slope of the model. Asks: "

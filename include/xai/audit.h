@@ -225,7 +225,11 @@ typedef enum xai_audit_nbhd_kind {
                                     matching on the binary masks */
     XAI_AUDIT_NBHD_PATH,         /* straight path baseline -> x, gradient
                                     matching of (x - b) * grad f */
-    XAI_AUDIT_NBHD_POINT         /* x itself, gradient matching */
+    XAI_AUDIT_NBHD_POINT,        /* x itself, gradient matching */
+    XAI_AUDIT_NBHD_SHAPLEY       /* KernelSHAP's objective: coalitions under
+                                    the Shapley kernel, intercept f(baseline),
+                                    sum(phi) = f(x) - f(baseline); exact
+                                    Shapley values minimise it */
 } xai_audit_nbhd_kind;
 
 typedef struct xai_audit_nbhd {
@@ -233,8 +237,8 @@ typedef struct xai_audit_nbhd {
     double param; /* gaussian: sigma in column stds; mask: P; else 0 */
 } xai_audit_nbhd;
 
-/* Parses "gaussian:SIGMA" (SIGMA > 0), "mask:P" (0 < P < 1), "path" or
- * "point".  XAI_ERR_INVALID with the accepted forms otherwise. */
+/* Parses "gaussian:SIGMA" (SIGMA > 0), "mask:P" (0 < P < 1), "path",
+ * "point" or "shapley".  XAI_ERR_INVALID with the accepted forms otherwise. */
 xai_status xai_audit_nbhd_parse(const char *text, xai_audit_nbhd *out);
 /* Writes the canonical text ("gaussian:0.1") into buf (NUL-terminated). */
 void xai_audit_nbhd_format(const xai_audit_nbhd *z, char *buf, size_t len);
@@ -242,6 +246,13 @@ void xai_audit_nbhd_format(const xai_audit_nbhd *z, char *buf, size_t len);
 /* The standard set: gaussian:0.1 (the primary one), gaussian:0.5, mask:0.5,
  * path, point.  Writes up to cap entries, returns the set's size (5). */
 size_t xai_audit_default_nbhds(xai_audit_nbhd *out, size_t cap);
+
+/* The standard set for model m: for a piecewise-constant model (a tree
+ * ensemble), whose gradients are zero almost everywhere, gaussian:0.1,
+ * gaussian:0.5, mask:0.5 and shapley (no gradient matching); otherwise
+ * xai_audit_default_nbhds. */
+size_t xai_audit_default_nbhds_for(const xai_model *m, xai_audit_nbhd *out,
+                                   size_t cap);
 
 /* LFA loss of attributions phi (n_rows x D) on neighbourhood z, per row:
  *  gaussian:s  min_b mean_s (f(z_s) - b - phi . (z_s - x))^2,
@@ -252,6 +263,10 @@ size_t xai_audit_default_nbhds(xai_audit_nbhd *out, size_t cap);
  *  path        sum_t w_t |(x - b) * grad f(b + t (x - b)) - phi|^2 / sum w
  *              (xai_lfa_loss of Integrated Gradients' Z)
  *  point       |grad f(x) - phi|^2   (xai_lfa_loss of the gradient's Z)
+ *  shapley     KernelSHAP's weighted least squares with the intercept
+ *              f(baseline) and the efficiency constraint (xai_lfa_loss of
+ *              KernelSHAP's Z; samples XAI_AUTO: 2M + 2048 coalitions, all
+ *              of them when they fit)
  * `base` supplies output, target, baseline, patch, ig_rule and the seed;
  * samples (XAI_AUTO: 1000 gaussian and mask, 50 path) are drawn from the
  * stream (seed ^ TAG_LOSS, first + i): fresh draws, not the explainers'
@@ -269,6 +284,13 @@ typedef struct xai_audit_method {
     char name[48];               /* label, e.g. "c-lime" or "c-lime(0.3)" */
     xai_explain_options options; /* the method and its settings */
 } xai_audit_method;
+
+/* A method of the default set that does not apply to the model, and why
+ * (e.g. gradient methods on a tree ensemble). */
+typedef struct xai_audit_skip {
+    char name[48];
+    char reason[320];
+} xai_audit_skip;
 
 /* Adapts xai_explain_rows to xai_attribution_fn; user points to this. */
 typedef struct xai_audit_explainer {
@@ -332,7 +354,10 @@ int xai_audit_metric_higher_is_better(xai_audit_metric k);
 
 typedef struct xai_audit_options {
     const xai_audit_method *methods; /* NULL: every available method for the
-                                        data kind, with base's settings */
+                                        data kind, with base's settings; on
+                                        a piecewise-constant model (trees)
+                                        those that refuse it are skipped,
+                                        with the reason, and treeshap joins */
     size_t n_methods;
     const xai_audit_nbhd *nbhds;     /* NULL: xai_audit_default_nbhds() */
     size_t n_nbhds;
@@ -490,6 +515,10 @@ typedef struct xai_audit_result {
      * model rows evaluated, seconds explaining */
     double *mean_r2, *mean_gap, *seconds;
     uint64_t *evaluations;
+    /* default methods left out because they do not apply to this model
+     * (only when the options named no methods) */
+    size_t n_skipped;
+    xai_audit_skip *skipped;
     /* winner per neighbourhood (lowest mean among rank 1, skipping methods
      * flagged by the sanity check when another is tied or available) */
     size_t *best;                 /* n_nbhds method indices */

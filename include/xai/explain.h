@@ -33,6 +33,20 @@
  *   grad-cam++           Grad-CAM++ (Chattopadhay et al. 2018) at x, one copy
  *                        (alias "gradcam++"); smooth-gradcam++ with sigma 0
  *
+ * and, for tree ensembles (xai/trees.h):
+ *   treeshap             exact Shapley values of the margin (XAI_OUTPUT_SCORE;
+ *                        log-odds for sigmoid and softmax models; PROB is
+ *                        refused unless the ensemble's transform is IDENTITY)
+ *                        in polynomial time.  baseline XAI_BASELINE_TREE_PATH:
+ *                        path-dependent TreeSHAP (Lundberg et al. 2020,
+ *                        Algorithm 2), v(S) = E[f | x_S] under the training
+ *                        covers, fbaseline = the cover-weighted mean margin;
+ *                        any other baseline: interventional TreeSHAP, v(S) =
+ *                        mean over baseline rows b of f(x_S, b_rest), the game
+ *                        KernelSHAP samples with that baseline (TreeSHAP is its
+ *                        exact answer).  Groups are players.  O(T L D^2) per
+ *                        row (path), O(T L D) per row and baseline row.
+ *
  * Worked example (error handling shortened):
  *
  *     xai_explain_options o = xai_explain_options_default();
@@ -80,6 +94,7 @@ typedef enum xai_method {
     XAI_METHOD_CUSTOM,            /* options.custom defines Z, loss, kernel */
     XAI_METHOD_GRADCAM,           /* plain Grad-CAM, one copy */
     XAI_METHOD_GRADCAM_PP,        /* plain Grad-CAM++, one copy */
+    XAI_METHOD_TREESHAP,          /* tree ensembles (explainers/treeshap.c) */
     XAI_METHOD_COUNT
 } xai_method;
 
@@ -133,7 +148,10 @@ typedef enum xai_baseline_kind {
     XAI_BASELINE_MEAN = 0, /* per-feature mean (context stats) */
     XAI_BASELINE_ZERO,
     XAI_BASELINE_ROW,       /* context baseline_row */
-    XAI_BASELINE_BACKGROUND /* context background rows, averaged */
+    XAI_BASELINE_BACKGROUND, /* context background rows, averaged */
+    XAI_BASELINE_TREE_PATH   /* treeshap only: features outside S follow
+                                both children of a split, weighted by the
+                                training covers (path-dependent TreeSHAP) */
 } xai_baseline_kind;
 
 typedef enum xai_ig_rule {
