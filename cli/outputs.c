@@ -218,24 +218,34 @@ int cli_output_mkdirs(const char *cmd, const char *option, const char *path)
     return r == 0 ? CLI_OK : CLI_RUNTIME_ERROR;
 }
 
+/* Termination requests, and the crashes of a model or plugin (a rank that
+ * crashes under mpirun, or one process): the temporary files go first. */
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS,
+                                      SIGFPE, SIGILL, SIGABRT};
+#define N_CLEANUP_SIGNALS (sizeof cleanup_signals / sizeof *cleanup_signals)
+static struct sigaction previous[N_CLEANUP_SIGNALS];
+
+/* Removes the temporary files, then hands the signal to the handler that
+ * was there before (MPI's or a sanitizer's crash report), or the default
+ * action: it is blocked here, so it arrives when this returns. */
 static void on_signal(int sig)
 {
     xai_outfile_remove_pending();
-    signal(sig, SIG_DFL);
+    for (size_t k = 0; k < N_CLEANUP_SIGNALS; k++)
+        if (cleanup_signals[k] == sig)
+            sigaction(sig, &previous[k], NULL);
     raise(sig);
 }
 
 void cli_install_signal_cleanup(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    for (size_t k = 0; k < sizeof sigs / sizeof *sigs; k++) {
-        struct sigaction old;
+    for (size_t k = 0; k < N_CLEANUP_SIGNALS; k++)
         /* keep an inherited "ignore" (nohup) */
-        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(sigs[k], &sa, NULL);
-    }
+        if (sigaction(cleanup_signals[k], NULL, &previous[k]) == 0 &&
+            previous[k].sa_handler != SIG_IGN)
+            sigaction(cleanup_signals[k], &sa, NULL);
 }

@@ -55,9 +55,11 @@ int cli_is_stdio(const char *path);
  * CLI_RUNTIME_ERROR on failure. */
 int cli_output_mkdirs(const char *cmd, const char *option, const char *dir);
 
-/* Installs the SIGINT/SIGTERM/SIGHUP handler that removes pending
- * temporary files (xai_outfile_remove_pending) and ends the process with
- * the signal.  Called once by main. */
+/* Installs the handler of SIGINT, SIGTERM, SIGHUP and of the crash signals
+ * (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) that removes pending temporary
+ * files (xai_outfile_remove_pending), then passes the signal on to the
+ * handler installed before it, or ends the process with it.  Called once by
+ * main, after MPI (which installs crash reporters) is joined. */
 void cli_install_signal_cleanup(void);
 
 #endif
