@@ -138,6 +138,7 @@ int main(int argc, char **argv)
     const cli_command *c = find_command(a);
     if (!c)
         return cli_usage_error(NULL, "unknown command '%s'", a);
+    cli_keep_stderr();
     shard_init(&argc, &argv);
     /* after MPI_Init: OpenMPI sets its crash report (a backtrace) only
      * where no handler is set; ours removes the temporary files, then

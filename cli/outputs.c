@@ -2,8 +2,10 @@
 #include "outputs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,9 +230,35 @@ static struct sigaction previous[N_CLEANUP_SIGNALS];
 /* Removes the temporary files, then hands the signal to the handler that
  * was there before (MPI's or a sanitizer's crash report), or the default
  * action: it is blocked here, so it arrives when this returns. */
+static int note_fd = 2;
+static char note[512];
+static volatile sig_atomic_t note_len;
+
+void cli_keep_stderr(void)
+{
+    int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (fd >= 0)
+        note_fd = fd;
+}
+
+void cli_crash_note(const char *fmt, ...)
+{
+    note_len = 0;
+    if (!fmt)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(note, sizeof note, fmt, ap);
+    va_end(ap);
+    note_len = n < 0 ? 0 : n < (int)sizeof note ? n : (int)sizeof note - 1;
+}
+
 static void on_signal(int sig)
 {
     xai_outfile_remove_pending();
+    if (note_len > 0 && sig != SIGINT && sig != SIGTERM && sig != SIGHUP &&
+        write(note_fd, note, (size_t)note_len) < 0)
+        note_len = 0;
     for (size_t k = 0; k < N_CLEANUP_SIGNALS; k++)
         if (cleanup_signals[k] == sig)
             sigaction(sig, &previous[k], NULL);

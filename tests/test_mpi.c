@@ -146,9 +146,9 @@ static void bad_row_on_rank_2(void **state)
  * chunks of 6: each chunk splits 2, 2, 2 over 3 ranks, so row 10 is rank
  * 2's and row 6 rank 0's, both in the second chunk, after the first chunk's
  * rows went to the temporary output file.  The job must exit non-zero,
- * name the rank (mpirun's "process rank R ... exited on signal S" line:
- * xai on the crashed rank cannot report, and the others are killed), and
- * leave nothing in the output directory. */
+ * name the rank, the rows and the file (the crashed rank's signal handler
+ * prints "xai CMD: rank R: crashed computing rows A..B of FILE"), mpirun
+ * the rank and the signal, and leave nothing in the output directory. */
 
 static char crash_so[128];
 
@@ -168,19 +168,21 @@ static void crash_data(const char *name, int at, const char *marker, char *path,
 }
 
 /* xai CMD on P ranks (0: one process) over data into an empty directory:
- * fails, stderr holds want1 and want2, and the directory stays empty */
-static void crashes(int P, const char *cmd, const char *data, const char *want1,
-                    const char *want2)
+ * fails, stderr says "WHO crashed computing rows ROWS of DATA" and holds
+ * want2, and the directory stays empty */
+static void crashes(int P, const char *cmd, const char *data, const char *who,
+                    const char *rows, const char *want2)
 {
     static int k;
-    char sub[128], err[8192];
+    char sub[128], err[8192], want1[256];
+    snprintf(want1, sizeof want1, "%scrashed computing rows %s of %s\n", who, rows, data);
     snprintf(sub, sizeof sub, "%s/crash%d", dir, k++);
     sh_run(NULL, "mkdir -p %s", sub);
     int rc = ranks(P, err, sizeof err, "%s --model plugin:%s --data %s --label y "
                    "--chunk-rows 6 --out %s/o.csv", cmd, crash_so, data, sub);
     if (rc == 0)
         fail_msg("%d ranks, %s: a crash succeeded: %s", P, cmd, err);
-    if ((want1 && !strstr(err, want1)) || (want2 && !strstr(err, want2)))
+    if (!strstr(err, want1) || (want2 && !strstr(err, want2)))
         fail_msg("%d ranks, %s: stderr lacks '%s' '%s': %s", P, cmd, want1, want2, err);
     int n = dir_entries(sub);
     if (n != 0) {
@@ -213,14 +215,14 @@ static void crash_on_a_rank(void **state)
     free(p);
 
     crash_data("segv10", 10, "12345", data, sizeof data);
-    crashes(3, predict, data, "rank 2", "signal 11");
-    crashes(0, predict, data, NULL, NULL);
-    crashes(0, explain, data, NULL, NULL);
+    crashes(3, predict, data, "xai predict: rank 2: ", "10..11", "signal 11");
+    crashes(0, predict, data, "xai predict: ", "6..11", NULL);
+    crashes(0, explain, data, "xai explain: ", "6..11", NULL);
     crash_data("abort10", 10, "-12345", data, sizeof data);
-    crashes(3, explain, data, "rank 2", "signal 6");
+    crashes(3, explain, data, "xai explain: rank 2: ", "10..11", "signal 6");
     /* rank 0, the one writing the output, crashes itself */
     crash_data("segv6", 6, "12345", data, sizeof data);
-    crashes(3, predict, data, "rank 0", "signal 11");
+    crashes(3, predict, data, "xai predict: rank 0: ", "6..7", "signal 11");
 }
 
 /* text with every "seconds": NUMBER blanked */
