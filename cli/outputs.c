@@ -227,9 +227,8 @@ static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS,
 #define N_CLEANUP_SIGNALS (sizeof cleanup_signals / sizeof *cleanup_signals)
 static struct sigaction previous[N_CLEANUP_SIGNALS];
 
-/* Removes the temporary files, then hands the signal to the handler that
- * was there before (MPI's or a sanitizer's crash report), or the default
- * action: it is blocked here, so it arrives when this returns. */
+/* The crash note: written by the handler of a crash signal to the
+ * standard error kept before MPI (cli_keep_stderr). */
 static int note_fd = 2;
 static char note[512];
 static volatile sig_atomic_t note_len;
@@ -253,12 +252,17 @@ void cli_crash_note(const char *fmt, ...)
     note_len = n < 0 ? 0 : n < (int)sizeof note ? n : (int)sizeof note - 1;
 }
 
+/* Removes the temporary files, writes the crash note (crash signals only),
+ * then hands the signal to the handler that was there before (MPI's or a
+ * sanitizer's crash report), or the default action: it is blocked here, so
+ * it arrives when this returns. */
 static void on_signal(int sig)
 {
     xai_outfile_remove_pending();
-    if (note_len > 0 && sig != SIGINT && sig != SIGTERM && sig != SIGHUP &&
-        write(note_fd, note, (size_t)note_len) < 0)
-        note_len = 0;
+    if (note_len > 0 && sig != SIGINT && sig != SIGTERM && sig != SIGHUP) {
+        ssize_t w = write(note_fd, note, (size_t)note_len);
+        (void)w; /* nothing else to do when stderr is gone */
+    }
     for (size_t k = 0; k < N_CLEANUP_SIGNALS; k++)
         if (cleanup_signals[k] == sig)
             sigaction(sig, &previous[k], NULL);

@@ -178,10 +178,11 @@ static xai_status on_chunk(void *user, const xai_dataset *chunk, size_t first_ro
 
 int row_driver_stream(const row_job *j, const data_args *da, size_t *rows)
 {
-    drive d = {.j = j, .rank = shard_rank(), .size = shard_size(), .file = da->path};
+    int stdio = strcmp(da->path, "-") == 0;
+    drive d = {.j = j, .rank = shard_rank(), .size = shard_size(),
+               .file = stdio ? "standard input" : da->path};
     xai_csv_options o = data_args_csv_options(da);
     xai_csv_stream st = {j->chunk_rows, keep_row, on_chunk, &d};
-    int stdio = strcmp(da->path, "-") == 0;
     xai_status s = xai_dataset_stream_csv(stdio ? stdin : NULL,
                                           stdio ? "standard input" : da->path, &o, &st,
                                           rows);
