@@ -138,8 +138,12 @@ int main(int argc, char **argv)
     const cli_command *c = find_command(a);
     if (!c)
         return cli_usage_error(NULL, "unknown command '%s'", a);
-    cli_install_signal_cleanup();
+    cli_keep_stderr();
     shard_init(&argc, &argv);
+    /* after MPI_Init: OpenMPI sets its crash report (a backtrace) only
+     * where no handler is set; ours removes the temporary files, then
+     * passes the signal on to it */
+    cli_install_signal_cleanup();
     int rc;
     /* under mpirun only the row-sharded commands run on several ranks */
     if (shard_size() > 1 && c != &cli_cmd_explain && c != &cli_cmd_predict &&

@@ -2,8 +2,10 @@
 #include "outputs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,24 +220,64 @@ int cli_output_mkdirs(const char *cmd, const char *option, const char *path)
     return r == 0 ? CLI_OK : CLI_RUNTIME_ERROR;
 }
 
+/* Termination requests, and the crashes of a model or plugin (a rank that
+ * crashes under mpirun, or one process): the temporary files go first. */
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS,
+                                      SIGFPE, SIGILL, SIGABRT};
+#define N_CLEANUP_SIGNALS (sizeof cleanup_signals / sizeof *cleanup_signals)
+static struct sigaction previous[N_CLEANUP_SIGNALS];
+
+/* The crash note: written by the handler of a crash signal to the
+ * standard error kept before MPI (cli_keep_stderr). */
+static int note_fd = 2;
+static char note[512];
+static volatile sig_atomic_t note_len;
+
+void cli_keep_stderr(void)
+{
+    int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (fd >= 0)
+        note_fd = fd;
+}
+
+void cli_crash_note(const char *fmt, ...)
+{
+    note_len = 0;
+    if (!fmt)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(note, sizeof note, fmt, ap);
+    va_end(ap);
+    note_len = n < 0 ? 0 : n < (int)sizeof note ? n : (int)sizeof note - 1;
+}
+
+/* Removes the temporary files, writes the crash note (crash signals only),
+ * then hands the signal to the handler that was there before (MPI's or a
+ * sanitizer's crash report), or the default action: it is blocked here, so
+ * it arrives when this returns. */
 static void on_signal(int sig)
 {
     xai_outfile_remove_pending();
-    signal(sig, SIG_DFL);
+    if (note_len > 0 && sig != SIGINT && sig != SIGTERM && sig != SIGHUP) {
+        ssize_t w = write(note_fd, note, (size_t)note_len);
+        (void)w; /* nothing else to do when stderr is gone */
+    }
+    for (size_t k = 0; k < N_CLEANUP_SIGNALS; k++)
+        if (cleanup_signals[k] == sig)
+            sigaction(sig, &previous[k], NULL);
     raise(sig);
 }
 
 void cli_install_signal_cleanup(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    for (size_t k = 0; k < sizeof sigs / sizeof *sigs; k++) {
-        struct sigaction old;
+    for (size_t k = 0; k < N_CLEANUP_SIGNALS; k++)
         /* keep an inherited "ignore" (nohup) */
-        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(sigs[k], &sa, NULL);
-    }
+        if (sigaction(cleanup_signals[k], NULL, &previous[k]) == 0 &&
+            previous[k].sa_handler != SIG_IGN)
+            sigaction(cleanup_signals[k], &sa, NULL);
 }

@@ -55,9 +55,20 @@ int cli_is_stdio(const char *path);
  * CLI_RUNTIME_ERROR on failure. */
 int cli_output_mkdirs(const char *cmd, const char *option, const char *dir);
 
-/* Installs the SIGINT/SIGTERM/SIGHUP handler that removes pending
- * temporary files (xai_outfile_remove_pending) and ends the process with
- * the signal.  Called once by main. */
+/* Installs the handler of SIGINT, SIGTERM, SIGHUP and of the crash signals
+ * (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) that removes pending temporary
+ * files (xai_outfile_remove_pending), then passes the signal on to the
+ * handler installed before it, or ends the process with it.  Called once by
+ * main, after MPI (which installs crash reporters) is joined. */
 void cli_install_signal_cleanup(void);
+
+/* Keeps a copy of standard error for the crash note below (ranks above 0
+ * later send stderr to /dev/null).  Called once by main before MPI. */
+void cli_keep_stderr(void);
+
+/* Sets the line a crash signal's handler writes to the kept standard
+ * error before the process dies: what the process was computing (rows,
+ * file).  NULL clears it.  Not itself safe in a signal handler. */
+void cli_crash_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

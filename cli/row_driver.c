@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outputs.h"
 #include "shard.h"
 
 typedef struct drive {
@@ -15,6 +16,7 @@ typedef struct drive {
     int rank, size;
     int failed;     /* this rank failed; err says why */
     int stopped;    /* every rank agreed to stop; rank 0 reported it */
+    const char *file; /* the data file, when streamed (for the crash note) */
     int rc;         /* the agreed exit code once stopped */
     size_t done;    /* rows written (rank 0, for the progress line) */
     char err[1024];
@@ -106,10 +108,20 @@ static int run_chunk(drive *d, const xai_dataset *ds, size_t off, size_t n, size
         if (!mem)
             fail(d, "out of memory");
         else {
+            /* a model that crashes the process cannot report: the signal
+             * handler prints where it was */
+            char who[32] = "";
+            if (d->size > 1)
+                snprintf(who, sizeof who, "rank %d: ", d->rank);
+            if (b1 > b0)
+                cli_crash_note("xai %s: %scrashed computing rows %zu..%zu%s%s\n", j->cmd,
+                               who, b0, b1 - 1, d->file ? " of " : "",
+                               d->file ? d->file : "");
             if (b1 > b0 &&
                 j->rows(j->user, ds, off + (b0 - first), b1 - b0, b0, mem, d->err,
                         sizeof d->err) != 0)
                 d->failed = 1;
+            cli_crash_note(NULL);
             if (fclose(mem) != 0 && !d->failed)
                 fail(d, "out of memory");
         }
@@ -166,10 +178,11 @@ static xai_status on_chunk(void *user, const xai_dataset *chunk, size_t first_ro
 
 int row_driver_stream(const row_job *j, const data_args *da, size_t *rows)
 {
-    drive d = {.j = j, .rank = shard_rank(), .size = shard_size()};
+    int stdio = strcmp(da->path, "-") == 0;
+    drive d = {.j = j, .rank = shard_rank(), .size = shard_size(),
+               .file = stdio ? "standard input" : da->path};
     xai_csv_options o = data_args_csv_options(da);
     xai_csv_stream st = {j->chunk_rows, keep_row, on_chunk, &d};
-    int stdio = strcmp(da->path, "-") == 0;
     xai_status s = xai_dataset_stream_csv(stdio ? stdin : NULL,
                                           stdio ? "standard input" : da->path, &o, &st,
                                           rows);

@@ -4,8 +4,10 @@
  * against the whole-data path by test_stream and against references by
  * the other tests), with blocks that are uneven, fewer rows than ranks and
  * a rank with no rows; a bad cell in rank 2's block fails the job with a
- * message naming the rank, the file and the place, and no file.  `xai
- * audit` on 2 and 3 ranks writes the JSON of one process but for the run
+ * message naming the rank, the file and the place, and no file; a model
+ * that crashes the process (SIGSEGV, abort) on rank 2, on rank 0 or in one
+ * process fails the job and leaves no file, not even a temporary one.
+ * `xai audit` on 2 and 3 ranks writes the JSON of one process but for the run
  * times, and a PDF whose text (as sorted lines) differs only in the command
  * line and the appendix line that gives the rank count.  Skipped,
  * with a notice, when xai was built without MPI or mpirun is missing. */
@@ -29,9 +31,10 @@
 #define DATA "tests/fixtures/data/german_head.csv" /* 20 rows */
 #define OPTS " --model " MODEL " --data " DATA " --label credit-risk --groups auto"
 /* as root OpenMPI wants both variables; ASan's leak check would flag
- * OpenMPI's own allocations at exit */
+ * OpenMPI's own allocations at exit, and its SIGSEGV report would end a
+ * crashing rank with exit code 1 rather than the signal (crash_on_a_rank) */
 #define MPIRUN "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " \
-               "ASAN_OPTIONS=detect_leaks=0 mpirun --oversubscribe -n %d %s "
+               "ASAN_OPTIONS=detect_leaks=0:handle_segv=0 mpirun --oversubscribe -n %d %s "
 
 static char dir[64];
 
@@ -137,6 +140,91 @@ static void bad_row_on_rank_2(void **state)
     assert_int_equal(dir_entries(sub), 0);
 }
 
+/* ---- a rank that crashes ------------------------------------------------
+ * tests/plugins/crashing.c (y = x0 + 2 x1 + 3 x2) raises SIGSEGV on a row
+ * whose first feature is 12345 and calls abort() on -12345.  12 rows in
+ * chunks of 6: each chunk splits 2, 2, 2 over 3 ranks, so row 10 is rank
+ * 2's and row 6 rank 0's, both in the second chunk, after the first chunk's
+ * rows went to the temporary output file.  The job must exit non-zero,
+ * name the rank, the rows and the file (the crashed rank's signal handler
+ * prints "xai CMD: rank R: crashed computing rows A..B of FILE"), mpirun
+ * the rank and the signal, and leave nothing in the output directory. */
+
+static char crash_so[128];
+
+/* dir/NAME.csv: columns a,b,c,y; row `at` (or none: -1) has a = marker */
+static void crash_data(const char *name, int at, const char *marker, char *path, size_t cap)
+{
+    char text[1024] = "a,b,c,y\n", line[64];
+    for (int i = 0; i < 12; i++) {
+        char a[16];
+        snprintf(a, sizeof a, "%g", i * 0.5);
+        snprintf(line, sizeof line, "%s,%d,%g,%d\n", i == at ? marker : a, i % 3,
+                 (i * 7) % 5 * 0.25, i % 2);
+        strcat(text, line);
+    }
+    snprintf(path, cap, "%s/%s.csv", dir, name);
+    file_write(path, text);
+}
+
+/* xai CMD on P ranks (0: one process) over data into an empty directory:
+ * fails, stderr says "WHO crashed computing rows ROWS of DATA" and holds
+ * want2, and the directory stays empty */
+static void crashes(int P, const char *cmd, const char *data, const char *who,
+                    const char *rows, const char *want2)
+{
+    static int k;
+    char sub[128], err[8192], want1[256];
+    snprintf(want1, sizeof want1, "%scrashed computing rows %s of %s\n", who, rows, data);
+    snprintf(sub, sizeof sub, "%s/crash%d", dir, k++);
+    sh_run(NULL, "mkdir -p %s", sub);
+    int rc = ranks(P, err, sizeof err, "%s --model plugin:%s --data %s --label y "
+                   "--chunk-rows 6 --out %s/o.csv", cmd, crash_so, data, sub);
+    if (rc == 0)
+        fail_msg("%d ranks, %s: a crash succeeded: %s", P, cmd, err);
+    if (!strstr(err, want1) || (want2 && !strstr(err, want2)))
+        fail_msg("%d ranks, %s: stderr lacks '%s' '%s': %s", P, cmd, want1, want2, err);
+    int n = dir_entries(sub);
+    if (n != 0) {
+        char *ls = NULL;
+        sh_run(&ls, "ls -a %s", sub);
+        fail_msg("%d ranks, %s: %d files left: %s", P, cmd, n, ls);
+    }
+}
+
+static void crash_on_a_rank(void **state)
+{
+    (void)state;
+    char *out = NULL, data[128];
+    snprintf(crash_so, sizeof crash_so, "%s/crashing.so", dir);
+    if (sh_run(&out, "cc -shared -fPIC -Iinclude -o %s tests/plugins/crashing.c 2>&1",
+               crash_so) != 0)
+        fail_msg("compiling tests/plugins/crashing.c failed: %s", out);
+    free(out);
+    const char *predict = "predict", *explain = "explain --method kernelshap "
+                                                "--samples 50 --threads 1";
+    /* control: without the marker the plugin predicts a + 2 b + 3 c */
+    crash_data("clean", -1, "", data, sizeof data);
+    char o[160];
+    snprintf(o, sizeof o, "%s/clean_p.csv", dir);
+    ranks(0, NULL, 0, "predict --model plugin:%s --data %s --label y --out %s", crash_so,
+          data, o);
+    char *p = file_read(o, NULL);
+    if (!p || !strstr(p, "\n0,0\n") || !strstr(p, "\n11,1\n")) /* rows 0 and 11 */
+        fail_msg("the crashing plugin without its marker: %s", p ? p : "no output");
+    free(p);
+
+    crash_data("segv10", 10, "12345", data, sizeof data);
+    crashes(3, predict, data, "xai predict: rank 2: ", "10..11", "signal 11");
+    crashes(0, predict, data, "xai predict: ", "6..11", NULL);
+    crashes(0, explain, data, "xai explain: ", "6..11", NULL);
+    crash_data("abort10", 10, "-12345", data, sizeof data);
+    crashes(3, explain, data, "xai explain: rank 2: ", "10..11", "signal 6");
+    /* rank 0, the one writing the output, crashes itself */
+    crash_data("segv6", 6, "12345", data, sizeof data);
+    crashes(3, predict, data, "xai predict: rank 0: ", "6..7", "signal 11");
+}
+
 /* text with every "seconds": NUMBER blanked */
 static char *without_seconds(char *t)
 {
@@ -225,6 +313,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(predict_any_ranks),
         cmocka_unit_test(explain_any_ranks),
         cmocka_unit_test(bad_row_on_rank_2),
+        cmocka_unit_test(crash_on_a_rank),
         cmocka_unit_test(audit_any_ranks),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
