@@ -169,10 +169,10 @@ demo: deps
 
 # The credit example's XGBoost model (examples/credit/README.md, "The
 # XGBoost model"): explains its margin, the log-odds of credit-risk = 1, for
-# every row (--target 1; tree models default to --output score); no
-# recourse section (its methods search with gradients).
+# every row (binary:logistic is one output, P(1); tree models default to
+# --output score); no recourse section (its methods search with gradients).
 TREES_ARGS = --model $(DEMO_DIR)/model_xgb.json --data $(DEMO_DIR)/data/test.csv \
-  --label credit-risk --groups auto --seed 1 --rows 0:200 --target 1 \
+  --label credit-risk --groups auto --seed 1 --rows 0:200 \
   --feature-labels $(DEMO_DIR)/data/features.csv --cost-matrix 5,1 \
   --group-by personal-status-sex
 demo-trees: deps

@@ -79,7 +79,7 @@ static int run_case(bcase *c)
     o.method = XAI_METHOD_TREESHAP;
     o.baseline = XAI_BASELINE_TREE_PATH;
     o.output = XAI_OUTPUT_SCORE;
-    o.target = t->n_margins == 2 ? 1 : 0; /* binary: the margin m of (0, m) */
+    o.target = 0; /* binary:logistic: its one margin */
     xai_explain_context ctx = {.n_features = D};
     printf("%-7s %zu trees, max depth %d, %zu features, %zu rows\n", c->name,
            t->n_trees, t->max_depth, D, n);

@@ -3,7 +3,9 @@
  * splits (x < split_condition goes left, default_left for missing values),
  * leaf values in split_conditions, covers from sum_hessian, the class of
  * each tree from tree_info, and base_score as a margin (logit for
- * binary:logistic).  A dart booster is its gbtree with each tree's leaves
+ * binary:logistic).  binary:logistic is one margin with a sigmoid, like
+ * reg:logistic: one output P(class 1), xai's binary-classifier convention
+ * and XGBoost's own predict().  A dart booster is its gbtree with each tree's leaves
  * scaled by weight_drop, as XGBoost predicts. */
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +22,6 @@
 typedef struct xgb {
     const char *path;
     size_t D, M, classes, n_trees, n_nodes, n_leaves;
-    int binary; /* margins (0, m) */
     xai_tree_transform transform;
     int probabilities;
     double base;
@@ -86,15 +87,8 @@ static xai_status objective(xgb *x, const json_value *learner)
             return FAIL("%s: base_score %g of %s is not a probability in (0, 1)",
                         x->path, x->base, o);
         x->base = log(x->base / (1 - x->base));
-        x->classes = 1;
-        if (strcmp(o, "binary:logistic") == 0) {
-            x->binary = 1;
-            x->M = 2;
-            x->transform = XAI_TREE_SOFTMAX;
-        } else {
-            x->M = 1;
-            x->transform = XAI_TREE_LOGISTIC;
-        }
+        x->classes = x->M = 1;
+        x->transform = XAI_TREE_LOGISTIC;
         x->probabilities = 1;
     } else if (strcmp(o, "multi:softprob") == 0 || strcmp(o, "multi:softmax") == 0) {
         if (nc < 2)
@@ -170,7 +164,7 @@ static xai_status read_tree(xgb *x, const json_value *tree, size_t t, size_t cls
         if (l < 0) { /* a leaf: its value is split_conditions */
             nd->feature = -1;
             nd->value = (uint32_t)*leaf_row;
-            x->vals[*leaf_row * x->M + cls + (x->binary ? 1 : 0)] = weight * cond->num;
+            x->vals[*leaf_row * x->M + cls] = weight * cond->num;
             (*leaf_row)++;
             continue;
         }
@@ -274,7 +268,7 @@ static xai_status load(xgb *x, const json_value *root, xai_model **out)
     x->base_margin = calloc(x->M, sizeof *x->base_margin);
     if (!x->base_margin)
         return xai_fail(XAI_ERR_NOMEM, "%s: out of memory", x->path);
-    for (size_t k = x->binary ? 1 : 0; k < x->M; k++)
+    for (size_t k = 0; k < x->M; k++)
         x->base_margin[k] = x->base;
     xai_tree_ensemble e = {.n_features = x->D, .n_margins = x->M,
                            .n_trees = x->n_trees, .tree_offset = x->offset,

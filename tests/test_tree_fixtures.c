@@ -27,11 +27,11 @@ static const fixture fixtures[] = {
     {"gb_binary", "onnx", 15, 2, XAI_TREE_SOFTMAX, 1},
     {"gb_multi", "onnx", 24, 3, XAI_TREE_SOFTMAX, 1},
     {"rf_reg", "onnx", 10, 1, XAI_TREE_IDENTITY, 1},
-    {"xgb_binary", "json", 15, 2, XAI_TREE_SOFTMAX, 0},
+    {"xgb_binary", "json", 15, 1, XAI_TREE_LOGISTIC, 0},
     {"xgb_multi", "json", 24, 3, XAI_TREE_SOFTMAX, 0},
     {"xgb_reg", "json", 20, 1, XAI_TREE_IDENTITY, 0},
-    {"xgb_missing", "json", 15, 2, XAI_TREE_SOFTMAX, 0},
-    {"xgb_dart", "json", 10, 2, XAI_TREE_SOFTMAX, 0},
+    {"xgb_missing", "json", 15, 1, XAI_TREE_LOGISTIC, 0},
+    {"xgb_dart", "json", 10, 1, XAI_TREE_LOGISTIC, 0},
 };
 #define N_FIXTURES (sizeof fixtures / sizeof fixtures[0])
 

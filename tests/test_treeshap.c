@@ -476,8 +476,8 @@ static void test_xgboost_contribs(void **state)
             x[i] = (float)in->v[i];
         xai_explain_context c = {.n_features = D};
         for (size_t k = 0; k < C; k++) {
-            /* a binary model's one margin is stored as margins (0, m) */
-            int32_t margin = C == 1 && t->n_margins == 2 ? 1 : (int32_t)k;
+            assert_int_equal(t->n_margins, C); /* binary:logistic: one margin */
+            int32_t margin = (int32_t)k;
             explain(m, XAI_METHOD_TREESHAP, XAI_BASELINE_TREE_PATH, &c, x, n, margin, 2,
                     phi, dg);
             for (size_t i = 0; i < n; i++) {
@@ -571,7 +571,7 @@ static void test_audit_report(void **state)
     cmd_result *r = malloc(sizeof *r);
     assert_non_null(r);
     int rc = cmd_run(r, "audit --model tests/fixtures/trees/xgb_binary.json --data "
-                     "tests/fixtures/trees/xgb_binary_input.csv --rows 0:12 --target 1 "
+                     "tests/fixtures/trees/xgb_binary_input.csv --rows 0:12 "
                      "--sens-points 1 --seed 2 --out %s/a.pdf --json %s/a.json", dir, dir);
     if (rc != 0)
         fail_msg("xai audit failed (%d): %s", rc, r->err);
@@ -602,6 +602,93 @@ static void test_audit_report(void **state)
     free(r);
 }
 
+/* Issue 12: a binary:logistic model is one output, P(1), whose margin
+ * TreeSHAP explains.  With the default target (the predicted class) a row
+ * predicted 0 gets XGBoost's own pred_contribs, not the zeros of a constant
+ * class-0 margin: through the library and through `xai explain` with no
+ * --target or --output. */
+static void test_binary_default_target(void **state)
+{
+    (void)state;
+    xai_model *m = NULL;
+    if (xai_model_load("tests/fixtures/trees/xgb_binary.json", &m) != XAI_OK)
+        fail_msg("%s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), 1);
+    ref_file *rf = ref_load("tests/fixtures/trees/xgb_binary.ref");
+    assert_non_null(rf);
+    const ref_block *in = ref_get(rf, "input"), *ct = ref_get(rf, "contribs"),
+                    *out = ref_get(rf, "output");
+    assert_true(in && ct && out);
+    size_t n = in->rows, D = in->cols;
+    assert_int_equal(out->cols, 1);
+    assert_int_equal(ct->cols, D + 1);
+    float *x = malloc(n * D * sizeof *x), *phi = malloc(n * D * sizeof *phi);
+    xai_explain_diag *dg = malloc(n * sizeof *dg);
+    assert_true(x && phi && dg);
+    for (size_t i = 0; i < n * D; i++)
+        x[i] = (float)in->v[i];
+    xai_explain_context c = {.n_features = D};
+    xai_explain_options o = xai_explain_options_default();
+    o.method = XAI_METHOD_TREESHAP;
+    o.output = XAI_OUTPUT_SCORE;
+    o.baseline = XAI_BASELINE_TREE_PATH;
+    assert_int_equal(o.target, XAI_TARGET_PRED);
+    if (xai_explain_rows(m, &o, &c, x, n, 0, phi, dg, 1) != XAI_OK)
+        fail_msg("%s", xai_last_error());
+    size_t zeros = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(dg[i].target, 0);
+        double big = 0;
+        for (size_t j = 0; j < D; j++) {
+            double want = ct->v[i * ct->cols + j];
+            if (fabs(phi[i * D + j] - want) > 1e-5)
+                fail_msg("row %zu (P(1) %.4f) feature %zu: treeshap %.8g, xgboost %.8g", i,
+                         out->v[i], j, phi[i * D + j], want);
+            big = fmax(big, fabs(phi[i * D + j]));
+        }
+        if (out->v[i] < 0.5) {
+            zeros++;
+            assert_true(big > 0.05); /* not the zeros of a constant margin */
+        }
+    }
+    assert_true(zeros >= 2); /* the fixture has rows predicted 0 */
+    /* the CLI: each line's values are xgboost's for that row */
+    cmd_result *r = malloc(sizeof *r);
+    assert_non_null(r);
+    int rc = cmd_run(r, "explain --model tests/fixtures/trees/xgb_binary.json --data "
+                     "tests/fixtures/trees/xgb_binary_input.csv --method treeshap --out -");
+    if (rc != 0)
+        fail_msg("xai explain failed (%d): %s", rc, r->err);
+    const char *line = strchr(r->out, '\n');
+    assert_non_null(line);
+    size_t rows = 0;
+    for (line++; *line; rows++) {
+        size_t row;
+        int used;
+        assert_int_equal(sscanf(line, "%zu,treeshap,0%n", &row, &used), 1);
+        assert_int_equal(row, rows);
+        assert_true(row < n);
+        const char *p = line + used;
+        for (size_t j = 0; j < D; j++) {
+            char *end;
+            assert_true(*p == ',');
+            double v = strtod(p + 1, &end);
+            assert_true(end != p + 1);
+            if (fabs(v - ct->v[row * ct->cols + j]) > 1e-5)
+                fail_msg("xai explain row %zu feature %zu: %.8g, xgboost %.8g", row, j, v,
+                         ct->v[row * ct->cols + j]);
+            p = end;
+        }
+        assert_true(*p == '\n');
+        line = p + 1;
+    }
+    assert_int_equal(rows, n);
+    free(r);
+    free(x), free(phi), free(dg);
+    ref_free(rf);
+    xai_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -616,6 +703,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_xgboost_contribs),
         cmocka_unit_test(test_audit),
         cmocka_unit_test(test_audit_report),
+        cmocka_unit_test(test_binary_default_target),
     };
     (void)argc;
     cmd_init(argv[0]);
