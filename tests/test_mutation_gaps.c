@@ -18,6 +18,12 @@
  *   loop stops at the end index, exclusive, as the count loop does);
  * - Gemm with a bias C that broadcasts along the columns ([1] and [1, 1],
  *   ops_dense.c general broadcast path: column index 0 when C has one);
+ * - int64 shape arithmetic folded at load: Sub and Mul of two different
+ *   shape values (ops_binary.c fold_i64 operands);
+ * - a Gemm of two constants (not batched, folded at load) added to the input
+ *   (ops_dense.c shape inference: batched flag and dtype in their places);
+ * - MatMul with a B that is not a matrix is refused at load (ops_dense.c
+ *   rank check, || -> &&);
  * - a PDF table that starts on a new page leaves no rule at the bottom of
  *   the page before (pdf_table.c: the closing rule only from row 1 on). */
 #include <math.h>
@@ -346,6 +352,128 @@ static void slice_negative_step(void **state)
     xai_model_free(m);
 }
 
+/* x[N,2,3,4] -> Reshape(x, Concat(Slice(Shape(x), 0, 1), d1 * d2 - d1 + 2,
+ * [-1])) with d1 = 2, d2 = 3 folded as int64 constants: [N, 6, 4] ->
+ * Softmax(axis -1) -> Flatten, a softmax over each run of 4 inputs. */
+static void shape_arithmetic(void **state)
+{
+    (void)state;
+    enum { DD = 24 };
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 2, 3, 4});
+    ob_output(mm, "y", 2, (int64_t[]){1, DD});
+    int64_t one = 1;
+    ob_init_i(mm, "i0", 1, &one, (int64_t[]){0});
+    ob_init_i(mm, "i1", 1, &one, (int64_t[]){1});
+    ob_init_i(mm, "i2", 1, &one, (int64_t[]){2});
+    ob_init_i(mm, "i3", 1, &one, (int64_t[]){3});
+    ob_init_i(mm, "m1", 1, &one, (int64_t[]){-1});
+    ob_add(mm, "Shape", "s", "x", "sh");
+    ob_add(mm, "Slice", "head", "sh,i0,i1", "h");
+    ob_add(mm, "Slice", "d1", "sh,i1,i2", "a");
+    ob_add(mm, "Slice", "d2", "sh,i2,i3", "b");
+    ob_add(mm, "Mul", "mul", "a,b", "ab");    /* 6 (b * b = 9) */
+    ob_add(mm, "Sub", "sub", "ab,a", "c");    /* 4 (a - a = 0) */
+    ob_add(mm, "Add", "add", "c,i2", "e");    /* 6 */
+    ob_attr_i(ob_add(mm, "Concat", "cat", "h,e,m1", "shape"), "axis", 0);
+    ob_add(mm, "Reshape", "rs", "x,shape", "r");
+    ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
+    ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_ar_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    float x[DD], y[DD];
+    for (size_t i = 0; i < DD; i++)
+        x[i] = (float)sin(1.3 * (double)i) * 2;
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, 1, y), XAI_OK);
+    for (size_t g = 0; g < DD / 4; g++) {
+        double s = 0;
+        for (size_t k = 0; k < 4; k++)
+            s += exp(x[g * 4 + k]);
+        for (size_t k = 0; k < 4; k++)
+            assert_float_equal(y[g * 4 + k], exp(x[g * 4 + k]) / s, 1e-6);
+    }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
+/* y = x + Gemm(A[2,1], B[2,3], transA) with constants A, B: the product,
+ * [1, 3], is computed at load and broadcast over the rows. */
+static void gemm_of_constants(void **state)
+{
+    (void)state;
+    static const float a[2] = {2, -1}, b[6] = {1, 0.5f, -2, 3, 1, 0.25f};
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 2, (int64_t[]){1, 3});
+    ob_output(mm, "y", 2, (int64_t[]){1, 3});
+    ob_init_f(mm, "A", 2, (int64_t[]){2, 1}, a);
+    ob_init_f(mm, "B", 2, (int64_t[]){2, 3}, b);
+    ob_attr_i(ob_add(mm, "Gemm", "g", "A,B", "ab"), "transA", 1);
+    ob_add(mm, "Add", "add", "x,ab", "y");
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_gc_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), 3);
+    float x[6] = {0.5f, -1, 2, 1, 1, 1}, y[6];
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_SCORE, x, 2, y), XAI_OK);
+    for (size_t i = 0; i < 2; i++)
+        for (size_t j = 0; j < 3; j++)
+            assert_float_equal(y[i * 3 + j], x[i * 3 + j] + a[0] * b[j] + a[1] * b[3 + j],
+                               1e-6);
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
+/* x[N,4] -> MatMul(x, B) with B of rank 1 ([4]) or 3 ([1,4,3]): refused,
+ * naming MatMul's matrix requirement; B [4,3] loads. */
+static void matmul_b_not_matrix(void **state)
+{
+    (void)state;
+    static const float b[12] = {0};
+    const int64_t shapes[3][3] = {{4, 3, 0}, {4, 0, 0}, {1, 4, 3}};
+    const int ranks[3] = {2, 1, 3};
+    for (int k = 0; k < 3; k++) {
+        ob_model *mm = ob_new(13);
+        ob_input(mm, "x", 2, (int64_t[]){1, 4});
+        ob_output(mm, "y", 0, NULL);
+        ob_init_f(mm, "B", ranks[k], shapes[k], b);
+        ob_add(mm, "MatMul", "mm", "x,B", "y");
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/xai_mgaps_mm_%d.onnx", (int)getpid());
+        ob_write(mm, path);
+        ob_free(mm);
+        xai_model *m = NULL;
+        xai_status st = xai_model_load(path, &m);
+        unlink(path);
+        if (k == 0) {
+            assert_int_equal(st, XAI_OK);
+            assert_int_equal(xai_model_output_size(m), 3);
+            xai_model_free(m);
+            continue;
+        }
+        if (st != XAI_ERR_UNSUPPORTED)
+            fail_msg("B of rank %d: status %d (want XAI_ERR_UNSUPPORTED)", ranks[k], st);
+        assert_null(m);
+        assert_non_null(strstr(xai_last_error(), "matrix B"));
+    }
+}
+
 /* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
  * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
 static void gemm_scalar_bias(void **state)
@@ -444,6 +572,9 @@ int main(void)
         cmocka_unit_test(shape_start_attribute),
         cmocka_unit_test(slice_negative_step),
         cmocka_unit_test(gemm_scalar_bias),
+        cmocka_unit_test(shape_arithmetic),
+        cmocka_unit_test(gemm_of_constants),
+        cmocka_unit_test(matmul_b_not_matrix),
         cmocka_unit_test(table_on_new_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
