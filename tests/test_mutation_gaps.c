@@ -24,6 +24,13 @@
  *   (ops_dense.c shape inference: batched flag and dtype in their places);
  * - MatMul with a B that is not a matrix is refused at load (ops_dense.c
  *   rank check, || -> &&);
+ * - BatchNormalization with a second (running mean) output, and Flatten with
+ *   an axis beyond the rank, are refused at load (ops_norm.c output count,
+ *   ops_shape.c axis range, || -> &&);
+ * - the default image patch gives at most 8 patches a side, and no smaller
+ *   patch would (options.c (side + 7) / 8); a method number equal to
+ *   XAI_METHOD_COUNT is an unknown method, XAI_ERR_INVALID (options.c
+ *   >= -> >);
  * - a PDF table that starts on a new page leaves no rule at the bottom of
  *   the page before (pdf_table.c: the closing rule only from row 1 on). */
 #include <math.h>
@@ -474,6 +481,88 @@ static void matmul_b_not_matrix(void **state)
     }
 }
 
+/* Writes mm, loads it, expects status want and needle in the message. */
+static void expect_load(ob_model *mm, xai_status want, const char *needle)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_ld_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != want)
+        fail_msg("status %d (want %d): %s", st, want, st ? xai_last_error() : "");
+    if (st == XAI_OK) {
+        xai_model_free(m);
+        return;
+    }
+    assert_null(m);
+    if (!strstr(xai_last_error(), needle))
+        fail_msg("message lacks '%s': %s", needle, xai_last_error());
+}
+
+static void load_refusals(void **state)
+{
+    (void)state;
+    static const float ones[2] = {1, 1}, zeros[2] = {0, 0};
+    for (int outs = 1; outs <= 2; outs++) { /* inference BN; + running mean */
+        ob_model *mm = ob_new(13);
+        ob_input(mm, "x", 4, (int64_t[]){1, 2, 3, 3});
+        ob_output(mm, "y", 0, NULL);
+        ob_init_f(mm, "s", 1, (int64_t[]){2}, ones);
+        ob_init_f(mm, "b", 1, (int64_t[]){2}, zeros);
+        ob_init_f(mm, "mu", 1, (int64_t[]){2}, zeros);
+        ob_init_f(mm, "var", 1, (int64_t[]){2}, ones);
+        ob_add(mm, "BatchNormalization", "bn", "x,s,b,mu,var", outs == 1 ? "y" : "y,rm");
+        expect_load(mm, outs == 1 ? XAI_OK : XAI_ERR_UNSUPPORTED, "training mode");
+    }
+    const int64_t axes[4] = {1, -1, 3, -3}; /* rank 2: in range -2..2, batch kept at 1 */
+    for (int k = 0; k < 4; k++) {
+        ob_model *mm = ob_new(13);
+        ob_input(mm, "x", 2, (int64_t[]){1, 4});
+        ob_output(mm, "y", 0, NULL);
+        ob_attr_i(ob_add(mm, "Flatten", "fl", "x", "y"), "axis", axes[k]);
+        expect_load(mm, k < 2 ? XAI_OK : XAI_ERR_PARSE, "axis out of range");
+    }
+}
+
+static int zero_predict(void *u, const float *x, size_t n, float *y)
+{
+    (void)u, (void)x;
+    memset(y, 0, n * sizeof *y);
+    return 0;
+}
+
+static void image_defaults_and_method_range(void **state)
+{
+    (void)state;
+    static const uint32_t hw[][2] = {{8, 8}, {16, 16}, {28, 28}, {20, 57}, {64, 64},
+                                     {100, 37}, {9, 9}};
+    for (size_t k = 0; k < sizeof hw / sizeof hw[0]; k++) {
+        size_t D = (size_t)hw[k][0] * hw[k][1];
+        xai_model *m = NULL;
+        assert_int_equal(xai_model_from_callbacks(D, 1, 0, zero_predict, NULL, NULL, &m),
+                         XAI_OK);
+        xai_explain_context c = {.n_features = D, .image_c = 1, .image_h = hw[k][0],
+                                 .image_w = hw[k][1], .value_range = 1};
+        xai_explain_options o = xai_explain_options_default(), r;
+        o.method = XAI_METHOD_LIME;
+        o.baseline = XAI_BASELINE_ZERO;
+        o.target = 0;
+        assert_int_equal(xai_explain_options_resolve(m, &o, &c, &r), XAI_OK);
+        long side = hw[k][0] > hw[k][1] ? hw[k][0] : hw[k][1], p = r.patch;
+        /* patches along the longer side: at most 8, and 9 or more with p - 1 */
+        if (!(p >= 1 && (side + p - 1) / p <= 8 && (p == 1 || (side + p - 2) / (p - 1) > 8)))
+            fail_msg("%ux%u: default patch %ld", hw[k][0], hw[k][1], p);
+        o.method = XAI_METHOD_COUNT;
+        xai_status st = xai_explain_options_resolve(m, &o, &c, &r);
+        if (st != XAI_ERR_INVALID || !strstr(xai_last_error(), "unknown method"))
+            fail_msg("method %d: status %d: %s", (int)o.method, st, xai_last_error());
+        xai_model_free(m);
+    }
+}
+
 /* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
  * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
 static void gemm_scalar_bias(void **state)
@@ -575,6 +664,8 @@ int main(void)
         cmocka_unit_test(shape_arithmetic),
         cmocka_unit_test(gemm_of_constants),
         cmocka_unit_test(matmul_b_not_matrix),
+        cmocka_unit_test(load_refusals),
+        cmocka_unit_test(image_defaults_and_method_range),
         cmocka_unit_test(table_on_new_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
