@@ -31,6 +31,13 @@
  *   patch would (options.c (side + 7) / 8); a method number equal to
  *   XAI_METHOD_COUNT is an unknown method, XAI_ERR_INVALID (options.c
  *   >= -> >);
+ * - a mask kernel width of exactly 0.2 is accepted (README: >= 0.2;
+ *   options.c < -> <=); the image value range spans every column's
+ *   statistics, the first included (plan.c loop from j = 0);
+ * - the SVD least-squares fallback with a ridge (solve.c rows S + P):
+ *   two equal columns and a tiny ridge, analytic answer beta = (1, 1);
+ * - a PDF table with no body rows still shows its header (pdf_table.c
+ *   zero-row branch, draw_header's arguments);
  * - a PDF table that starts on a new page leaves no rule at the bottom of
  *   the page before (pdf_table.c: the closing rule only from row 1 on). */
 #include <math.h>
@@ -45,6 +52,7 @@
 
 #include <xai/xai.h>
 
+#include "explainers/lfa.h" /* xai_image_value_range */
 #include "reports/pdf.h"
 #include "reports/pdf_layout.h" /* PDF_PAGE_H, PDF_BOTTOM */
 #include "support/models.h"
@@ -563,6 +571,58 @@ static void image_defaults_and_method_range(void **state)
     }
 }
 
+static void kernel_width_and_value_range(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_MLP, D, 4, 1, 37);
+    xai_model *m = tm_wrap(&t, 0);
+    xai_column_stats st[D];
+    for (size_t j = 0; j < D; j++)
+        st[j] = (xai_column_stats){0.5, 0.2, 0, 1};
+    xai_explain_context c = {.n_features = D, .stats = st};
+    xai_explain_options o = xai_explain_options_default(), r;
+    o.method = XAI_METHOD_LIME;
+    o.target = 0;
+    o.kernel_width = 0.2;
+    assert_int_equal(xai_explain_options_resolve(m, &o, &c, &r), XAI_OK);
+    assert_float_equal(r.kernel_width, 0.2, 0);
+    o.kernel_width = 0.19;
+    assert_int_equal(xai_explain_options_resolve(m, &o, &c, &r), XAI_ERR_INVALID);
+    xai_model_free(m);
+    /* range = max of the maxima - min of the minima, column 0 holding both */
+    for (int k = 0; k < 2; k++) {
+        st[0] = k ? (xai_column_stats){0, 1, -4, 0.5} : (xai_column_stats){0, 1, 0.2, 3};
+        xai_explain_context ci = {.n_features = D, .stats = st, .image_c = 1,
+                                  .image_h = 1, .image_w = D};
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t j = 0; j < D; j++)
+            lo = fmin(lo, st[j].min), hi = fmax(hi, st[j].max);
+        assert_float_equal(xai_image_value_range(&ci), hi - lo, 1e-12);
+    }
+}
+
+/* y = 2 x with the design [x, x] and ridge 1e-13: the normal matrix is
+ * singular up to the ridge, so the SVD path with its P ridge rows solves it;
+ * by symmetry beta_1 = beta_2 = 2A / (2A + ridge), A = sum w x^2. */
+static void svd_with_ridge(void **state)
+{
+    (void)state;
+    enum { S = 40 };
+    double X[S * 2], y[S], w[S], beta[2], b, r2, A = 0;
+    for (size_t s = 0; s < S; s++) {
+        X[2 * s] = X[2 * s + 1] = (double)s / 5.0 - 3.0;
+        y[s] = 2.0 * X[2 * s];
+        w[s] = 1.0 + (double)(s % 4);
+        A += w[s] * X[2 * s] * X[2 * s];
+    }
+    const double ridge = 1e-13, c = 2 * A / (2 * A + ridge);
+    assert_int_equal(xai_wls(X, y, w, S, 2, 0, ridge, beta, &b, &r2), XAI_OK);
+    if (!(fabs(beta[0] - c) < 1e-9 && fabs(beta[1] - c) < 1e-9))
+        fail_msg("beta (%.12g, %.12g), want %.12g each", beta[0], beta[1], c);
+    assert_float_equal(r2, 1.0, 1e-9);
+}
+
 /* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
  * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
 static void gemm_scalar_bias(void **state)
@@ -649,6 +709,28 @@ static void table_on_new_page(void **state)
         fail_msg("%zu dark pixels near the bottom margin of page 1", dark);
 }
 
+static void table_without_rows(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    snprintf(dir, sizeof dir, "/tmp/xai_mgaps_pdf0_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    xai_pdf *doc = pdf_new_doc("empty table", 0);
+    static const char *const hdr[2] = {"Quokka", "Wombat"};
+    xai_pdf_table t = {0, 2, hdr, NULL, NULL, NULL, "Nothing to list."};
+    assert_int_equal(xai_pdf_add_table(doc, &t), XAI_OK);
+    snprintf(path, sizeof path, "%s/t.pdf", dir);
+    assert_int_equal(xai_pdf_save(doc, path), XAI_OK);
+    xai_pdf_free(doc);
+    char *text = pdf_text(path);
+    assert_non_null(strstr(text, "Quokka"));
+    assert_non_null(strstr(text, "Wombat"));
+    assert_non_null(strstr(text, "Nothing to list."));
+    free(text);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,7 +748,10 @@ int main(void)
         cmocka_unit_test(matmul_b_not_matrix),
         cmocka_unit_test(load_refusals),
         cmocka_unit_test(image_defaults_and_method_range),
+        cmocka_unit_test(kernel_width_and_value_range),
+        cmocka_unit_test(svd_with_ridge),
         cmocka_unit_test(table_on_new_page),
+        cmocka_unit_test(table_without_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
