@@ -38,6 +38,8 @@
  *   two equal columns and a tiny ridge, analytic answer beta = (1, 1);
  * - a PDF table with no body rows still shows its header (pdf_table.c
  *   zero-row branch, draw_header's arguments);
+ * - MaxPool with dilations (1, 2), every window inside the input, against
+ *   a loop here (ops_pool.c fast path: only undilated windows);
  * - a PDF table that starts on a new page leaves no rule at the bottom of
  *   the page before (pdf_table.c: the closing rule only from row 1 on). */
 #include <math.h>
@@ -623,6 +625,46 @@ static void svd_with_ridge(void **state)
     assert_float_equal(r2, 1.0, 1e-9);
 }
 
+/* x[N,1,4,5] -> MaxPool(kernel 2x2, dilations (1, 2)) -> [N,1,3,3]:
+ * y[i][j] = max over a, b in {0, 1} of x[i + a][j + 2 b]. */
+static void maxpool_dilated(void **state)
+{
+    (void)state;
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 1, 4, 5});
+    ob_output(mm, "y", 0, NULL);
+    ob_node *nd = ob_add(mm, "MaxPool", "mp", "x", "y");
+    ob_attr_ints(nd, "kernel_shape", 2, (int64_t[]){2, 2});
+    ob_attr_ints(nd, "dilations", 2, (int64_t[]){1, 2});
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_mp_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), 9);
+    float x[40], y[18];
+    for (size_t i = 0; i < 40; i++)
+        x[i] = (float)sin(2.1 * (double)i + 0.3);
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_SCORE, x, 2, y), XAI_OK);
+    for (size_t n = 0; n < 2; n++)
+        for (size_t i = 0; i < 3; i++)
+            for (size_t j = 0; j < 3; j++) {
+                float want = -INFINITY;
+                for (size_t a = 0; a < 2; a++)
+                    for (size_t b = 0; b < 2; b++)
+                        want = fmaxf(want, x[n * 20 + (i + a) * 5 + j + 2 * b]);
+                assert_float_equal(y[n * 9 + i * 3 + j], want, 0);
+            }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
 /* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
  * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
 static void gemm_scalar_bias(void **state)
@@ -750,6 +792,7 @@ int main(void)
         cmocka_unit_test(image_defaults_and_method_range),
         cmocka_unit_test(kernel_width_and_value_range),
         cmocka_unit_test(svd_with_ridge),
+        cmocka_unit_test(maxpool_dilated),
         cmocka_unit_test(table_on_new_page),
         cmocka_unit_test(table_without_rows),
     };
