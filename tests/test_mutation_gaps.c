@@ -40,6 +40,8 @@
  *   zero-row branch, draw_header's arguments);
  * - MaxPool with dilations (1, 2), every window inside the input, against
  *   a loop here (ops_pool.c fast path: only undilated windows);
+ * - the audit's PGI k fraction accepts 1, the top of its documented range
+ *   (0, 1] (select.c <= 1 -> < 1), and refuses just above it;
  * - a PDF table that starts on a new page leaves no rule at the bottom of
  *   the page before (pdf_table.c: the closing rule only from row 1 on). */
 #include <math.h>
@@ -665,6 +667,41 @@ static void maxpool_dilated(void **state)
     xai_model_free(m);
 }
 
+static void pgi_fraction_one(void **state)
+{
+    (void)state;
+    enum { NN = 12 };
+    tm_model t;
+    tm_init(&t, TM_LOGISTIC, D, 0, 1, 38);
+    xai_model *m = tm_wrap(&t, 0);
+    float x[NN * D];
+    tm_rows(NN, D, 39, x);
+    xai_column_stats st[D];
+    for (size_t j = 0; j < D; j++)
+        st[j] = (xai_column_stats){0, 1, -3, 3};
+    xai_explain_context ctx = {.n_features = D, .stats = st};
+    xai_audit_method me = {"gradient", xai_explain_options_default()};
+    me.options.method = XAI_METHOD_GRADIENT;
+    xai_audit_options o = xai_audit_options_default();
+    o.methods = &me;
+    o.n_methods = 1;
+    o.loss_samples = 10;
+    o.sens_points = 0;
+    o.infid_samples = 5;
+    o.pgi_samples = 5;
+    o.n_threads = 1;
+    const double fr[3] = {1.0, 1.0000001, -0.5};
+    for (int k = 0; k < 3; k++) {
+        o.pgi_k_fraction = fr[k];
+        xai_audit_result *r = NULL;
+        xai_status s = xai_audit_run(m, &ctx, &o, x, NN, 0, NULL, &r);
+        if (s != (k == 0 ? XAI_OK : XAI_ERR_INVALID))
+            fail_msg("fraction %g: status %d: %s", fr[k], s, xai_last_error());
+        xai_audit_result_free(r);
+    }
+    xai_model_free(m);
+}
+
 /* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
  * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
 static void gemm_scalar_bias(void **state)
@@ -793,6 +830,7 @@ int main(void)
         cmocka_unit_test(kernel_width_and_value_range),
         cmocka_unit_test(svd_with_ridge),
         cmocka_unit_test(maxpool_dilated),
+        cmocka_unit_test(pgi_fraction_one),
         cmocka_unit_test(table_on_new_page),
         cmocka_unit_test(table_without_rows),
     };
