@@ -42,6 +42,10 @@
  *   a loop here (ops_pool.c fast path: only undilated windows);
  * - the audit's PGI k fraction accepts 1, the top of its documented range
  *   (0, 1] (select.c <= 1 -> < 1), and refuses just above it;
+ * - infidelity of each row with its own attributions: on a linear model the
+ *   exact ones (the weights) score 0, zeros do not (infidelity.c row offset);
+ * - Conv whose kernel spans the whole input width (the last tap at the last
+ *   column: ops_conv.c inside_range bound) against a direct sum;
  * - a PDF table that starts on a new page leaves no rule at the bottom of
  *   the page before (pdf_table.c: the closing rule only from row 1 on). */
 #include <math.h>
@@ -702,6 +706,72 @@ static void pgi_fraction_one(void **state)
     xai_model_free(m);
 }
 
+static void infidelity_per_row(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_LINEAR, D, 0, 1, 40);
+    xai_model *m = tm_wrap(&t, 0);
+    float x[3 * D], phi[3 * D];
+    tm_rows(3, D, 41, x);
+    for (size_t j = 0; j < D; j++) { /* rows 0 and 2: zeros; row 1: exact */
+        phi[j] = phi[2 * D + j] = 0;
+        phi[D + j] = (float)t.w[0][j];
+    }
+    xai_audit_setup s = xai_audit_setup_default(m);
+    s.output = XAI_OUTPUT_SCORE;
+    s.n_threads = 1;
+    double infd[3];
+    assert_int_equal(xai_audit_infidelity(&s, x, 3, phi, 0.5, 50, infd), XAI_OK);
+    /* sum_j (I_j w_j)^2 in expectation: sigma^2 |w|^2 = 0.25 |w|^2 */
+    double w2 = 0;
+    for (size_t j = 0; j < D; j++)
+        w2 += t.w[0][j] * t.w[0][j];
+    assert_true(infd[1] < 1e-8 * w2);
+    assert_true(infd[0] > 0.05 * w2 && infd[2] > 0.05 * w2);
+    xai_model_free(m);
+}
+
+/* x[N,1,5,3] -> Conv(W[1,1,3,3], strides 2, no pads) -> [N,1,2,1]:
+ * y[i] = sum of W[a][b] x[2 i + a][b], the kernel as wide as the input
+ * (strides 2: the im2col path). */
+static void conv_full_width(void **state)
+{
+    (void)state;
+    static const float w[9] = {0.5f, -1, 2, 1, 0.25f, -0.5f, 3, 1, -2};
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 1, 5, 3});
+    ob_output(mm, "y", 0, NULL);
+    ob_init_f(mm, "W", 4, (int64_t[]){1, 1, 3, 3}, w);
+    ob_attr_ints(ob_add(mm, "Conv", "c", "x,W", "y"), "strides", 2, (int64_t[]){2, 2});
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_cf_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), 2);
+    float x[30], y[4];
+    for (size_t i = 0; i < 30; i++)
+        x[i] = (float)cos(1.7 * (double)i);
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_SCORE, x, 2, y), XAI_OK);
+    for (size_t n = 0; n < 2; n++)
+        for (size_t i = 0; i < 2; i++) {
+            double want = 0;
+            for (size_t a = 0; a < 3; a++)
+                for (size_t b = 0; b < 3; b++)
+                    want += (double)w[a * 3 + b] * x[n * 15 + (2 * i + a) * 3 + b];
+            assert_float_equal(y[n * 2 + i], want, 1e-5);
+        }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
 /* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
  * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
 static void gemm_scalar_bias(void **state)
@@ -831,6 +901,8 @@ int main(void)
         cmocka_unit_test(svd_with_ridge),
         cmocka_unit_test(maxpool_dilated),
         cmocka_unit_test(pgi_fraction_one),
+        cmocka_unit_test(infidelity_per_row),
+        cmocka_unit_test(conv_full_width),
         cmocka_unit_test(table_on_new_page),
         cmocka_unit_test(table_without_rows),
     };
