@@ -46,6 +46,12 @@
  *   exact ones (the weights) score 0, zeros do not (infidelity.c row offset);
  * - Conv whose kernel spans the whole input width (the last tap at the last
  *   column: ops_conv.c inside_range bound) against a direct sum;
+ * - a non-finite background value is reported at its row and feature
+ *   (options.c check_rows arguments); Dropout's mask output is refused
+ *   (ops_shape.c output index);
+ * - AveragePool (count_include_pad 0) with a leading pad as large as the
+ *   kernel: windows wholly in the padding give 0, never NaN, the others
+ *   the mean of their input cells (ops_pool.c cnt > 0 guard);
  * - a PDF table that starts on a new page leaves no rule at the bottom of
  *   the page before (pdf_table.c: the closing rule only from row 1 on). */
 #include <math.h>
@@ -533,6 +539,15 @@ static void load_refusals(void **state)
         ob_add(mm, "BatchNormalization", "bn", "x,s,b,mu,var", outs == 1 ? "y" : "y,rm");
         expect_load(mm, outs == 1 ? XAI_OK : XAI_ERR_UNSUPPORTED, "training mode");
     }
+    /* Dropout; its mask output named; the mask slot present but empty */
+    const char *const dr_outs[3] = {"y", "y,mask", "y,"};
+    for (int k = 0; k < 3; k++) {
+        ob_model *mm = ob_new(13);
+        ob_input(mm, "x", 2, (int64_t[]){1, 4});
+        ob_output(mm, "y", 0, NULL);
+        ob_add(mm, "Dropout", "dr", "x", dr_outs[k]);
+        expect_load(mm, k == 1 ? XAI_ERR_UNSUPPORTED : XAI_OK, "mask output");
+    }
     const int64_t axes[4] = {1, -1, 3, -3}; /* rank 2: in range -2..2, batch kept at 1 */
     for (int k = 0; k < 4; k++) {
         ob_model *mm = ob_new(13);
@@ -772,6 +787,73 @@ static void conv_full_width(void **state)
     xai_model_free(m);
 }
 
+/* Background rows 3 x D with a NaN at row 2, feature 1. */
+static void background_nan_position(void **state)
+{
+    (void)state;
+    tm_model t;
+    tm_init(&t, TM_LINEAR, D, 0, 1, 42);
+    xai_model *m = tm_wrap(&t, 0);
+    float x[D], phi[D], bg[3 * D];
+    tm_rows(1, D, 43, x);
+    tm_rows(3, D, 44, bg);
+    bg[2 * D + 1] = NAN;
+    xai_explain_context c = {.n_features = D, .background = bg, .n_background = 3};
+    xai_explain_options o = xai_explain_options_default();
+    o.method = XAI_METHOD_KERNELSHAP;
+    o.baseline = XAI_BASELINE_BACKGROUND;
+    o.target = 0;
+    assert_int_equal(xai_explain_rows(m, &o, &c, x, 1, 0, phi, NULL, 1), XAI_ERR_NUMERIC);
+    if (!strstr(xai_last_error(), "row 2, feature 1"))
+        fail_msg("message: %s", xai_last_error());
+    xai_model_free(m);
+}
+
+/* x[N,1,4,4] -> AveragePool(kernel 2x2, strides 2, pads (2, 2, 0, 0)) ->
+ * [N,1,3,3]: output (i, j) averages x over rows 2i-2..2i-1, columns
+ * 2j-2..2j-1 inside the input; the first row and column see only padding. */
+static void avgpool_empty_windows(void **state)
+{
+    (void)state;
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 1, 4, 4});
+    ob_output(mm, "y", 0, NULL);
+    ob_node *nd = ob_add(mm, "AveragePool", "ap", "x", "y");
+    ob_attr_ints(nd, "kernel_shape", 2, (int64_t[]){2, 2});
+    ob_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
+    ob_attr_ints(nd, "pads", 4, (int64_t[]){2, 2, 0, 0});
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_ap_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), 9);
+    float x[16], y[9];
+    for (size_t i = 0; i < 16; i++)
+        x[i] = (float)(1.0 + sin(0.8 * (double)i));
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_SCORE, x, 1, y), XAI_OK);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            double s = 0;
+            int cnt = 0;
+            for (int a = 2 * i - 2; a < 2 * i; a++)
+                for (int b = 2 * j - 2; b < 2 * j; b++)
+                    if (a >= 0 && a < 4 && b >= 0 && b < 4)
+                        s += x[a * 4 + b], cnt++;
+            double want = cnt ? s / cnt : 0.0;
+            if (!(fabs(y[i * 3 + j] - want) < 1e-6))
+                fail_msg("y[%d][%d] = %g, want %g", i, j, y[i * 3 + j], want);
+        }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
 /* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
  * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
 static void gemm_scalar_bias(void **state)
@@ -903,6 +985,8 @@ int main(void)
         cmocka_unit_test(pgi_fraction_one),
         cmocka_unit_test(infidelity_per_row),
         cmocka_unit_test(conv_full_width),
+        cmocka_unit_test(background_nan_position),
+        cmocka_unit_test(avgpool_empty_windows),
         cmocka_unit_test(table_on_new_page),
         cmocka_unit_test(table_without_rows),
     };
