@@ -52,6 +52,8 @@
  * - AveragePool (count_include_pad 0) with a leading pad as large as the
  *   kernel: windows wholly in the padding give 0, never NaN, the others
  *   the mean of their input cells (ops_pool.c cnt > 0 guard);
+ * - Shape with end 0 is empty (ops_shape.c: only a negative end counts from
+ *   the back);
  * - a PDF table that starts on a new page leaves no rule at the bottom of
  *   the page before (pdf_table.c: the closing rule only from row 1 on). */
 #include <math.h>
@@ -854,6 +856,49 @@ static void avgpool_empty_windows(void **state)
     xai_model_free(m);
 }
 
+/* x[N,2,3,4] -> Reshape(x, Concat(Shape(x, end 1), Shape(x, end 0), [4],
+ * [-1])) = [N, 4, 6] -> Softmax(axis -1) -> Flatten: runs of 6 inputs. */
+static void shape_end_zero(void **state)
+{
+    (void)state;
+    enum { DD = 24 };
+    ob_model *mm = ob_new(15);
+    ob_input(mm, "x", 4, (int64_t[]){1, 2, 3, 4});
+    ob_output(mm, "y", 2, (int64_t[]){1, DD});
+    ob_init_i(mm, "four", 1, (int64_t[]){1}, (int64_t[]){4});
+    ob_init_i(mm, "m1", 1, (int64_t[]){1}, (int64_t[]){-1});
+    ob_attr_i(ob_add(mm, "Shape", "s0", "x", "head"), "end", 1);
+    ob_attr_i(ob_add(mm, "Shape", "s1", "x", "none"), "end", 0);
+    ob_attr_i(ob_add(mm, "Concat", "cat", "head,none,four,m1", "shape"), "axis", 0);
+    ob_add(mm, "Reshape", "rs", "x,shape", "r");
+    ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
+    ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_se_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    float x[DD], y[DD];
+    for (size_t i = 0; i < DD; i++)
+        x[i] = (float)sin(0.9 * (double)i) * 2;
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, 1, y), XAI_OK);
+    for (size_t g = 0; g < 4; g++) {
+        double s = 0;
+        for (size_t k = 0; k < 6; k++)
+            s += exp(x[g * 6 + k]);
+        for (size_t k = 0; k < 6; k++)
+            assert_float_equal(y[g * 6 + k], exp(x[g * 6 + k]) / s, 1e-6);
+    }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
 /* x[N,4] -> Gemm(x, W[3,4], C, transB, beta 2) with C of shape [1] or
  * [1, 1] = 0.25: y = x W^T + 0.5, computed here. */
 static void gemm_scalar_bias(void **state)
@@ -987,6 +1032,7 @@ int main(void)
         cmocka_unit_test(conv_full_width),
         cmocka_unit_test(background_nan_position),
         cmocka_unit_test(avgpool_empty_windows),
+        cmocka_unit_test(shape_end_zero),
         cmocka_unit_test(table_on_new_page),
         cmocka_unit_test(table_without_rows),
     };
