@@ -171,7 +171,7 @@ static xai_status quality_tables(rp_ctx *c, const xai_model_quality *q)
     static const char *const rows[3] = {"rows", "mean P", "observed"};
     for (size_t k = 0; k < 3; k++)
         cb[k * (nb + 1)] = rows[k];
-    char bin_names[MAXB][8];
+    char bin_names[MAXB][24]; /* room for any size_t */
     for (size_t j = 0; j < nb; j++) {
         snprintf(bin_names[j], sizeof bin_names[j], "%zu", j + 1);
         hb[j + 1] = bin_names[j];
