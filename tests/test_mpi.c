@@ -32,8 +32,13 @@
 #define OPTS " --model " MODEL " --data " DATA " --label credit-risk --groups auto"
 /* as root OpenMPI wants both variables; ASan's leak check would flag
  * OpenMPI's own allocations at exit, and its SIGSEGV report would end a
- * crashing rank with exit code 1 rather than the signal (crash_on_a_rank) */
+ * crashing rank with exit code 1 rather than the signal (crash_on_a_rank).
+ * After a rank crashes mpirun sends the others SIGTERM, then SIGKILL after
+ * odls_base_sigkill_timeout seconds (default 1): on a loaded machine a rank
+ * may not be scheduled within 1 s to run its cleanup handler (seen once:
+ * a temporary file left), so the tests, which check that handler, allow 10 */
 #define MPIRUN "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " \
+               "OMPI_MCA_odls_base_sigkill_timeout=10 " \
                "ASAN_OPTIONS=detect_leaks=0:handle_segv=0 mpirun --oversubscribe -n %d %s "
 
 static char dir[64];
