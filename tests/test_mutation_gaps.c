@@ -234,6 +234,10 @@ static void lfa_loss_zero_samples(void **state)
             if (s != XAI_ERR_INVALID)
                 fail_msg("neighbourhood %zu, %lld samples: status %d", k, (long long)n, s);
         }
+        /* no output buffer for rows to explain: refused, not written through
+         * (kills lfa_loss.c:132, `!loss && !n_rows`) */
+        assert_int_equal(xai_audit_lfa_loss(m, &o, &c, &z[k], 20, x, 2, 0, phi, NULL, 1),
+                         XAI_ERR_INVALID);
     }
     xai_model_free(m);
 }
@@ -352,7 +356,9 @@ static void slice_negative_step(void **state)
     ob_init_i(mm, "last", 1, (int64_t[]){1}, (int64_t[]){-1});
     ob_init_i(mm, "back", 1, (int64_t[]){1}, (int64_t[]){-1});
     ob_add(mm, "Shape", "s", "x", "sh");
-    ob_add(mm, "Slice", "head", "sh,z,one", "h");
+    /* head gives its axes input but no steps (kills ops_shape.c:507, axes
+     * read from input 4) */
+    ob_add(mm, "Slice", "head", "sh,z,one,z", "h");
     ob_add(mm, "Slice", "rev", "sh,last,z,z,back", "t");
     ob_attr_i(ob_add(mm, "Concat", "cat", "h,t", "shape"), "axis", 0);
     ob_add(mm, "Reshape", "rs", "x,shape", "r");
@@ -381,6 +387,80 @@ static void slice_negative_step(void **state)
     }
     xai_runner_free(r);
     xai_model_free(m);
+}
+
+/* x[N,2,3,4] -> Reshape(x, Concat(Slice(Shape(x), 0, 1), Gather(Shape(x),
+ * [3]), [-1])) = [N, 4, 6] -> Softmax(axis -1) -> Flatten: a softmax over
+ * each run of 6 consecutive inputs (kills ops_shape.c:491, Gather copying
+ * element 0 whatever the index). */
+static void gather_of_shape(void **state)
+{
+    (void)state;
+    enum { DD = 24 };
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 2, 3, 4});
+    ob_output(mm, "y", 2, (int64_t[]){1, DD});
+    ob_init_i(mm, "z", 1, (int64_t[]){1}, (int64_t[]){0});
+    ob_init_i(mm, "one", 1, (int64_t[]){1}, (int64_t[]){1});
+    ob_init_i(mm, "three", 1, (int64_t[]){1}, (int64_t[]){3});
+    ob_init_i(mm, "m1", 1, (int64_t[]){1}, (int64_t[]){-1});
+    ob_add(mm, "Shape", "s", "x", "sh");
+    ob_add(mm, "Slice", "head", "sh,z,one", "h");
+    ob_attr_i(ob_add(mm, "Gather", "g", "sh,three", "d3"), "axis", 0);
+    ob_attr_i(ob_add(mm, "Concat", "cat", "h,d3,m1", "shape"), "axis", 0);
+    ob_add(mm, "Reshape", "rs", "x,shape", "r");
+    ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
+    ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_ga_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    if (st != XAI_OK)
+        fail_msg("load: %s", xai_last_error());
+    assert_int_equal(xai_model_output_size(m), DD);
+    float x[2 * DD], y[2 * DD];
+    for (size_t i = 0; i < 2 * DD; i++)
+        x[i] = (float)sin(0.7 * (double)i) * 3;
+    xai_runner *r = NULL;
+    assert_int_equal(xai_runner_new(m, &r), XAI_OK);
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_PROB, x, 2, y), XAI_OK);
+    for (size_t g = 0; g < 2 * DD / 6; g++) {
+        double s = 0;
+        for (size_t k = 0; k < 6; k++)
+            s += exp(x[6 * g + k]);
+        for (size_t k = 0; k < 6; k++)
+            assert_float_equal(y[6 * g + k], exp(x[6 * g + k]) / s, 1e-6);
+    }
+    xai_runner_free(r);
+    xai_model_free(m);
+}
+
+/* Conv whose weights are computed from the input (W = 2x) is refused at
+ * load (kills ops_conv.c:68, `w->batched && ...`, which let a batched W
+ * through when there is no bias). */
+static void conv_computed_weights(void **state)
+{
+    (void)state;
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, 1, 3, 3});
+    ob_output(mm, "y", 0, NULL);
+    ob_init_f(mm, "two", 1, (int64_t[]){1}, (float[]){2});
+    ob_add(mm, "Mul", "w", "x,two", "W");
+    ob_add(mm, "Conv", "c", "x,W", "y");
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/xai_mgaps_cw_%d.onnx", (int)getpid());
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m = NULL;
+    xai_status st = xai_model_load(path, &m);
+    unlink(path);
+    xai_model_free(m);
+    assert_int_not_equal(st, XAI_OK);
+    if (!strstr(xai_last_error(), "W and B must be constants"))
+        fail_msg("message: %s", xai_last_error());
 }
 
 /* x[N,2,3,4] -> Reshape(x, Concat(Slice(Shape(x), 0, 1), d1 * d2 - d1 + 2,
@@ -1018,6 +1098,8 @@ int main(void)
         cmocka_unit_test(method_aliases),
         cmocka_unit_test(shape_start_attribute),
         cmocka_unit_test(slice_negative_step),
+        cmocka_unit_test(gather_of_shape),
+        cmocka_unit_test(conv_computed_weights),
         cmocka_unit_test(gemm_scalar_bias),
         cmocka_unit_test(shape_arithmetic),
         cmocka_unit_test(gemm_of_constants),
