@@ -73,6 +73,10 @@ xai_status xai_plan_init(xai_plan *p, const xai_model *m,
                          const xai_explain_options *opt,
                          const xai_explain_context *ctx);
 void xai_plan_free(xai_plan *p);
+/* The baseline rows the options name: nb rows (the context's row or
+ * background, or `own`, n_features floats, filled with the means or 0). */
+const float *xai_baseline_rows(const xai_explain_options *o,
+                               const xai_explain_context *c, float *own, size_t *nb);
 /* The images' value range (the noise scale unit): ctx->value_range if
  * given, else max - min over the column statistics, else 1. */
 double xai_image_value_range(const xai_explain_context *c);

@@ -51,28 +51,30 @@ static xai_status noise_scales(xai_plan *p)
     return XAI_OK;
 }
 
+const float *xai_baseline_rows(const xai_explain_options *o,
+                               const xai_explain_context *c, float *own, size_t *nb)
+{
+    *nb = 1;
+    switch (o->baseline) {
+    case XAI_BASELINE_ROW:
+        return c->baseline_row;
+    case XAI_BASELINE_BACKGROUND:
+        *nb = c->n_background;
+        return c->background;
+    default:
+        for (size_t j = 0; j < c->n_features; j++)
+            own[j] = o->baseline == XAI_BASELINE_MEAN && c->stats
+                         ? (float)c->stats[j].mean : 0.0f;
+        return own;
+    }
+}
+
 static xai_status baselines(xai_plan *p)
 {
-    const xai_explain_context *c = p->ctx;
-    p->nb = 1;
-    switch (p->opt.baseline) {
-    case XAI_BASELINE_ROW:
-        p->base = c->baseline_row;
-        return XAI_OK;
-    case XAI_BASELINE_BACKGROUND:
-        p->base = c->background;
-        p->nb = c->n_background;
-        return XAI_OK;
-    default:
-        break;
-    }
-    p->base_own = calloc(p->D, sizeof *p->base_own);
-    if (!p->base_own)
+    if (p->opt.baseline != XAI_BASELINE_ROW && p->opt.baseline != XAI_BASELINE_BACKGROUND &&
+        !(p->base_own = calloc(p->D ? p->D : 1, sizeof *p->base_own)))
         return xai_fail(XAI_ERR_NOMEM, "out of memory (baseline)");
-    if (p->opt.baseline == XAI_BASELINE_MEAN && c->stats)
-        for (size_t j = 0; j < p->D; j++)
-            p->base_own[j] = (float)c->stats[j].mean;
-    p->base = p->base_own;
+    p->base = xai_baseline_rows(&p->opt, p->ctx, p->base_own, &p->nb);
     return XAI_OK;
 }
 

@@ -59,27 +59,6 @@ static xai_status resolve(const xai_model *m, xai_explain_options *o)
     return XAI_OK;
 }
 
-/* Baseline rows of the interventional game: nb rows into *rows (owned by
- * the context, or written into own: D floats). */
-static const float *baseline_rows(const xai_explain_options *o,
-                                  const xai_explain_context *c, float *own,
-                                  size_t *nb)
-{
-    *nb = 1;
-    switch (o->baseline) {
-    case XAI_BASELINE_ROW:
-        return c->baseline_row;
-    case XAI_BASELINE_BACKGROUND:
-        *nb = c->n_background;
-        return c->background;
-    default:
-        for (size_t j = 0; j < c->n_features; j++) /* as plan.c's baselines */
-            own[j] = o->baseline == XAI_BASELINE_MEAN && c->stats
-                         ? (float)c->stats[j].mean : 0.0f;
-        return own;
-    }
-}
-
 static xai_status explain_row(xai_runner *r, const xai_explain_options *o,
                               const xai_explain_context *ctx, const float *x,
                               xai_rng *rng, int32_t target, float *phi,
@@ -113,7 +92,7 @@ static xai_status explain_row(xai_runner *r, const xai_explain_options *o,
         diag->fbaseline = xai_treeshap_expected(t, k);
     } else {
         size_t nb;
-        const float *b = baseline_rows(o, ctx, own, &nb);
+        const float *b = xai_baseline_rows(o, ctx, own, &nb);
         for (size_t i = 0; i < nb; i++) {
             memset(pu, 0, U * sizeof *pu);
             xai_treeshap_interventional(t, unit, x, b + i * D, k, w, pu);
