@@ -14,6 +14,8 @@
 
 #include <xai/xai.h>
 
+#include "one_blas_thread.h"
+
 static double now(void)
 {
     struct timespec ts;
@@ -57,6 +59,7 @@ static double throughput(const xai_model *m, const float *x, size_t b, int vjp)
 
 int main(int argc, char **argv)
 {
+    one_blas_thread(argv);
     int quick = argc > 1 && strcmp(argv[1], "quick") == 0;
     const char *mpath = "examples/backdoor/model_backdoored.onnx";
     xai_model *m;

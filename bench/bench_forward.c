@@ -12,6 +12,8 @@
 
 #include <xai/xai.h>
 
+#include "one_blas_thread.h"
+
 static double now(void)
 {
     struct timespec ts;
@@ -98,8 +100,10 @@ static void bench_model(const char *path, double ref_gflops)
     free(dy);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    one_blas_thread(argv);
     openblas_set_num_threads(1);
     double ref = sgemm_gflops(1024);
     printf("raw cblas_sgemm 1024^3, 1 thread: %.1f GFLOP/s\n", ref);

@@ -17,6 +17,8 @@
 
 #include <xai/xai.h>
 
+#include "one_blas_thread.h"
+
 enum { ROWS = 20, SEEDS = 5, CHUNK = 1 << 14 };
 
 /* Recorded with this benchmark before the estimator changed (shap-style
@@ -67,8 +69,10 @@ static int exact_shapley(xai_runner *r, const float *x, const float *base,
     return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    one_blas_thread(argv);
     openblas_set_num_threads(1);
     xai_csv_options co = xai_csv_options_default();
     co.label = "credit-risk";

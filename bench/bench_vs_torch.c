@@ -14,6 +14,8 @@
 
 #include <xai/xai.h>
 
+#include "one_blas_thread.h"
+
 #define MAX_CASES 16
 #define TORCH_CMD "/usr/bin/python3 bench/torch_ref.py 2>&1"
 
@@ -24,6 +26,12 @@ typedef struct result {
 
 static result res[MAX_CASES];
 static int n_res;
+static const char *only; /* argv[1]: run only cases whose name contains it */
+
+static int wanted(const char *name)
+{
+    return !only || strstr(name, only);
+}
 
 static double now(void)
 {
@@ -43,6 +51,8 @@ static void explain_case(const char *name, const xai_model *model, xai_method m,
                          int64_t samples, const xai_explain_context *c, const float *x,
                          size_t n)
 {
+    if (!wanted(name))
+        return;
     xai_explain_options o = xai_explain_options_default();
     o.method = m;
     o.samples = samples;
@@ -133,14 +143,15 @@ static void digits(void)
     xai_runner *r;
     xai_runner_new(m, &r);
     double best = INFINITY;
-    for (int rep = 0; rep < 3; rep++) {
+    for (int rep = 0; rep < 3 && wanted("digits/smoothinv-step"); rep++) {
         double t0 = now();
         for (int k = 0; k < N; k++)
             xai_runner_vjp(r, XAI_OUTPUT_PROB, xs, COPIES, dy, dx, y);
         double t = (now() - t0) / N;
         best = t < best ? t : best;
     }
-    record("digits/smoothinv-step", best);
+    if (wanted("digits/smoothinv-step"))
+        record("digits/smoothinv-step", best);
     xai_runner_free(r);
     xai_dataset_free(ds);
     xai_model_free(m);
@@ -174,13 +185,17 @@ static int torch_reference(char *why, size_t len)
     return got > 0 && rc == 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    one_blas_thread(argv);
+    /* `bench_vs_torch CASE` (for profiling) times only the cases whose name
+     * contains CASE, and skips the PyTorch reference */
+    only = argc > 1 ? argv[1] : NULL;
     openblas_set_num_threads(1);
     tabular();
     digits();
-    char why[512];
-    int have_ref = torch_reference(why, sizeof why);
+    char why[512] = "a case was chosen on the command line";
+    int have_ref = only ? 0 : torch_reference(why, sizeof why);
     printf("seconds per explanation, 1 thread (best of 3); reference: %s\n",
            have_ref ? "bench/torch_ref.py (PyTorch, 1 thread)" : "skipped");
     if (!have_ref)
