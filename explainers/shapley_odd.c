@@ -45,6 +45,11 @@
  * below the interaction fit's at 1000 coalitions. */
 #define ODD_FIT_MAX_PAIRS 512
 
+/* Below this reciprocal condition number of X' Sigma^-1 X (dpocon) the
+ * degree-1 terms are not determined by the points (e.g. fewer distinct
+ * points than units) and the linear fit takes over. */
+#define ODD_RCOND_MIN 1e-12
+
 /* e_k over a +-1 vector with `plus` ones and `minus` minus-ones, k = 0..5:
  * the coefficients of (1 + t)^plus (1 - t)^minus. */
 static void esym(size_t plus, size_t minus, double e[6])
@@ -110,6 +115,8 @@ typedef struct odd_buf {
     double *G, *a;  /* M x M normal matrix, M: its right-hand side, then a */
     double *kd;     /* M + 1: kernel at 0..M differing units */
     double *lead;   /* 2M: lead[k][c], see below */
+    double *work;   /* 3M: dpocon's */
+    lapack_int *iwork; /* M: dpocon's */
     uint64_t *bits; /* N x words: the points' units kept */
     size_t *plus;   /* N: units kept per point */
 } odd_buf;
@@ -126,10 +133,11 @@ static int odd_alloc(xai_scratch *s, size_t N, size_t M, size_t words, odd_buf *
         !xai_mul_size(M, M, &mm) || !xai_mul_size(N, words, &nw) ||
         nn > SIZE_MAX / 16 || nm > SIZE_MAX / 16 || mm > SIZE_MAX / 16 || M > SIZE_MAX / 64)
         return 0;
-    size_t len[7] = {lines(nn * 8), lines(nm * 8), lines(mm * 8), lines(M * 8),
-                     lines((M + 1) * 8), lines(2 * M * 8), lines(nw * 8)};
+    size_t len[9] = {lines(nn * 8), lines(nm * 8), lines(mm * 8), lines(M * 8),
+                     lines((M + 1) * 8), lines(2 * M * 8), lines(3 * M * 8),
+                     lines(M * sizeof(lapack_int)), lines(nw * 8)};
     size_t total = lines(N * sizeof(size_t));
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 9; i++) {
         if (total > SIZE_MAX - len[i])
             return 0;
         total += len[i];
@@ -143,7 +151,9 @@ static int odd_alloc(xai_scratch *s, size_t N, size_t M, size_t words, odd_buf *
     b->a = (double *)p, p += len[3];
     b->kd = (double *)p, p += len[4];
     b->lead = (double *)p, p += len[5];
-    b->bits = (uint64_t *)p, p += len[6];
+    b->work = (double *)p, p += len[6];
+    b->iwork = (lapack_int *)p, p += len[7];
+    b->bits = (uint64_t *)p, p += len[8];
     b->plus = (size_t *)p;
     return 1;
 }
@@ -161,7 +171,18 @@ static int odd_solve(odd_buf *b, size_t N, size_t M)
                 b->sig, n, b->W, n);
     cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, m, n, 1.0, b->W, n, 0.0, b->G, m);
     cblas_dgemv(CblasColMajor, CblasTrans, n, m, 1.0, b->W, n, wd, 1, 0.0, b->a, 1);
-    if (LAPACKE_dposv_work(LAPACK_COL_MAJOR, 'U', m, 1, b->G, m, b->a, m) != 0)
+    double anorm = 0, rcond = 0; /* 1-norm of the symmetric G */
+    for (size_t c = 0; c < M; c++) {
+        double sum = 0;
+        for (size_t r = 0; r < M; r++)
+            sum += fabs(r <= c ? b->G[c * M + r] : b->G[r * M + c]);
+        anorm = sum > anorm ? sum : anorm;
+    }
+    if (!isfinite(anorm) || LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', m, b->G, m) != 0 ||
+        LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'U', m, b->G, m, anorm, &rcond, b->work,
+                            b->iwork) != 0 ||
+        !(rcond >= ODD_RCOND_MIN) ||
+        LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', m, 1, b->G, m, b->a, m) != 0)
         return 0;
     /* alpha = U^-1 (w_d - W_X a), into wd */
     cblas_dgemv(CblasColMajor, CblasNoTrans, n, m, -1.0, b->W, n, b->a, 1, 1.0, wd, 1);
