@@ -39,10 +39,11 @@
 #define PRIOR_DEG5 1.5e3
 
 /* Above this many pairs the linear fit (solve.c) takes over: the O(n^3)
- * solve costs about 3 ms per row at 512 pairs and 18 ms at 1044 (the
- * default budget at M = 20), which for a small model is 10-20 times the
- * model's own time; at large budgets the linear fit's error is already
- * below the interaction fit's at 1000 coalitions. */
+ * solve costs about 1.5 ms per row at 500 pairs (M = 23,
+ * build/bench/bench_shapley_odd; 1.2 ms of it the Cholesky factorisation)
+ * and about 10 ms at 1044 (the default budget at M = 20), which for a small
+ * model is many times the model's own time; at large budgets the linear
+ * fit's error is already below the interaction fit's at 1000 coalitions. */
 #define ODD_FIT_MAX_PAIRS 512
 
 /* Below this reciprocal condition number of X' Sigma^-1 X (dpocon) the
@@ -233,18 +234,26 @@ xai_status xai_shapley_odd_fit(const xai_job *j, double *pu, int *used)
     }
     /* points: pair q's first member (rows 2q, 2q + 1 are complements), and
      * x = 1 (every unit kept) for the constraint; W = [X d] column-major */
+    static const double pm[2] = {-1.0, 1.0}; /* indexed, not branched on: z is random */
     memset(b.bits, 0, N * words * sizeof *b.bits);
-    for (size_t q = 0; q < N; q++) {
-        const uint8_t *z = q < n ? j->mask + 2 * q * M : NULL;
-        b.plus[q] = 0;
+    for (size_t q = 0; q < n; q++) {
+        const uint8_t *z = j->mask + 2 * q * M;
+        size_t cnt = 0;
         for (size_t u = 0; u < M; u++) {
-            int on = z ? z[u] != 0 : 1;
+            unsigned on = z[u] != 0;
             b.bits[q * words + u / 64] |= (uint64_t)on << (u % 64);
-            b.W[u * N + q] = on ? 1.0 : -1.0;
-            b.plus[q] += (size_t)on;
+            b.W[u * N + q] = pm[on];
+            cnt += on;
         }
-        b.W[M * N + q] = q < n ? (j->y[2 * q] - j->y[2 * q + 1]) / 2 : (j->fx - j->fb) / 2;
+        b.plus[q] = cnt;
+        b.W[M * N + q] = (j->y[2 * q] - j->y[2 * q + 1]) / 2;
     }
+    for (size_t u = 0; u < M; u++) {
+        b.bits[n * words + u / 64] |= (uint64_t)1 << (u % 64);
+        b.W[u * N + n] = 1.0;
+    }
+    b.plus[n] = M;
+    b.W[M * N + n] = (j->fx - j->fb) / 2;
     kernel_matrix(b.bits, words, N, b.kd, b.sig);
     for (size_t q = 0; q < n; q++)
         b.sig[q * N + q] += wsum / j->w[2 * q];
@@ -255,14 +264,17 @@ xai_status xai_shapley_odd_fit(const xai_job *j, double *pu, int *used)
         for (size_t u = 0; u < M; u++)
             pu[u] = 2 * b.a[u];
         for (size_t q = 0; q < N; q++) {
-            double al = alpha[q];
+            /* term[on]: a unit's share of point q when it is off (0) or on
+             * (1) there; the others kept number plus - on */
+            size_t pl = b.plus[q];
+            double term[2] = {0, 0};
+            if (pl < M)
+                term[0] = -alpha[q] * (b.lead[pl] + b.lead[M + pl]);
+            if (pl > 0)
+                term[1] = alpha[q] * (b.lead[pl - 1] + b.lead[M + pl - 1]);
             const uint64_t *bq = b.bits + q * words;
-            for (size_t u = 0; u < M; u++) {
-                int on = bq[u / 64] >> (u % 64) & 1;
-                size_t others = b.plus[q] - (size_t)on;
-                double l = b.lead[others] + b.lead[M + others];
-                pu[u] += on ? al * l : -al * l;
-            }
+            for (size_t u = 0; u < M; u++)
+                pu[u] += term[bq[u / 64] >> (u % 64) & 1];
         }
         *used = 1;
     }

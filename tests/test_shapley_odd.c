@@ -29,7 +29,7 @@
 #define PRIOR3 3.4e4
 #define PRIOR5 1.5e3
 
-enum { MAXM = 10, MAXN = 64 };
+enum { MAXM = 80 }; /* the brute-force Shapley reference: M <= 10 */
 
 typedef struct game {
     size_t M, n;     /* units, pairs */
@@ -46,20 +46,67 @@ static long double binom(size_t m, size_t k)
     return c;
 }
 
-/* x as a bit set of the units at +1 */
-static long double kernel(size_t M, unsigned x, unsigned y)
+static long double rho(size_t M, size_t k)
 {
-    long double r3 = PRIOR3 / binom(M, 3), r5 = M >= 5 ? PRIOR5 / binom(M, 5) : 0, k = 0;
+    if (M < k)
+        return 0;
+    return (k == 3 ? PRIOR3 : PRIOR5) / binom(M, k);
+}
+
+/* The points' +-1 coordinates: pair q's first member for q < n, then x = 1
+ * (every unit kept), row-major (n + 1) x M. */
+static long double *points(const game *g)
+{
+    size_t M = g->M, N = g->n + 1;
+    long double *X = malloc(N * M * sizeof *X);
+    assert_non_null(X);
+    for (size_t q = 0; q < N; q++)
+        for (size_t u = 0; u < M; u++)
+            X[q * M + u] = q < g->n && !g->mask[2 * q * M + u] ? -1 : 1;
+    return X;
+}
+
+/* sum_{|T| = 3, 5} rho_|T| chi_T(x) chi_T(y) by enumerating every parity T
+ * (M <= 10). */
+static long double kernel_enum(size_t M, const long double *x, const long double *y)
+{
+    long double k = 0;
     for (unsigned T = 0; T < 1u << M; T++) {
         int deg = __builtin_popcount(T);
         if (deg != 3 && deg != 5)
             continue;
-        /* chi_T(x) chi_T(y) = (-1)^(units of T where x and y differ) */
-        long double chi = __builtin_popcount(T & (x ^ y)) & 1 ? -1.0L : 1.0L;
-        k += (deg == 3 ? r3 : r5) * chi;
+        long double chi = 1;
+        for (size_t u = 0; u < M; u++)
+            if (T >> u & 1)
+                chi *= x[u] * y[u];
+        k += rho(M, (size_t)deg) * chi;
     }
     return k;
 }
+
+/* e_0..e_5 of v[0..m), leaving out index `skip` (m for none): the
+ * coefficients of prod_i (1 + v_i t). */
+static void elementary(const long double *v, size_t m, size_t skip, long double e[6])
+{
+    memset(e, 0, 6 * sizeof *e);
+    e[0] = 1;
+    for (size_t i = 0; i < m; i++)
+        if (i != skip)
+            for (int k = 5; k >= 1; k--)
+                e[k] += v[i] * e[k - 1];
+}
+
+/* The same kernel as e_3 and e_5 of the products x_i y_i (any M). */
+static long double kernel_esym(size_t M, const long double *x, const long double *y)
+{
+    long double p[MAXM] = {0}, e[6];
+    for (size_t u = 0; u < M; u++)
+        p[u] = x[u] * y[u];
+    elementary(p, M, M, e);
+    return rho(M, 3) * e[3] + rho(M, 5) * e[5];
+}
+
+typedef long double (*kernel_fn)(size_t M, const long double *x, const long double *y);
 
 /* Inverts the n x n matrix A (row-major, overwritten) into B. */
 static void invert(long double *A, long double *B, size_t n)
@@ -90,40 +137,37 @@ static void invert(long double *A, long double *B, size_t n)
     }
 }
 
-/* The reference phi (M) of game g. */
-static void reference(const game *g, double *phi)
+/* The GLS on the points X: a (M) = (X' S^-1 X)^-1 X' S^-1 d and alpha
+ * (n + 1) = S^-1 (d - X a), S = kernel + per-pair noise sum(w) / w_q. */
+static void gls(const game *g, const long double *X, kernel_fn kern, long double *a,
+                long double *alpha)
 {
     size_t M = g->M, n = g->n, N = n + 1;
-    static long double S[MAXN * MAXN], Si[MAXN * MAXN], X[MAXN * MAXM], d[MAXN];
-    unsigned pt[MAXN];
+    long double *S = malloc(N * N * sizeof *S), *Si = malloc(N * N * sizeof *Si);
+    long double *G = malloc(M * M * sizeof *G), *Gi = malloc(M * M * sizeof *Gi);
+    long double *d = malloc(N * sizeof *d), *r = malloc(M * sizeof *r);
+    assert_true(S && Si && G && Gi && d && r);
     long double wsum = 0;
     for (size_t s = 0; s < 2 * n; s++)
         wsum += g->w[s];
-    for (size_t q = 0; q < N; q++) {
-        pt[q] = 0;
-        for (size_t u = 0; u < M; u++) {
-            int on = q < n ? g->mask[2 * q * M + u] : 1;
-            pt[q] |= (unsigned)on << u;
-            X[q * M + u] = on ? 1 : -1;
-        }
+    for (size_t q = 0; q < N; q++)
         d[q] = q < n ? ((long double)g->y[2 * q] - g->y[2 * q + 1]) / 2
                      : ((long double)g->fx - g->fb) / 2;
-    }
     for (size_t q = 0; q < N; q++)
         for (size_t t = 0; t < N; t++)
-            S[q * N + t] = kernel(M, pt[q], pt[t]) + (q == t && q < n ? wsum / g->w[2 * q] : 0);
+            S[q * N + t] = kern(M, X + q * M, X + t * M) +
+                           (q == t && q < n ? wsum / g->w[2 * q] : 0);
     invert(S, Si, N);
-    /* G a = r with G = X' S^-1 X, r = X' S^-1 d */
-    long double G[MAXM * MAXM], Gi[MAXM * MAXM], r[MAXM], a[MAXM], alpha[MAXN];
     for (size_t u = 0; u < M; u++) {
         r[u] = 0;
         for (size_t v = 0; v < M; v++)
             G[u * M + v] = 0;
         for (size_t q = 0; q < N; q++)
             for (size_t t = 0; t < N; t++) {
+                long double xs = X[q * M + u] * Si[q * N + t];
                 for (size_t v = 0; v < M; v++)
-                    G[u * M + v] += X[q * M + u] * Si[q * N + t] * X[t * M + v];
-                r[u] += X[q * M + u] * Si[q * N + t] * d[t];
+                    G[u * M + v] += xs * X[t * M + v];
+                r[u] += xs * d[t];
             }
     }
     invert(G, Gi, M);
@@ -141,14 +185,28 @@ static void reference(const game *g, double *phi)
             alpha[q] += Si[q * N + t] * res;
         }
     }
-    /* the fitted function on every coalition, then the Shapley formula */
-    static long double v[1 << MAXM];
+    free(S), free(Si), free(G), free(Gi), free(d), free(r);
+}
+
+/* Reference phi (M) by brute force (M <= 10): the exact Shapley values of
+ * the fitted function z -> sum_i a_i x_i + sum_q alpha_q k(x_q, x),
+ * x = 2z - 1, by the Shapley formula over all 2^M coalitions. */
+static void reference_enum(const game *g, double *phi)
+{
+    size_t M = g->M, N = g->n + 1;
+    long double *X = points(g), a[MAXM], *alpha = malloc(N * sizeof *alpha);
+    long double *v = malloc(((size_t)1 << M) * sizeof *v);
+    assert_true(alpha && v);
+    gls(g, X, kernel_enum, a, alpha);
     for (unsigned z = 0; z < 1u << M; z++) {
+        long double x[MAXM];
         v[z] = 0;
-        for (size_t u = 0; u < M; u++)
-            v[z] += a[u] * (z >> u & 1 ? 1 : -1);
+        for (size_t u = 0; u < M; u++) {
+            x[u] = z >> u & 1 ? 1 : -1;
+            v[z] += a[u] * x[u];
+        }
         for (size_t q = 0; q < N; q++)
-            v[z] += alpha[q] * kernel(M, pt[q], z);
+            v[z] += alpha[q] * kernel_enum(M, X + q * M, x);
     }
     for (size_t i = 0; i < M; i++) {
         long double acc = 0;
@@ -157,11 +215,34 @@ static void reference(const game *g, double *phi)
                 continue;
             size_t s = (size_t)__builtin_popcount(z);
             /* s! (M - s - 1)! / M! */
-            long double wt = 1.0L / ((long double)M * binom(M - 1, s));
-            acc += wt * (v[z | 1u << i] - v[z]);
+            acc += (v[z | 1u << i] - v[z]) / ((long double)M * binom(M - 1, s));
         }
         phi[i] = (double)acc;
     }
+    free(X), free(alpha), free(v);
+}
+
+/* Reference phi for any M: the Shapley value of a parity chi_T of odd
+ * degree is 2 / |T| to each member (checked by reference_enum's cases), so
+ * phi_i = 2 a_i + sum_q alpha_q sum_k rho_k (2 / k) sum_{T ni i, |T| = k}
+ * chi_T(x_q), and that inner sum is x_qi e_{k-1}(x_q without i). */
+static void reference_expansion(const game *g, double *phi)
+{
+    size_t M = g->M, N = g->n + 1;
+    long double *X = points(g), a[MAXM], *alpha = malloc(N * sizeof *alpha);
+    assert_non_null(alpha);
+    gls(g, X, kernel_esym, a, alpha);
+    for (size_t i = 0; i < M; i++) {
+        long double acc = 2 * a[i];
+        for (size_t q = 0; q < N; q++) {
+            long double e[6];
+            elementary(X + q * M, M, i, e);
+            acc += alpha[q] * X[q * M + i] *
+                   (rho(M, 3) * 2 / 3 * e[2] + rho(M, 5) * 2 / 5 * e[4]);
+        }
+        phi[i] = (double)acc;
+    }
+    free(X), free(alpha);
 }
 
 /* A game on M units with n random pairs, non-linear outputs and unequal
@@ -228,6 +309,26 @@ static int fit(const game *g, xai_scratch *scr, int paired, double ridge, double
     return used;
 }
 
+static void compare(const game *g, const double *phi, const double *ref)
+{
+    double num = 0, den = 0, sum = 0, mag = 0;
+    for (size_t u = 0; u < g->M; u++) {
+        num += (phi[u] - ref[u]) * (phi[u] - ref[u]);
+        den += ref[u] * ref[u];
+        sum += phi[u];
+        mag += fabs(phi[u]);
+    }
+    print_message("M = %zu, %zu pairs: |phi - ref| / |ref| = %.2g\n", g->M, g->n,
+                  sqrt(num / den));
+    if (!(sqrt(num / den) < 1e-10))
+        fail_msg("M = %zu, %zu pairs: relative error %.3g", g->M, g->n, sqrt(num / den));
+    /* efficiency: the constraint is exact (to the rounding of the sum) */
+    if (!(fabs(sum - (g->fx - g->fb)) < 1e-12 * mag))
+        fail_msg("M = %zu: sum of phi %.17g, f(x) - f(b) %.17g (sum |phi| %g)", g->M, sum,
+                 g->fx - g->fb, mag);
+}
+
+/* Small M: phi against the brute-force Shapley values of the reference fit. */
 static void matches_reference(void **state)
 {
     (void)state;
@@ -235,20 +336,31 @@ static void matches_reference(void **state)
     for (size_t c = 0; c < 3; c++) {
         game g;
         make_game(&g, cases[c][0], cases[c][1], 11 + c);
-        double phi[MAXM], ref[MAXM], num = 0, den = 0, sum = 0;
+        double phi[MAXM], ref[MAXM], ref2[MAXM];
         assert_int_equal(fit(&g, NULL, 1, 0, phi), 1);
-        reference(&g, ref);
-        for (size_t u = 0; u < g.M; u++) {
-            num += (phi[u] - ref[u]) * (phi[u] - ref[u]);
-            den += ref[u] * ref[u];
-            sum += phi[u];
-        }
-        print_message("M = %zu, %zu pairs: |phi - ref| / |ref| = %.2g\n", g.M, g.n,
-                      sqrt(num / den));
-        if (!(sqrt(num / den) < 1e-9))
-            fail_msg("M = %zu, %zu pairs: relative error %.3g", g.M, g.n, sqrt(num / den));
-        /* efficiency: the constraint is exact */
-        assert_true(fabs(sum - (g.fx - g.fb)) < 1e-9);
+        reference_enum(&g, ref);
+        compare(&g, phi, ref);
+        /* the expansion reference agrees with the brute force one */
+        reference_expansion(&g, ref2);
+        for (size_t u = 0; u < g.M; u++)
+            assert_true(fabs(ref2[u] - ref[u]) < 1e-12 * (1 + fabs(ref[u])));
+        free_game(&g);
+    }
+}
+
+/* M at and beyond one 64-bit word of units (the library's bit sets), against
+ * the expansion reference. */
+static void many_units(void **state)
+{
+    (void)state;
+    static const size_t cases[][2] = {{64, 80}, {65, 80}, {70, 100}};
+    for (size_t c = 0; c < 3; c++) {
+        game g;
+        make_game(&g, cases[c][0], cases[c][1], 31 + c);
+        double phi[MAXM], ref[MAXM];
+        assert_int_equal(fit(&g, NULL, 1, 0, phi), 1);
+        reference_expansion(&g, ref);
+        compare(&g, phi, ref);
         free_game(&g);
     }
 }
@@ -308,6 +420,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(matches_reference),
+        cmocka_unit_test(many_units),
         cmocka_unit_test(scratch_reuse),
         cmocka_unit_test(declined),
     };
