@@ -332,8 +332,9 @@ static void compare(const game *g, const double *phi, const double *ref)
 static void matches_reference(void **state)
 {
     (void)state;
-    static const size_t cases[][2] = {{6, 10}, {7, 30}, {10, 50}};
-    for (size_t c = 0; c < 3; c++) {
+    /* M = 3, 4: no degree-5 parities; M = 5: one */
+    static const size_t cases[][2] = {{3, 3}, {4, 6}, {5, 8}, {6, 10}, {7, 30}, {10, 50}};
+    for (size_t c = 0; c < 6; c++) {
         game g;
         make_game(&g, cases[c][0], cases[c][1], 11 + c);
         double phi[MAXM], ref[MAXM], ref2[MAXM];
