@@ -82,14 +82,18 @@ const float *xai_baseline_rows(const xai_explain_options *o,
 double xai_image_value_range(const xai_explain_context *c);
 
 /* A buffer one thread reuses across the rows it solves (scratch.c); zero
- * initialised, freed by xai_scratch_free. */
+ * initialised, freed by xai_scratch_free.  A solver that leaves state in it
+ * for its next call (the interaction fit's factors) sets `holds` to a tag of
+ * its own and finds it there only if nothing else used the block since. */
 typedef struct xai_scratch {
     void *p;
     size_t cap;
+    const void *holds; /* whose state the block holds, or NULL */
 } xai_scratch;
 
-/* At least `bytes` bytes, 64-byte aligned, contents undefined (earlier
- * pointers from s are invalidated); NULL when out of memory. */
+/* At least `bytes` bytes, 64-byte aligned (earlier pointers from s are
+ * invalidated); the contents are kept when the block is large enough,
+ * otherwise undefined and `holds` cleared; NULL when out of memory. */
 void *xai_scratch_get(xai_scratch *s, size_t bytes);
 void xai_scratch_free(xai_scratch *s);
 

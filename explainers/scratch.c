@@ -14,6 +14,7 @@ void *xai_scratch_get(xai_scratch *s, size_t bytes)
     free(s->p);
     s->p = NULL;
     s->cap = 0;
+    s->holds = NULL;
     /* 64 bytes: whole cache lines for the BLAS calls that use it */
     if (posix_memalign(&s->p, 64, bytes) != 0) {
         s->p = NULL;
@@ -28,4 +29,5 @@ void xai_scratch_free(xai_scratch *s)
     free(s->p);
     s->p = NULL;
     s->cap = 0;
+    s->holds = NULL;
 }

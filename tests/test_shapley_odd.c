@@ -387,6 +387,48 @@ static void scratch_reuse(void **state)
     xai_scratch_free(&scr);
 }
 
+/* Rows with the same coalitions and weights share the factors the scratch
+ * keeps: a fit with new outputs on them gives the bits of a fresh fit (and
+ * the reference's answer); new weights or coalitions are not mistaken for
+ * the kept ones. */
+static void factors_kept(void **state)
+{
+    (void)state;
+    game g;
+    make_game(&g, 8, 40, 41);
+    xai_scratch scr = {0};
+    double a[MAXM], b[MAXM], ref[MAXM];
+    assert_int_equal(fit(&g, &scr, 1, 0, a), 1);
+    for (size_t s = 0; s < 2 * g.n; s++)
+        g.y[s] = cos(3.0 * g.y[s] + (double)s);
+    g.fx = -0.4, g.fb = 0.3;
+    assert_int_equal(fit(&g, &scr, 1, 0, a), 1);
+    assert_int_equal(fit(&g, NULL, 1, 0, b), 1);
+    assert_memory_equal(a, b, g.M * sizeof *a);
+    reference_enum(&g, ref);
+    compare(&g, a, ref);
+    /* one pair's weight */
+    g.w[10] = g.w[11] = 1.5 * g.w[10];
+    assert_int_equal(fit(&g, &scr, 1, 0, a), 1);
+    assert_int_equal(fit(&g, NULL, 1, 0, b), 1);
+    assert_memory_equal(a, b, g.M * sizeof *a);
+    reference_enum(&g, ref);
+    compare(&g, a, ref);
+    /* one pair's members swapped: the point is -x, its d changes sign */
+    for (size_t u = 0; u < g.M; u++) {
+        uint8_t t = g.mask[14 * g.M + u];
+        g.mask[14 * g.M + u] = g.mask[15 * g.M + u];
+        g.mask[15 * g.M + u] = t;
+    }
+    assert_int_equal(fit(&g, &scr, 1, 0, a), 1);
+    assert_int_equal(fit(&g, NULL, 1, 0, b), 1);
+    assert_memory_equal(a, b, g.M * sizeof *a);
+    reference_enum(&g, ref);
+    compare(&g, a, ref);
+    xai_scratch_free(&scr);
+    free_game(&g);
+}
+
 /* Cases left to the linear fit: *used stays 0, pu untouched. */
 static void declined(void **state)
 {
@@ -423,6 +465,7 @@ int main(void)
         cmocka_unit_test(matches_reference),
         cmocka_unit_test(many_units),
         cmocka_unit_test(scratch_reuse),
+        cmocka_unit_test(factors_kept),
         cmocka_unit_test(declined),
     };
     return cmocka_run_group_tests_name("shapley_odd", tests, NULL, NULL);
