@@ -176,6 +176,7 @@ void graph_free(graph *g)
             free(nd->attrs[j].s);
         }
         free(nd->attrs);
+        free(nd->packed);
     }
     free(g->t);
     free(g->nodes);

@@ -70,6 +70,11 @@ typedef struct g_node {
     int after_score; /* the final Softmax/Sigmoid or a copy (Identity,
                         Dropout) of its output: not executed for scores */
     double flops; /* per sample, set by infer for executed nodes */
+    /* Gemm with transB = 1 and constant small weights: B transposed (K x N),
+     * so the forward reads rows of B without transposing it on every call
+     * (made by gemm_infer, re-made by g_gemm_pack when the weights change;
+     * freed with the graph). */
+    float *packed;
 } g_node;
 
 typedef struct graph {

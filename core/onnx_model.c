@@ -10,6 +10,7 @@
 #include "graph_exec.h"
 #include "model_impl.h"
 #include "onnx_proto.h"
+#include "ops.h"
 
 typedef struct onnx_impl {
     graph *g;
@@ -132,6 +133,14 @@ static xai_status randomized_copy(const void *p, uint64_t seed, xai_model **out)
         redraw(&g->t[nd->in[1]], &rng);
         if (nd->op != OP_MATMUL && nd->n_in > 2 && is_const_f32(g, nd->in[2]))
             redraw(&g->t[nd->in[2]], &rng);
+        if (nd->op == OP_GEMM) {
+            xai_status s = g_gemm_pack(g, nd); /* its transposed copy */
+            if (s != XAI_OK) {
+                xai_model_free(*out);
+                *out = NULL;
+            }
+            return s;
+        }
         return XAI_OK;
     }
     xai_model_free(*out);

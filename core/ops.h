@@ -43,6 +43,12 @@ xai_status g_window_params(graph *g, g_node *nd, int64_t h, int64_t w,
 void g_mm(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
           const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
           int accumulate);
+/* g_mm, then bias[j] added to every element of column j (bias may be NULL):
+ * C = (alpha A B (+ C)) + bias, each step one rounding, as separate passes
+ * would give. */
+void g_mm_bias(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+               const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
+               int accumulate, const float *bias);
 /* The one decision between g_mm and OpenBLAS: 1 when a product with a
  * constant k x n operand (a layer's weights) runs on g_mm.  It depends on
  * the layer's shape only, never on the batch, so it cannot break bit
@@ -57,6 +63,9 @@ int g_mm_fits(size_t k, size_t n);
  * do not (checked by tests/test_batch_invariance.c), so a row's result is
  * bit-identical whatever the batch size. */
 #define G_ROW_BLOCK 16
+
+/* (Re)makes nd->packed for a Gemm whose weights were loaded or changed. */
+xai_status g_gemm_pack(graph *g, g_node *nd);
 
 /* out[rows x n] = alpha A[rows x k] op(B), or out += that when accumulate
  * (op(B) = B if !trans_b, else B^T; ldb = B's row stride). */

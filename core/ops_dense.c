@@ -2,6 +2,7 @@
  * (g_mm) when the weights are small, else through cblas_sgemm in fixed-shape
  * blocks of rows (see G_ROW_BLOCK); g_mm_fits decides. */
 #include <cblas.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops.h"
@@ -50,6 +51,24 @@ xai_status g_gemm_rows(size_t rows, int k, int n, float alpha, const float *a,
     return XAI_OK;
 }
 
+xai_status g_gemm_pack(graph *g, g_node *nd)
+{
+    const g_tensor *b = g_in(g, nd, 1);
+    free(nd->packed);
+    nd->packed = NULL;
+    if (!nd->p.trans_b || !b || b->batched || !b->data || b->rank != 2 ||
+        !g_mm_fits((size_t)b->dims[1], (size_t)b->dims[0]))
+        return XAI_OK; /* read as it is, or by OpenBLAS */
+    size_t n = (size_t)b->dims[0], k = (size_t)b->dims[1];
+    if (!(nd->packed = malloc((k * n > 0 ? k * n : 1) * sizeof *nd->packed)))
+        return g_node_fail(g, nd, XAI_ERR_NOMEM, "out of memory for its weights");
+    const float *w = b->data;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < k; i++)
+            nd->packed[i * n + j] = w[j * k + i];
+    return XAI_OK;
+}
+
 G_INFER(gemm)
 {
     g_tensor *a = g_in(g, nd, 0), *b = g_in(g, nd, 1), *c = g_in(g, nd, 2);
@@ -90,7 +109,7 @@ G_INFER(gemm)
     int64_t dims[2] = {m, nn};
     XAI_TRY(g_set_shape(g, nd, 0, 2, dims, a->batched, G_F32));
     nd->flops = 2.0 * (double)k * (double)nn;
-    return XAI_OK;
+    return a->batched && !nd->p.trans_a ? g_gemm_pack(g, nd) : XAI_OK;
 }
 
 G_FWD(gemm)
@@ -99,28 +118,38 @@ G_FWD(gemm)
     int ta = nd->p.trans_a, tb = nd->p.trans_b;
     int m = (int)a->d[ta], k = (int)a->d[1 - ta], n = (int)b->d[1 - tb];
     float *y = out->p;
-    if (ta) /* only constants (folded at load) */
+    int64_t c0 = c->rank == 2 ? c->d[0] : 1, c1 = c->rank >= 1 ? c->d[c->rank - 1] : 1;
+    int has_bias = c->p && nd->p.beta != 0, bias_row = has_bias && c0 == 1 && c1 == n;
+    if (!ta && g_mm_fits((size_t)k, (size_t)n) && (!tb || nd->packed)) {
+        /* xai's kernel; a bias row (beta C) is added as each output is
+         * stored, the same single addition the loop below makes */
+        const float *bias = NULL;
+        if (bias_row && nd->p.beta == 1.0f) {
+            bias = c->p;
+        } else if (bias_row) {
+            XAI_TRY(g_ws_reserve(ws, (size_t)n));
+            for (int j = 0; j < n; j++)
+                ws->p[j] = nd->p.beta * c->p[j];
+            bias = ws->p;
+        }
+        g_mm_bias((size_t)m, (size_t)n, (size_t)k, nd->p.alpha, a->p, (size_t)k,
+                  tb ? nd->packed : b->p, (size_t)(tb ? n : b->d[1]), NULL, y, (size_t)n, 0,
+                  bias);
+        if (bias_row)
+            return XAI_OK;
+    } else if (ta) { /* only constants (folded at load) */
         cblas_sgemm(CblasRowMajor, CblasTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
                     nd->p.alpha, a->p, (int)a->d[1], b->p, (int)b->d[1], 0.0f, y, n);
-    else
+    } else {
         XAI_TRY(g_gemm_rows((size_t)m, k, n, nd->p.alpha, a->p, tb, b->p, (int)b->d[1],
                             y, 0, ws));
-    if (c->p && nd->p.beta != 0) {
-        int64_t c0 = c->rank == 2 ? c->d[0] : 1, c1 = c->rank >= 1 ? c->d[c->rank - 1] : 1;
-        if (c0 == 1 && c1 == n) { /* a bias row: the usual case */
-            float beta = nd->p.beta;
-            for (size_t i = 0; i < (size_t)m; i++) {
-                float *yr = y + i * (size_t)n;
-                for (size_t j = 0; j < (size_t)n; j++)
-                    yr[j] += beta * c->p[j];
-            }
-            return XAI_OK;
-        }
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-                y[(size_t)i * n + j] +=
-                    nd->p.beta * c->p[(c0 == 1 ? 0 : i) * c1 + (c1 == 1 ? 0 : j)];
     }
+    if (!has_bias)
+        return XAI_OK;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+            y[(size_t)i * n + j] +=
+                nd->p.beta * c->p[(c0 == 1 ? 0 : i) * c1 + (c1 == 1 ? 0 : j)];
     return XAI_OK;
 }
 

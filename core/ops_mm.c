@@ -31,7 +31,8 @@
 
 static void mm_scalar(size_t M, size_t N, size_t K, float alpha, const float *A,
                       size_t lda, const float *B, size_t ldb, const size_t *boff, float *C,
-                      size_t ldc, int accumulate)
+                      size_t ldc, int accumulate,
+                      const float *bias)
 {
     for (size_t i = 0; i < M; i++)
         for (size_t j = 0; j < N; j++) {
@@ -39,7 +40,8 @@ static void mm_scalar(size_t M, size_t N, size_t K, float alpha, const float *A,
             for (size_t k = 0; k < K; k++)
                 acc = acc + A[i * lda + k] * B_ROW(k)[j];
             acc = alpha * acc;
-            C[i * ldc + j] = accumulate ? C[i * ldc + j] + acc : acc;
+            acc = accumulate ? C[i * ldc + j] + acc : acc;
+            C[i * ldc + j] = bias ? acc + bias[j] : acc;
         }
 }
 
@@ -48,7 +50,8 @@ static void mm_scalar(size_t M, size_t N, size_t K, float alpha, const float *A,
  * (1..8).  mr and nv are constants after inlining. */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
 tile(int mr, int nv, int tail, size_t K, float alpha, const float *A, size_t lda,
-     const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc, int accumulate)
+     const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc, int accumulate,
+     const float *bias)
 {
     __m256 acc[8][2];
     _Pragma("GCC unroll 8")
@@ -85,6 +88,9 @@ tile(int mr, int nv, int tail, size_t K, float alpha, const float *A, size_t lda
             __m256 r = _mm256_mul_ps(al, acc[i][v]);
             if (accumulate)
                 r = _mm256_add_ps(last ? _mm256_maskload_ps(c, mask) : _mm256_loadu_ps(c), r);
+            if (bias)
+                r = _mm256_add_ps(r, last ? _mm256_maskload_ps(bias + 8 * v, mask)
+                                          : _mm256_loadu_ps(bias + 8 * v));
             if (last)
                 _mm256_maskstore_ps(c, mask, r);
             else
@@ -97,20 +103,20 @@ tile(int mr, int nv, int tail, size_t K, float alpha, const float *A, size_t lda
     __attribute__((target("avx2,fma"))) static void rows_##R##_##NV(                \
         size_t M, int tail, size_t K, float alpha, const float *A, size_t lda,      \
         const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,       \
-        int accumulate)                                                             \
+        int accumulate, const float *bias)                                          \
     {                                                                               \
         size_t i = 0;                                                               \
         for (; i + R <= M; i += R)                                                  \
             tile(R, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc,  \
-                 ldc, accumulate);                                                  \
+                 ldc, accumulate, bias);                                            \
         switch (M - i) {                                                            \
-        case 7: tile(7, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
-        case 6: tile(6, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
-        case 5: tile(5, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
-        case 4: tile(4, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
-        case 3: tile(3, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
-        case 2: tile(2, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
-        case 1: tile(1, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate); break; \
+        case 7: tile(7, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate, bias); break; \
+        case 6: tile(6, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate, bias); break; \
+        case 5: tile(5, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate, bias); break; \
+        case 4: tile(4, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate, bias); break; \
+        case 3: tile(3, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate, bias); break; \
+        case 2: tile(2, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate, bias); break; \
+        case 1: tile(1, NV, tail, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate, bias); break; \
         default: break;                                                             \
         }                                                                           \
     }
@@ -119,23 +125,26 @@ ROWS_OF(4, 2)
 
 __attribute__((target("avx2,fma"))) static void
 mm_avx2(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
-        const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc, int accumulate)
+        const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc, int accumulate,
+        const float *bias)
 {
     size_t j = 0;
     for (; j + 16 <= N; j += 16)
-        rows_4_2(M, 8, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate);
+        rows_4_2(M, 8, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate,
+                 bias ? bias + j : NULL);
     if (N - j > 8)
         rows_4_2(M, (int)(N - j - 8), K, alpha, A, lda, B + j, ldb, boff, C + j, ldc,
-                 accumulate);
+                 accumulate, bias ? bias + j : NULL);
     else if (N > j)
-        rows_8_1(M, (int)(N - j), K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate);
+        rows_8_1(M, (int)(N - j), K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate,
+                 bias ? bias + j : NULL);
 }
 
 /* AVX-512: an mr x (16 nv) tile, the last vector masked by `mask`. */
 __attribute__((target("avx512f"), always_inline)) static inline void
 tile512(int mr, int nv, __mmask16 mask, size_t K, float alpha, const float *A, size_t lda,
         const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
-        int accumulate)
+        int accumulate, const float *bias)
 {
     __m512 acc[12][4];
     _Pragma("GCC unroll 12")
@@ -168,18 +177,20 @@ tile512(int mr, int nv, __mmask16 mask, size_t K, float alpha, const float *A, s
             __m512 r = _mm512_mul_ps(al, acc[i][v]);
             if (accumulate)
                 r = _mm512_add_ps(_mm512_maskz_loadu_ps(mv, c), r);
+            if (bias)
+                r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mv, bias + 16 * v));
             _mm512_mask_storeu_ps(c, mv, r);
         }
 }
 
-#define T512(r) tile512(r, nv_, mask, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate)
+#define T512(r) tile512(r, nv_, mask, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate, bias)
 /* Rows 0..M-1 of one column block of NV vectors: tiles of R rows, then one
  * shorter tile. */
 #define ROWS512(R, NV)                                                              \
     __attribute__((target("avx512f"))) static void rows512_##NV(                    \
         size_t M, __mmask16 mask, size_t K, float alpha, const float *A, size_t lda, \
         const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,       \
-        int accumulate)                                                             \
+        int accumulate, const float *bias)                                          \
     {                                                                               \
         const int nv_ = NV;                                                         \
         size_t i = 0;                                                               \
@@ -209,37 +220,46 @@ ROWS512(6, 4)
 __attribute__((target("avx512f"))) static void
 mm_avx512(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
           const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
-          int accumulate)
+          int accumulate, const float *bias)
 {
     size_t j = 0;
     for (; N - j > 64; j += 64)
-        rows512_4(M, 0xFFFF, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate);
+        rows512_4(M, 0xFFFF, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate,
+                  bias ? bias + j : NULL);
     size_t r = N - j, nv = (r + 15) / 16, tail = r - 16 * (nv - 1);
     __mmask16 mask = (__mmask16)(tail == 16 ? 0xFFFFu : (1u << tail) - 1);
+    const float *bj = bias ? bias + j : NULL;
     switch (nv) {
-    case 1: rows512_1(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate); break;
-    case 2: rows512_2(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate); break;
-    case 3: rows512_3(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate); break;
-    default: rows512_4(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate); break;
+    case 1: rows512_1(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate, bj); break;
+    case 2: rows512_2(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate, bj); break;
+    case 3: rows512_3(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate, bj); break;
+    default: rows512_4(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate, bj); break;
     }
 }
 #endif
+
+void g_mm_bias(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+               const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
+               int accumulate, const float *bias)
+{
+#ifdef G_MM_AVX2
+    if (N > 8 && g_cpu_avx512()) {
+        mm_avx512(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate, bias);
+        return;
+    }
+    if (g_cpu_avx2()) {
+        mm_avx2(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate, bias);
+        return;
+    }
+#endif
+    mm_scalar(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate, bias);
+}
 
 void g_mm(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
           const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
           int accumulate)
 {
-#ifdef G_MM_AVX2
-    if (N > 8 && g_cpu_avx512()) {
-        mm_avx512(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate);
-        return;
-    }
-    if (g_cpu_avx2()) {
-        mm_avx2(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate);
-        return;
-    }
-#endif
-    mm_scalar(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate);
+    g_mm_bias(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate, NULL);
 }
 
 int g_mm_fits(size_t k, size_t n)
