@@ -59,6 +59,9 @@ typedef struct xai_plan {
     size_t *ustart;   /* U + 1 */
     uint32_t *ufeat;
     double *cover;    /* D: 1 / number of units holding the feature, or 0 */
+    uint32_t *funit;  /* D: the unit of each feature when units partition
+                         the features (NULL for occlusion windows) */
+    int unit_is_feature; /* the identity partition: unit u = feature u */
     float *sig;       /* D: noise std per feature */
     const float *base; /* nb x D baseline rows */
     size_t nb;

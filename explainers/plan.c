@@ -12,6 +12,7 @@ void xai_plan_free(xai_plan *p)
     free(p->ustart);
     free(p->ufeat);
     free(p->cover);
+    free(p->funit);
     free(p->sig);
     free(p->base_own);
     free(p->tnode);
