@@ -62,6 +62,10 @@ typedef struct xai_plan {
     uint32_t *funit;  /* D: the unit of each feature when units partition
                          the features (NULL for occlusion windows) */
     int unit_is_feature; /* the identity partition: unit u = feature u */
+    /* masks: below[n] draws uniformly from [0, n), n = 1..U (core/rng_step.h);
+     * mask_weight[k]: the LIME kernel weight of k units off, k = 0..U */
+    struct rng_below_n *below;
+    double *mask_weight;
     float *sig;       /* D: noise std per feature */
     const float *base; /* nb x D baseline rows */
     size_t nb;

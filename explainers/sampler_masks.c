@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/rng_step.h"
 #include "lfa.h"
 
 static xai_status alloc_masks(xai_job *j, size_t cap)
@@ -21,22 +22,24 @@ static xai_status alloc_masks(xai_job *j, size_t cap)
     return XAI_OK;
 }
 
-/* Sets row s to `off` random units switched off (partial Fisher-Yates). */
-static void random_mask(xai_rng *rng, uint32_t *perm, size_t U, size_t off,
-                        uint8_t *row)
+/* Sets row to `off` random units switched off (partial Fisher-Yates on
+ * perm, which carries over between rows); st is the job's rng state. */
+static void random_mask(uint64_t *st, const rng_below_n *below, uint32_t *perm, size_t U,
+                        size_t off, uint8_t *row)
 {
     memset(row, 1, U);
     for (size_t i = 0; i < off; i++) {
-        size_t r = i + (size_t)xai_rng_below(rng, U - i);
-        uint32_t t = perm[i];
-        perm[i] = perm[r];
-        perm[r] = t;
-        row[perm[i]] = 0;
+        size_t r = i + (size_t)rng_below_prepared(st, &below[U - i]);
+        uint32_t t = perm[r];
+        perm[r] = perm[i];
+        perm[i] = t;
+        row[t] = 0;
     }
 }
 
 /* LIME: the first sample is x itself; then k ~ U{1..M} units off, uniformly
- * chosen; weight exp(-k / (2 width^2)) (k = squared distance to x) or 1. */
+ * chosen; weight exp(-k / (2 width^2)) (k = squared distance to x) or 1.
+ * The draws are those of xai_rng_below on j->rng, without its divisions. */
 xai_status xai_sample_masks(xai_job *j)
 {
     const xai_plan *p = j->plan;
@@ -47,12 +50,11 @@ xai_status xai_sample_masks(xai_job *j)
         return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu units)", U);
     for (size_t u = 0; u < U; u++)
         perm[u] = (uint32_t)u;
-    double w2 = p->opt.kernel_width * p->opt.kernel_width;
+    uint64_t *st = j->rng.s;
     for (size_t s = 0; s < S; s++) {
-        size_t off = s == 0 ? 0 : 1 + (size_t)xai_rng_below(&j->rng, U);
-        random_mask(&j->rng, perm, U, off, j->mask + s * U);
-        j->w[s] = p->spec.kernel == XAI_KERNEL_EXPONENTIAL
-                      ? exp(-(double)off / (2.0 * w2)) : 1.0;
+        size_t off = s == 0 ? 0 : 1 + (size_t)rng_below_prepared(st, &p->below[U]);
+        random_mask(st, p->below, perm, U, off, j->mask + s * U);
+        j->w[s] = p->mask_weight[off];
     }
     free(perm);
     j->S = S;
@@ -144,7 +146,7 @@ static void draw_pairs(xai_job *j, uint32_t *perm, seen_set *h, size_t s, size_t
     size_t M = j->plan->U;
     for (size_t got = 0; got < pairs;) {
         uint8_t *row = j->mask + j->S * M, *c = row + M;
-        random_mask(&j->rng, perm, M, M - s, row); /* s units kept */
+        random_mask(j->rng.s, j->plan->below, perm, M, M - s, row); /* s units kept */
         for (size_t u = 0; u < M; u++)
             c[u] = !row[u];
         /* the pair's key: the member that keeps unit 0 */
