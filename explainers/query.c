@@ -222,7 +222,14 @@ static xai_status run_chunk(xai_runner *r, xai_job *jobs, int phase, int grad,
     return XAI_OK;
 }
 
-static xai_status run_phase(xai_runner *r, xai_job *jobs, size_t n, int phase)
+void xai_query_buf_free(xai_query_buf *b)
+{
+    free(b->x), free(b->y), free(b->g), free(b->t), free(b->job), free(b->req);
+    memset(b, 0, sizeof *b);
+}
+
+static xai_status run_phase(xai_runner *r, xai_query_buf *b, xai_job *jobs, size_t n,
+                            int phase)
 {
     const xai_plan *p = jobs[0].plan;
     int grad = phase == PHASE_B && p->spec.loss == XAI_LOSS_GRADIENT;
@@ -232,16 +239,21 @@ static xai_status run_phase(xai_runner *r, xai_job *jobs, size_t n, int phase)
     c.cap = (size_t)1 << 22;
     c.cap /= p->D;
     c.cap = c.cap < 1 ? 1 : c.cap > 1024 ? 1024 : c.cap;
-    c.x = malloc(c.cap * p->D * sizeof *c.x);
-    c.y = malloc(c.cap * p->K * sizeof *c.y);
-    c.g = grad ? malloc(c.cap * p->D * sizeof *c.g) : NULL;
-    c.t = malloc(c.cap * sizeof *c.t);
-    c.job = malloc(c.cap * sizeof *c.job);
-    c.req = malloc(c.cap * sizeof *c.req);
+    size_t total = 0; /* the buffers need min(cap, requests) rows */
+    for (size_t a = 0; a < n && total < c.cap; a++)
+        total += n_requests(&jobs[a], phase);
+    size_t rows = total < c.cap ? total : c.cap;
     xai_status s = XAI_OK;
-    if (!c.x || !c.y || (grad && !c.g) || !c.t || !c.job || !c.req)
-        s = xai_fail(XAI_ERR_NOMEM, "out of memory (query of %zu x %zu)",
-                     c.cap, p->D);
+    if (rows && ((s = xai_reserve((void **)&b->x, &b->cap_x, rows * p->D, sizeof *b->x)) != XAI_OK ||
+                 (s = xai_reserve((void **)&b->y, &b->cap_y, rows * p->K, sizeof *b->y)) != XAI_OK ||
+                 (grad && (s = xai_reserve((void **)&b->g, &b->cap_g, rows * p->D,
+                                           sizeof *b->g)) != XAI_OK) ||
+                 (s = xai_reserve((void **)&b->t, &b->cap_t, rows, sizeof *b->t)) != XAI_OK ||
+                 (s = xai_reserve((void **)&b->job, &b->cap_job, rows, sizeof *b->job)) != XAI_OK ||
+                 (s = xai_reserve((void **)&b->req, &b->cap_req, rows, sizeof *b->req)) != XAI_OK))
+        return s;
+    c.x = b->x, c.y = b->y, c.g = grad ? b->g : NULL;
+    c.t = b->t, c.job = b->job, c.req = b->req;
     for (size_t a = 0; s == XAI_OK && a < n; a++) {
         size_t nr = n_requests(&jobs[a], phase);
         uint64_t cost = grad && p->fd ? 2 * p->D + 1 : 1;
@@ -257,28 +269,27 @@ static xai_status run_phase(xai_runner *r, xai_job *jobs, size_t n, int phase)
     }
     if (s == XAI_OK && c.n)
         s = run_chunk(r, jobs, phase, grad, &c);
-    free(c.x), free(c.y), free(c.g), free(c.t), free(c.job), free(c.req);
     return s;
 }
 
-xai_status xai_query_phase_a(xai_runner *r, xai_job *jobs, size_t n)
+xai_status xai_query_phase_a(xai_runner *r, xai_query_buf *b, xai_job *jobs, size_t n)
 {
     for (size_t a = 0; a < n; a++)
         jobs[a].fb = 0;
-    return run_phase(r, jobs, n, PHASE_A);
+    return run_phase(r, b, jobs, n, PHASE_A);
 }
 
-xai_status xai_query_phase_b(xai_runner *r, xai_job *jobs, size_t n)
+xai_status xai_query_phase_b(xai_runner *r, xai_query_buf *b, xai_job *jobs, size_t n)
 {
     for (size_t a = 0; a < n; a++) {
         xai_job *j = &jobs[a];
         const xai_plan *p = j->plan;
         size_t ny = p->spec.neighbourhood == XAI_NBHD_ONEHOT ? p->U : j->S;
-        j->y = calloc(ny ? ny : 1, sizeof *j->y);
-        j->gacc = calloc(p->D, sizeof *j->gacc);
+        XAI_TRY(xai_reserve((void **)&j->y, &j->cap_y, ny, sizeof *j->y));
+        XAI_TRY(xai_reserve((void **)&j->gacc, &j->cap_gacc, p->D, sizeof *j->gacc));
+        memset(j->y, 0, ny * sizeof *j->y);
+        memset(j->gacc, 0, p->D * sizeof *j->gacc);
         j->gloss = 0;
-        if (!j->y || !j->gacc)
-            return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu samples)", ny);
     }
-    return run_phase(r, jobs, n, PHASE_B);
+    return run_phase(r, b, jobs, n, PHASE_B);
 }

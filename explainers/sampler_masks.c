@@ -14,11 +14,18 @@ static xai_status alloc_masks(xai_job *j, size_t cap)
     size_t U = j->plan->U, len;
     if (!xai_mul_size(cap ? cap : 1, U, &len))
         return xai_fail(XAI_ERR_NOMEM, "%zu masks of %zu units: too many", cap, U);
-    j->mask = malloc(len);
-    j->w = malloc((cap ? cap : 1) * sizeof *j->w);
-    if (!j->mask || !j->w)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu masks of %zu units)",
-                        cap, U);
+    XAI_TRY(xai_reserve((void **)&j->mask, &j->cap_mask, len, 1));
+    return xai_reserve((void **)&j->w, &j->cap_w, cap, sizeof *j->w);
+}
+
+/* perm = 0, 1, ..., U - 1 in the job's buffer. */
+static xai_status identity_perm(xai_job *j, uint32_t **perm)
+{
+    size_t U = j->plan->U;
+    XAI_TRY(xai_reserve((void **)&j->perm, &j->cap_perm, U, sizeof *j->perm));
+    for (size_t u = 0; u < U; u++)
+        j->perm[u] = (uint32_t)u;
+    *perm = j->perm;
     return XAI_OK;
 }
 
@@ -45,18 +52,14 @@ xai_status xai_sample_masks(xai_job *j)
     const xai_plan *p = j->plan;
     size_t U = p->U, S = p->samples;
     XAI_TRY(alloc_masks(j, S));
-    uint32_t *perm = malloc(U * sizeof *perm);
-    if (!perm)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu units)", U);
-    for (size_t u = 0; u < U; u++)
-        perm[u] = (uint32_t)u;
+    uint32_t *perm;
+    XAI_TRY(identity_perm(j, &perm));
     uint64_t *st = j->rng.s;
     for (size_t s = 0; s < S; s++) {
         size_t off = s == 0 ? 0 : 1 + (size_t)rng_below_prepared(st, &p->below[U]);
         random_mask(st, p->below, perm, U, off, j->mask + s * U);
         j->w[s] = p->mask_weight[off];
     }
-    free(perm);
     j->S = S;
     return XAI_OK;
 }
@@ -193,14 +196,15 @@ xai_status xai_sample_shapley(xai_job *j)
     B &= ~(size_t)1; /* whole pairs */
     XAI_TRY(alloc_masks(j, B));
     size_t half = M / 2; /* strata t = 1..half: sizes t and M - t */
+    uint32_t *perm;
+    XAI_TRY(identity_perm(j, &perm));
     size_t *pairs = calloc(half + 1, sizeof *pairs);
-    uint32_t *perm = malloc(M * sizeof *perm);
     seen_set h = {0};
     for (h.cap = 16; h.cap < 2 * B; h.cap *= 2)
         ;
     h.key = calloc(h.cap, sizeof *h.key);
-    if (!pairs || !perm || !h.key) {
-        free(pairs), free(perm), free(h.key);
+    if (!pairs || !h.key) {
+        free(pairs), free(h.key);
         return xai_fail(XAI_ERR_NOMEM, "out of memory (KernelSHAP coalitions)");
     }
     /* cap[t]: pairs available in stratum t; water-fill B / 2 pairs so every
@@ -209,7 +213,7 @@ xai_status xai_sample_shapley(xai_job *j)
     double left = (double)(B / 2), shares = 0;
     int *full = calloc(half + 1, sizeof *full);
     if (!full) {
-        free(pairs), free(perm), free(h.key);
+        free(pairs), free(h.key);
         return xai_fail(XAI_ERR_NOMEM, "out of memory (KernelSHAP coalitions)");
     }
     for (size_t t = 1; t <= half; t++)
@@ -249,8 +253,6 @@ xai_status xai_sample_shapley(xai_job *j)
     double tot = 0; /* kernel mass of sizes 1..M-1: K(s) = (M-1) / (s (M-s)) */
     for (size_t s = 1; s < M; s++)
         tot += (double)(M - 1) / ((double)s * (double)(M - s));
-    for (size_t u = 0; u < M; u++)
-        perm[u] = (uint32_t)u;
     for (size_t t = 1; t <= half; t++) {
         if (!pairs[t])
             continue;
@@ -262,7 +264,7 @@ xai_status xai_sample_shapley(xai_job *j)
         else /* pairs[t] coalitions of each size t and M - t */
             draw_pairs(j, perm, &h, t, pairs[t], K / (double)pairs[t]);
     }
-    free(pairs), free(perm), free(h.key), free(full);
+    free(pairs), free(h.key), free(full);
     j->paired = 1;
     return XAI_OK;
 }

@@ -14,11 +14,8 @@ static xai_status alloc_points(xai_job *j, size_t S)
     if (!xai_mul_size(S, j->plan->D, &len))
         return xai_fail(XAI_ERR_NOMEM, "%zu samples of %zu features: too many",
                         S, j->plan->D);
-    j->pts = malloc(len * sizeof *j->pts);
-    j->w = malloc(S * sizeof *j->w);
-    if (!j->pts || !j->w)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu samples of %zu "
-                        "features)", S, j->plan->D);
+    XAI_TRY(xai_reserve((void **)&j->pts, &j->cap_pts, len, sizeof *j->pts));
+    XAI_TRY(xai_reserve((void **)&j->w, &j->cap_w, S, sizeof *j->w));
     j->S = S;
     return XAI_OK;
 }
@@ -50,9 +47,8 @@ xai_status xai_sample_gaussian(xai_job *j)
     XAI_TRY(alloc_points(j, p->samples));
     size_t per = D ? NORMAL_BATCH / D : 1; /* samples per batch, even */
     per = per < 2 ? 2 : per & ~(size_t)1;
-    double *eps = malloc(per * (D ? D : 1) * sizeof *eps);
-    if (!eps)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (normal draws)");
+    XAI_TRY(xai_reserve((void **)&j->eps, &j->cap_eps, per * (D ? D : 1), sizeof *j->eps));
+    double *eps = j->eps;
     const float *x = j->x, *sig = p->sig;
     for (size_t s0 = 0; s0 < j->S; s0 += per) {
         size_t n = j->S - s0 < per ? j->S - s0 : per;
@@ -65,7 +61,6 @@ xai_status xai_sample_gaussian(xai_job *j)
                 z[k] = x[k] + sig[k] * (float)e[k];
         }
     }
-    free(eps);
     for (size_t s = 0; s < j->S; s++)
         j->w[s] = point_weight(p, j->x, j->pts + s * D);
     return XAI_OK;
