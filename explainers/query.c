@@ -154,12 +154,28 @@ static void take(xai_job *j, int phase, size_t i, const float *y, const float *g
         return;
     }
     double sq = 0;
-    if (p->spec.scale == XAI_SCALE_NONE && !j->phi_in) {
+    if (!j->phi_in) { /* the loop below without its per-feature switch */
         double w = j->w[i], *acc = j->gacc;
+        const float *x = j->x;
+        if (p->spec.scale == XAI_SCALE_NONE) {
 #pragma omp simd
-        for (size_t k = 0; k < p->D; k++)
-            acc[k] += w * g[k];
-        return;
+            for (size_t k = 0; k < p->D; k++)
+                acc[k] += w * g[k];
+            return;
+        }
+        if (p->spec.scale == XAI_SCALE_INPUT) {
+#pragma omp simd
+            for (size_t k = 0; k < p->D; k++)
+                acc[k] += w * ((double)x[k] * g[k]);
+            return;
+        }
+        if (p->spec.scale == XAI_SCALE_DELTA && p->spec.neighbourhood == XAI_NBHD_PATH) {
+            const float *b = p->base + (i / p->samples) * p->D;
+#pragma omp simd
+            for (size_t k = 0; k < p->D; k++)
+                acc[k] += w * (((double)x[k] - b[k]) * g[k]);
+            return;
+        }
     }
     for (size_t k = 0; k < p->D; k++) {
         double v = grad_scale(j, i, k) * g[k];

@@ -30,18 +30,22 @@ static xai_status identity_perm(xai_job *j, uint32_t **perm)
 }
 
 /* Sets row to `off` random units switched off (partial Fisher-Yates on
- * perm, which carries over between rows); st is the job's rng state. */
+ * perm, which carries over between rows); st is the job's rng state, held
+ * in a local copy meanwhile (the byte stores to row could alias it, which
+ * would keep the compiler from holding it in registers). */
 static void random_mask(uint64_t *st, const rng_below_n *below, uint32_t *perm, size_t U,
                         size_t off, uint8_t *row)
 {
+    uint64_t s[4] = {st[0], st[1], st[2], st[3]};
     memset(row, 1, U);
     for (size_t i = 0; i < off; i++) {
-        size_t r = i + (size_t)rng_below_prepared(st, &below[U - i]);
+        size_t r = i + (size_t)rng_below_prepared(s, &below[U - i]);
         uint32_t t = perm[r];
         perm[r] = perm[i];
         perm[i] = t;
         row[t] = 0;
     }
+    memcpy(st, s, sizeof s);
 }
 
 /* LIME: the first sample is x itself; then k ~ U{1..M} units off, uniformly
