@@ -83,13 +83,15 @@ static void make_input(const xai_job *j, int phase, size_t i, float *out)
         memcpy(out, i == 0 ? j->x : p->base + (i - 1) * D, D * sizeof *out);
         return;
     }
+    /* request i: mask or unit i / nb with baseline row i % nb (no division
+     * for the usual single baseline) */
+    size_t q = p->nb == 1 ? i : i / p->nb, b = p->nb == 1 ? 0 : i % p->nb;
     switch (p->spec.neighbourhood) {
     case XAI_NBHD_MASKS:
-        masked_input(p, j->x, j->mask + (i / p->nb) * p->U, 0,
-                     p->base + (i % p->nb) * D, out);
+        masked_input(p, j->x, j->mask + q * p->U, 0, p->base + b * D, out);
         break;
     case XAI_NBHD_ONEHOT:
-        masked_input(p, j->x, NULL, i / p->nb, p->base + (i % p->nb) * D, out);
+        masked_input(p, j->x, NULL, q, p->base + b * D, out);
         break;
     default:
         memcpy(out, j->pts + i * D, D * sizeof *out);
@@ -144,7 +146,7 @@ static void take(xai_job *j, int phase, size_t i, const float *y, const float *g
     switch (p->spec.neighbourhood) {
     case XAI_NBHD_MASKS:
     case XAI_NBHD_ONEHOT:
-        j->y[i / p->nb] += y[j->target] / (double)p->nb;
+        j->y[p->nb == 1 ? i : i / p->nb] += y[j->target] / (double)p->nb;
         return;
     default:
         break;
