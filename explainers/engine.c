@@ -53,20 +53,22 @@ xai_status xai_reserve(void **buf, size_t *cap, size_t n, size_t elem)
 }
 
 /* One thread's buffers for the blocks it explains: its jobs (with their
- * buffers) and the query chunk, so that no row allocates once the first
- * rows have sized them. */
-typedef struct scratch {
+ * buffers), the query chunk and the solvers' scratch, so that no row
+ * allocates once the first rows have sized them. */
+typedef struct thread_bufs {
     xai_job *jobs;
     size_t cap;
     xai_query_buf q;
-} scratch;
+    xai_scratch solve;
+} thread_bufs;
 
-static void scratch_free(scratch *w)
+static void thread_bufs_free(thread_bufs *w)
 {
     for (size_t a = 0; a < w->cap; a++)
         xai_job_free(&w->jobs[a]);
     free(w->jobs);
     xai_query_buf_free(&w->q);
+    xai_scratch_free(&w->solve);
     memset(w, 0, sizeof *w);
 }
 
@@ -122,7 +124,7 @@ typedef struct call {
     double *loss;              /* loss */
 } call;
 
-static xai_status run_block(const call *c, xai_runner *r, scratch *ws, size_t r0,
+static xai_status run_block(const call *c, xai_runner *r, thread_bufs *ws, size_t r0,
                             size_t n)
 {
     const xai_plan *p = c->plan;
@@ -141,6 +143,7 @@ static xai_status run_block(const call *c, xai_runner *r, scratch *ws, size_t r0
         xai_job *j = &jobs[a];
         xai_job_reset(j);
         j->plan = p;
+        j->scratch = &ws->solve;
         j->x = c->x + (r0 + a) * p->D;
         xai_rng_init(&j->rng, p->opt.seed, c->first + r0 + a);
         j->phi_in = c->phi_in ? c->phi_in + (r0 + a) * p->D : NULL;
@@ -241,7 +244,7 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
 #pragma omp parallel num_threads(nt)
     {
         xai_runner *r = NULL;
-        scratch ws = {0};
+        thread_bufs ws = {0}; /* reused across this thread's blocks */
         xai_status s = xai_runner_new(c->m, &r);
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nblocks; b++) {
@@ -265,7 +268,7 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
             }
         }
         xai_runner_free(r);
-        scratch_free(&ws);
+        thread_bufs_free(&ws);
     }
     openblas_set_num_threads(blas_threads);
     if (bad_s != XAI_OK)
