@@ -20,4 +20,40 @@ static inline uint64_t rng_step(uint64_t *s)
     return result;
 }
 
+/* Uniform integers below n from the same 64-bit values, by the same
+ * rejection, as xai_rng_below, without its two 64-bit divisions per draw:
+ * the rejection limit and a 128-bit reciprocal m = ceil(2^128 / n) are
+ * computed once per n, and v mod n is the top 64 bits of (m v mod 2^128) n
+ * (Lemire, Kaser & Kurz, "Faster remainder by direct computation", 2019). */
+__extension__ typedef unsigned __int128 rng_u128;
+
+typedef struct rng_below_n {
+    uint64_t n, limit;
+    rng_u128 m;
+} rng_below_n;
+
+static inline void rng_below_prepare(rng_below_n *b, uint64_t n)
+{
+    b->n = n;
+    b->limit = UINT64_MAX - UINT64_MAX % n;
+    b->m = ~(rng_u128)0 / n + 1; /* n = 1: wraps to 0, and v mod 1 = 0 */
+}
+
+static inline uint64_t rng_mod_prepared(uint64_t v, const rng_below_n *b)
+{
+    rng_u128 frac = b->m * v; /* the fraction v / n in 128 fixed-point bits */
+    rng_u128 lo = (rng_u128)(uint64_t)frac * b->n;
+    rng_u128 hi = (rng_u128)(uint64_t)(frac >> 64) * b->n;
+    return (uint64_t)((hi + (lo >> 64)) >> 64);
+}
+
+static inline uint64_t rng_below_prepared(uint64_t *s, const rng_below_n *b)
+{
+    uint64_t v;
+    do
+        v = rng_step(s);
+    while (v >= b->limit);
+    return rng_mod_prepared(v, b);
+}
+
 #endif

@@ -18,7 +18,58 @@
 void xai_job_free(xai_job *j)
 {
     free(j->yx), free(j->mask), free(j->pts), free(j->w), free(j->y), free(j->gacc);
+    free(j->perm), free(j->eps);
     memset(j, 0, sizeof *j);
+}
+
+void xai_job_reset(xai_job *j)
+{
+    xai_job keep = *j;
+    memset(j, 0, sizeof *j);
+    j->yx = keep.yx, j->cap_yx = keep.cap_yx;
+    j->mask = keep.mask, j->cap_mask = keep.cap_mask;
+    j->pts = keep.pts, j->cap_pts = keep.cap_pts;
+    j->w = keep.w, j->cap_w = keep.cap_w;
+    j->y = keep.y, j->cap_y = keep.cap_y;
+    j->gacc = keep.gacc, j->cap_gacc = keep.cap_gacc;
+    j->perm = keep.perm, j->cap_perm = keep.cap_perm;
+    j->eps = keep.eps, j->cap_eps = keep.cap_eps;
+}
+
+xai_status xai_reserve(void **buf, size_t *cap, size_t n, size_t elem)
+{
+    if (n <= *cap && *buf)
+        return XAI_OK;
+    size_t len;
+    if (!xai_mul_size(n ? n : 1, elem, &len))
+        return xai_fail(XAI_ERR_NOMEM, "%zu items of %zu bytes: too many", n, elem);
+    void *p = malloc(len);
+    if (!p)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu items of %zu bytes)", n, elem);
+    free(*buf);
+    *buf = p;
+    *cap = n ? n : 1;
+    return XAI_OK;
+}
+
+/* One thread's buffers for the blocks it explains: its jobs (with their
+ * buffers), the query chunk and the solvers' scratch, so that no row
+ * allocates once the first rows have sized them. */
+typedef struct thread_bufs {
+    xai_job *jobs;
+    size_t cap;
+    xai_query_buf q;
+    xai_scratch solve;
+} thread_bufs;
+
+static void thread_bufs_free(thread_bufs *w)
+{
+    for (size_t a = 0; a < w->cap; a++)
+        xai_job_free(&w->jobs[a]);
+    free(w->jobs);
+    xai_query_buf_free(&w->q);
+    xai_scratch_free(&w->solve);
+    memset(w, 0, sizeof *w);
 }
 
 static double now(void)
@@ -73,27 +124,34 @@ typedef struct call {
     double *loss;              /* loss */
 } call;
 
-static xai_status run_block(const call *c, xai_runner *r, xai_scratch *scr, size_t r0,
+static xai_status run_block(const call *c, xai_runner *r, thread_bufs *ws, size_t r0,
                             size_t n)
 {
     const xai_plan *p = c->plan;
     double t0 = now();
-    xai_job *jobs = calloc(n, sizeof *jobs);
-    if (!jobs)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu jobs)", n);
+    if (ws->cap < n) {
+        xai_job *more = realloc(ws->jobs, n * sizeof *more);
+        if (!more)
+            return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu jobs)", n);
+        memset(more + ws->cap, 0, (n - ws->cap) * sizeof *more);
+        ws->jobs = more;
+        ws->cap = n;
+    }
+    xai_job *jobs = ws->jobs;
     xai_status s = XAI_OK;
     for (size_t a = 0; a < n; a++) {
         xai_job *j = &jobs[a];
+        xai_job_reset(j);
         j->plan = p;
-        j->scratch = scr;
+        j->scratch = &ws->solve;
         j->x = c->x + (r0 + a) * p->D;
         xai_rng_init(&j->rng, p->opt.seed, c->first + r0 + a);
         j->phi_in = c->phi_in ? c->phi_in + (r0 + a) * p->D : NULL;
-        if (!(j->yx = malloc(p->K * sizeof *j->yx)))
-            s = xai_fail(XAI_ERR_NOMEM, "out of memory");
+        if (s == XAI_OK)
+            s = xai_reserve((void **)&j->yx, &j->cap_yx, p->K, sizeof *j->yx);
     }
     if (s == XAI_OK)
-        s = xai_query_phase_a(r, jobs, n);
+        s = xai_query_phase_a(r, &ws->q, jobs, n);
     xai_explain_diag dg0 = {0};
     if (s == XAI_OK && p->preset->explain) {
         for (size_t a = 0; s == XAI_OK && a < n; a++) {
@@ -110,7 +168,7 @@ static xai_status run_block(const call *c, xai_runner *r, xai_scratch *scr, size
     for (size_t a = 0; s == XAI_OK && a < n; a++)
         s = sample(&jobs[a]);
     if (s == XAI_OK)
-        s = xai_query_phase_b(r, jobs, n);
+        s = xai_query_phase_b(r, &ws->q, jobs, n);
     double dt = (now() - t0) / (double)n;
     for (size_t a = 0; s == XAI_OK && a < n; a++) {
         xai_job *j = &jobs[a];
@@ -140,9 +198,6 @@ static xai_status run_block(const call *c, xai_runner *r, xai_scratch *scr, size
                          (unsigned long long)(c->first + r0 + n - 1), msg);
     }
 done:
-    for (size_t a = 0; a < n; a++)
-        xai_job_free(&jobs[a]);
-    free(jobs);
     return s;
 }
 
@@ -189,7 +244,7 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
 #pragma omp parallel num_threads(nt)
     {
         xai_runner *r = NULL;
-        xai_scratch scr = {0}; /* the solvers' buffers, reused across this thread's rows */
+        thread_bufs ws = {0}; /* reused across this thread's blocks */
         xai_status s = xai_runner_new(c->m, &r);
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nblocks; b++) {
@@ -199,7 +254,7 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
             if (cur < b)
                 continue;
             if (s == XAI_OK)
-                s = run_block(c, r, &scr, b * R, b * R + R > n_rows ? n_rows - b * R : R);
+                s = run_block(c, r, &ws, b * R, b * R + R > n_rows ? n_rows - b * R : R);
             if (s != XAI_OK) {
 #pragma omp critical(xai_explain_error)
                 if (b < bad) {
@@ -213,7 +268,7 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
             }
         }
         xai_runner_free(r);
-        xai_scratch_free(&scr);
+        thread_bufs_free(&ws);
     }
     openblas_set_num_threads(blas_threads);
     if (bad_s != XAI_OK)

@@ -59,6 +59,13 @@ typedef struct xai_plan {
     size_t *ustart;   /* U + 1 */
     uint32_t *ufeat;
     double *cover;    /* D: 1 / number of units holding the feature, or 0 */
+    uint32_t *funit;  /* D: the unit of each feature when units partition
+                         the features (NULL for occlusion windows) */
+    int unit_is_feature; /* the identity partition: unit u = feature u */
+    /* masks: below[n] draws uniformly from [0, n), n = 1..U (core/rng_step.h);
+     * mask_weight[k]: the LIME kernel weight of k units off, k = 0..U */
+    struct rng_below_n *below;
+    double *mask_weight;
     float *sig;       /* D: noise std per feature */
     const float *base; /* nb x D baseline rows */
     size_t nb;
@@ -119,9 +126,21 @@ typedef struct xai_job {
     xai_scratch *scratch; /* the solving thread's scratch, or NULL */
     uint64_t evals;
     xai_status status;
+    /* The buffers (yx, mask, pts, w, y, gacc, perm, eps) outlive the row: a
+     * thread's jobs serve its next block, each buffer grown to the largest
+     * row so far (cap_*: elements); xai_job_reset keeps them. */
+    uint32_t *perm;  /* masks: U, the partial Fisher-Yates state */
+    double *eps;     /* Gaussian noise: one batch of normals */
+    size_t cap_yx, cap_mask, cap_pts, cap_w, cap_y, cap_gacc, cap_perm, cap_eps;
 } xai_job;
 
+/* Clears j for a new row, keeping its buffers. */
+void xai_job_reset(xai_job *j);
+/* Frees j's buffers and clears it. */
 void xai_job_free(xai_job *j);
+/* Makes *buf hold at least n elements of elem bytes (contents not kept);
+ * XAI_ERR_NOMEM with a message when it cannot. */
+xai_status xai_reserve(void **buf, size_t *cap, size_t n, size_t elem);
 
 /* Samplers: fill j->S, j->mask or j->pts, and j->w from j->rng. */
 xai_status xai_sample_masks(xai_job *j);       /* LIME-style masks */
@@ -135,9 +154,22 @@ xai_status xai_quadrature(xai_ig_rule rule, size_t n, double *t, double *w);
 /* Units: feature groups or image patches (partition), or occlusion windows. */
 xai_status xai_units_build(xai_plan *p, int windows);
 
+/* The chunk buffers of the batched model query (rows x D inputs, rows x K
+ * outputs, gradients, and whose request each row is), reused by one thread
+ * across its blocks; zero-initialise, free with xai_query_buf_free. */
+typedef struct xai_query_buf {
+    float *x, *y, *g;
+    int32_t *t;
+    uint32_t *job;
+    size_t *req;
+    size_t cap_x, cap_y, cap_g, cap_t, cap_job, cap_req;
+} xai_query_buf;
+
+void xai_query_buf_free(xai_query_buf *b);
+
 /* Query phases over a block of jobs, in chunks of rows. */
-xai_status xai_query_phase_a(xai_runner *r, xai_job *jobs, size_t n);
-xai_status xai_query_phase_b(xai_runner *r, xai_job *jobs, size_t n);
+xai_status xai_query_phase_a(xai_runner *r, xai_query_buf *b, xai_job *jobs, size_t n);
+xai_status xai_query_phase_b(xai_runner *r, xai_query_buf *b, xai_job *jobs, size_t n);
 
 /* Solvers.  WLS: min sum_s w_s (y_s - b - X_s beta)^2 + ridge |beta|^2 over
  * (b, beta) (b fixed to 0 when !intercept); X is S x P row-major. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/rng_step.h"
 #include "lfa.h"
 
 void xai_plan_free(xai_plan *p)
@@ -12,6 +13,9 @@ void xai_plan_free(xai_plan *p)
     free(p->ustart);
     free(p->ufeat);
     free(p->cover);
+    free(p->funit);
+    free(p->below);
+    free(p->mask_weight);
     free(p->sig);
     free(p->base_own);
     free(p->tnode);
@@ -78,6 +82,22 @@ static xai_status baselines(xai_plan *p)
     return XAI_OK;
 }
 
+/* Per-size draw constants and LIME kernel weights for the mask samplers. */
+static xai_status mask_tables(xai_plan *p)
+{
+    p->below = malloc((p->U + 1) * sizeof *p->below);
+    p->mask_weight = malloc((p->U + 1) * sizeof *p->mask_weight);
+    if (!p->below || !p->mask_weight)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu units)", p->U);
+    double w2 = p->opt.kernel_width * p->opt.kernel_width;
+    for (size_t n = 0; n <= p->U; n++) {
+        rng_below_prepare(&p->below[n], n ? n : 1);
+        p->mask_weight[n] = p->spec.kernel == XAI_KERNEL_EXPONENTIAL
+                                ? exp(-(double)n / (2.0 * w2)) : 1.0;
+    }
+    return XAI_OK;
+}
+
 xai_status xai_plan_init(xai_plan *p, const xai_model *m,
                          const xai_explain_options *opt,
                          const xai_explain_context *ctx)
@@ -97,6 +117,8 @@ xai_status xai_plan_init(xai_plan *p, const xai_model *m,
     if (s == XAI_OK && (p->spec.neighbourhood == XAI_NBHD_MASKS ||
                         p->spec.neighbourhood == XAI_NBHD_ONEHOT))
         s = xai_units_build(p, p->spec.neighbourhood == XAI_NBHD_ONEHOT);
+    if (s == XAI_OK && p->spec.neighbourhood == XAI_NBHD_MASKS)
+        s = mask_tables(p);
     if (s == XAI_OK && p->spec.neighbourhood == XAI_NBHD_PATH) {
         p->tnode = malloc(p->samples * sizeof *p->tnode);
         p->tweight = malloc(p->samples * sizeof *p->tweight);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/rng_step.h"
 #include "lfa.h"
 
 static xai_status alloc_masks(xai_job *j, size_t cap)
@@ -13,48 +14,56 @@ static xai_status alloc_masks(xai_job *j, size_t cap)
     size_t U = j->plan->U, len;
     if (!xai_mul_size(cap ? cap : 1, U, &len))
         return xai_fail(XAI_ERR_NOMEM, "%zu masks of %zu units: too many", cap, U);
-    j->mask = malloc(len);
-    j->w = malloc((cap ? cap : 1) * sizeof *j->w);
-    if (!j->mask || !j->w)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu masks of %zu units)",
-                        cap, U);
+    XAI_TRY(xai_reserve((void **)&j->mask, &j->cap_mask, len, 1));
+    return xai_reserve((void **)&j->w, &j->cap_w, cap, sizeof *j->w);
+}
+
+/* perm = 0, 1, ..., U - 1 in the job's buffer. */
+static xai_status identity_perm(xai_job *j, uint32_t **perm)
+{
+    size_t U = j->plan->U;
+    XAI_TRY(xai_reserve((void **)&j->perm, &j->cap_perm, U, sizeof *j->perm));
+    for (size_t u = 0; u < U; u++)
+        j->perm[u] = (uint32_t)u;
+    *perm = j->perm;
     return XAI_OK;
 }
 
-/* Sets row s to `off` random units switched off (partial Fisher-Yates). */
-static void random_mask(xai_rng *rng, uint32_t *perm, size_t U, size_t off,
-                        uint8_t *row)
+/* Sets row to `off` random units switched off (partial Fisher-Yates on
+ * perm, which carries over between rows); st is the job's rng state, held
+ * in a local copy meanwhile (the byte stores to row could alias it, which
+ * would keep the compiler from holding it in registers). */
+static void random_mask(uint64_t *st, const rng_below_n *below, uint32_t *perm, size_t U,
+                        size_t off, uint8_t *row)
 {
+    uint64_t s[4] = {st[0], st[1], st[2], st[3]};
     memset(row, 1, U);
     for (size_t i = 0; i < off; i++) {
-        size_t r = i + (size_t)xai_rng_below(rng, U - i);
-        uint32_t t = perm[i];
-        perm[i] = perm[r];
-        perm[r] = t;
-        row[perm[i]] = 0;
+        size_t r = i + (size_t)rng_below_prepared(s, &below[U - i]);
+        uint32_t t = perm[r];
+        perm[r] = perm[i];
+        perm[i] = t;
+        row[t] = 0;
     }
+    memcpy(st, s, sizeof s);
 }
 
 /* LIME: the first sample is x itself; then k ~ U{1..M} units off, uniformly
- * chosen; weight exp(-k / (2 width^2)) (k = squared distance to x) or 1. */
+ * chosen; weight exp(-k / (2 width^2)) (k = squared distance to x) or 1.
+ * The draws are those of xai_rng_below on j->rng, without its divisions. */
 xai_status xai_sample_masks(xai_job *j)
 {
     const xai_plan *p = j->plan;
     size_t U = p->U, S = p->samples;
     XAI_TRY(alloc_masks(j, S));
-    uint32_t *perm = malloc(U * sizeof *perm);
-    if (!perm)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu units)", U);
-    for (size_t u = 0; u < U; u++)
-        perm[u] = (uint32_t)u;
-    double w2 = p->opt.kernel_width * p->opt.kernel_width;
+    uint32_t *perm;
+    XAI_TRY(identity_perm(j, &perm));
+    uint64_t *st = j->rng.s;
     for (size_t s = 0; s < S; s++) {
-        size_t off = s == 0 ? 0 : 1 + (size_t)xai_rng_below(&j->rng, U);
-        random_mask(&j->rng, perm, U, off, j->mask + s * U);
-        j->w[s] = p->spec.kernel == XAI_KERNEL_EXPONENTIAL
-                      ? exp(-(double)off / (2.0 * w2)) : 1.0;
+        size_t off = s == 0 ? 0 : 1 + (size_t)rng_below_prepared(st, &p->below[U]);
+        random_mask(st, p->below, perm, U, off, j->mask + s * U);
+        j->w[s] = p->mask_weight[off];
     }
-    free(perm);
     j->S = S;
     return XAI_OK;
 }
@@ -144,7 +153,7 @@ static void draw_pairs(xai_job *j, uint32_t *perm, seen_set *h, size_t s, size_t
     size_t M = j->plan->U;
     for (size_t got = 0; got < pairs;) {
         uint8_t *row = j->mask + j->S * M, *c = row + M;
-        random_mask(&j->rng, perm, M, M - s, row); /* s units kept */
+        random_mask(j->rng.s, j->plan->below, perm, M, M - s, row); /* s units kept */
         for (size_t u = 0; u < M; u++)
             c[u] = !row[u];
         /* the pair's key: the member that keeps unit 0 */
@@ -191,14 +200,15 @@ xai_status xai_sample_shapley(xai_job *j)
     B &= ~(size_t)1; /* whole pairs */
     XAI_TRY(alloc_masks(j, B));
     size_t half = M / 2; /* strata t = 1..half: sizes t and M - t */
+    uint32_t *perm;
+    XAI_TRY(identity_perm(j, &perm));
     size_t *pairs = calloc(half + 1, sizeof *pairs);
-    uint32_t *perm = malloc(M * sizeof *perm);
     seen_set h = {0};
     for (h.cap = 16; h.cap < 2 * B; h.cap *= 2)
         ;
     h.key = calloc(h.cap, sizeof *h.key);
-    if (!pairs || !perm || !h.key) {
-        free(pairs), free(perm), free(h.key);
+    if (!pairs || !h.key) {
+        free(pairs), free(h.key);
         return xai_fail(XAI_ERR_NOMEM, "out of memory (KernelSHAP coalitions)");
     }
     /* cap[t]: pairs available in stratum t; water-fill B / 2 pairs so every
@@ -207,7 +217,7 @@ xai_status xai_sample_shapley(xai_job *j)
     double left = (double)(B / 2), shares = 0;
     int *full = calloc(half + 1, sizeof *full);
     if (!full) {
-        free(pairs), free(perm), free(h.key);
+        free(pairs), free(h.key);
         return xai_fail(XAI_ERR_NOMEM, "out of memory (KernelSHAP coalitions)");
     }
     for (size_t t = 1; t <= half; t++)
@@ -247,8 +257,6 @@ xai_status xai_sample_shapley(xai_job *j)
     double tot = 0; /* kernel mass of sizes 1..M-1: K(s) = (M-1) / (s (M-s)) */
     for (size_t s = 1; s < M; s++)
         tot += (double)(M - 1) / ((double)s * (double)(M - s));
-    for (size_t u = 0; u < M; u++)
-        perm[u] = (uint32_t)u;
     for (size_t t = 1; t <= half; t++) {
         if (!pairs[t])
             continue;
@@ -260,7 +268,7 @@ xai_status xai_sample_shapley(xai_job *j)
         else /* pairs[t] coalitions of each size t and M - t */
             draw_pairs(j, perm, &h, t, pairs[t], K / (double)pairs[t]);
     }
-    free(pairs), free(perm), free(h.key), free(full);
+    free(pairs), free(h.key), free(full);
     j->paired = 1;
     return XAI_OK;
 }

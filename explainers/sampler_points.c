@@ -14,11 +14,8 @@ static xai_status alloc_points(xai_job *j, size_t S)
     if (!xai_mul_size(S, j->plan->D, &len))
         return xai_fail(XAI_ERR_NOMEM, "%zu samples of %zu features: too many",
                         S, j->plan->D);
-    j->pts = malloc(len * sizeof *j->pts);
-    j->w = malloc(S * sizeof *j->w);
-    if (!j->pts || !j->w)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu samples of %zu "
-                        "features)", S, j->plan->D);
+    XAI_TRY(xai_reserve((void **)&j->pts, &j->cap_pts, len, sizeof *j->pts));
+    XAI_TRY(xai_reserve((void **)&j->w, &j->cap_w, S, sizeof *j->w));
     j->S = S;
     return XAI_OK;
 }
@@ -37,7 +34,8 @@ static double point_weight(const xai_plan *p, const float *x, const float *z)
     return exp(-d2 / (2 * p->opt.kernel_width * p->opt.kernel_width));
 }
 
-/* Normals drawn per batch (even: batches concatenate to one stream). */
+/* Normals drawn per batch: whole samples, an even count (batches then
+ * concatenate to one xai_rng_normals stream). */
 #define NORMAL_BATCH 4096
 
 /* z = x + sig .* eps, eps ~ N(0, I): the S x D normals in sample-major
@@ -45,25 +43,26 @@ static double point_weight(const xai_plan *p, const float *x, const float *z)
 xai_status xai_sample_gaussian(xai_job *j)
 {
     const xai_plan *p = j->plan;
+    size_t D = p->D;
     XAI_TRY(alloc_points(j, p->samples));
-    double *eps = malloc(NORMAL_BATCH * sizeof *eps);
-    if (!eps)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (normal draws)");
-    size_t left = j->S * p->D, avail = 0, at = 0;
-    float *z = j->pts;
-    for (size_t s = 0; s < j->S; s++)
-        for (size_t k = 0; k < p->D; k++) {
-            if (at == avail) {
-                avail = left < NORMAL_BATCH ? left : NORMAL_BATCH;
-                left -= avail;
-                xai_rng_normals(&j->rng, avail, eps);
-                at = 0;
-            }
-            *z++ = j->x[k] + p->sig[k] * (float)eps[at++];
+    size_t per = D ? NORMAL_BATCH / D : 1; /* samples per batch, even */
+    per = per < 2 ? 2 : per & ~(size_t)1;
+    XAI_TRY(xai_reserve((void **)&j->eps, &j->cap_eps, per * (D ? D : 1), sizeof *j->eps));
+    double *eps = j->eps;
+    const float *x = j->x, *sig = p->sig;
+    for (size_t s0 = 0; s0 < j->S; s0 += per) {
+        size_t n = j->S - s0 < per ? j->S - s0 : per;
+        xai_rng_normals(&j->rng, n * D, eps);
+        for (size_t s = 0; s < n; s++) {
+            float *z = j->pts + (s0 + s) * D;
+            const double *e = eps + s * D;
+#pragma omp simd
+            for (size_t k = 0; k < D; k++)
+                z[k] = x[k] + sig[k] * (float)e[k];
         }
-    free(eps);
+    }
     for (size_t s = 0; s < j->S; s++)
-        j->w[s] = point_weight(p, j->x, j->pts + s * p->D);
+        j->w[s] = point_weight(p, j->x, j->pts + s * D);
     return XAI_OK;
 }
 

@@ -163,12 +163,25 @@ xai_status xai_wls(const double *X, const double *y, const double *w,
     for (size_t s = 0; s < S; s++)
         swy += w[s] * y[s];
     double ybar = swy / sw;
-    for (size_t s = 0; s < S; s++) {
-        double yh = *b;
-        for (size_t k = 0; k < P; k++)
-            yh += X[s * P + k] * beta[k];
-        res += w[s] * (y[s] - yh) * (y[s] - yh);
-        tot += w[s] * (y[s] - ybar) * (y[s] - ybar);
+    for (size_t s0 = 0; s0 < S; s0 += 4) {
+        /* four samples' b + X_s . beta side by side (four independent
+         * chains of adds instead of one), each summed in feature order */
+        size_t m = S - s0 < 4 ? S - s0 : 4;
+        double yh[4] = {*b, *b, *b, *b};
+        const double *x0 = X + s0 * P;
+        if (m == 4)
+            for (size_t k = 0; k < P; k++)
+                for (size_t l = 0; l < 4; l++)
+                    yh[l] += x0[l * P + k] * beta[k];
+        else
+            for (size_t l = 0; l < m; l++)
+                for (size_t k = 0; k < P; k++)
+                    yh[l] += x0[l * P + k] * beta[k];
+        for (size_t l = 0; l < m; l++) {
+            size_t s = s0 + l;
+            res += w[s] * (y[s] - yh[l]) * (y[s] - yh[l]);
+            tot += w[s] * (y[s] - ybar) * (y[s] - ybar);
+        }
     }
     *r2 = tot > 0 ? 1 - res / tot : (res <= 1e-24 ? 1.0 : NAN);
     return XAI_OK;

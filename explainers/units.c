@@ -2,6 +2,7 @@
  * groups, square image patches (a partition), or sliding occlusion windows
  * (possibly overlapping). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "lfa.h"
@@ -85,6 +86,13 @@ static xai_status partition(xai_plan *p, const uint32_t *map, size_t U)
     for (size_t j = 0; j < p->D; j++)
         p->ufeat[fill[map[j]]++] = (uint32_t)j;
     free(fill);
+    /* feature -> unit, for building masked inputs by a select per feature */
+    if (!(p->funit = malloc((p->D ? p->D : 1) * sizeof *p->funit)))
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu features)", p->D);
+    memcpy(p->funit, map, p->D * sizeof *map);
+    p->unit_is_feature = U == p->D;
+    for (size_t j = 0; j < p->D; j++)
+        p->unit_is_feature = p->unit_is_feature && map[j] == j;
     return XAI_OK;
 }
 

@@ -9,6 +9,8 @@
 
 #include <xai/rng.h>
 
+#include "core/rng_step.h"
+
 static void same_stream_same_values(void **state)
 {
     (void)state;
@@ -170,6 +172,47 @@ static void below_is_uniform(void **state)
     assert_true(chi < 22.5); /* 6 dof, p = 0.001 */
 }
 
+/* The division-free draws (core/rng_step.h) against the % operator and
+ * xai_rng_below: the same remainders for edge and random (v, n), and the
+ * same draws from the same stream, rejections included. */
+static void below_prepared_matches_division(void **state)
+{
+    (void)state;
+    const uint64_t ns[] = {1, 2, 3, 7, 23, 1000, 65537, 4294967291u, 4294967296u,
+                           4294967297u, (1ull << 63) - 1, 1ull << 63, (1ull << 63) + 1,
+                           UINT64_MAX - 1, UINT64_MAX};
+    uint64_t st[4] = {1, 2, 3, 4};
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+        rng_below_n b;
+        rng_below_prepare(&b, ns[i]);
+        const uint64_t vs[] = {0, 1, ns[i] - 1, ns[i], ns[i] + 1, b.limit - 1, b.limit,
+                               UINT64_MAX - 1, UINT64_MAX};
+        for (size_t k = 0; k < sizeof vs / sizeof *vs; k++)
+            assert_true(rng_mod_prepared(vs[k], &b) == vs[k] % ns[i]);
+        for (int k = 0; k < 20000; k++) {
+            uint64_t v = rng_step(st);
+            assert_true(rng_mod_prepared(v, &b) == v % ns[i]);
+        }
+    }
+    for (int k = 0; k < 200000; k++) {
+        uint64_t n = rng_step(st) >> (rng_step(st) % 64), v = rng_step(st);
+        rng_below_n b;
+        rng_below_prepare(&b, n ? n : 1);
+        assert_true(rng_mod_prepared(v, &b) == v % (n ? n : 1));
+    }
+    /* n = 2^63 + 1 rejects almost half of all values */
+    const uint64_t drawn[] = {5, 23, (1ull << 63) + 1, UINT64_MAX - 1};
+    for (size_t i = 0; i < sizeof drawn / sizeof *drawn; i++) {
+        xai_rng a, c;
+        xai_rng_init(&a, 9, i);
+        xai_rng_init(&c, 9, i);
+        rng_below_n b;
+        rng_below_prepare(&b, drawn[i]);
+        for (int k = 0; k < 5000; k++)
+            assert_true(rng_below_prepared(c.s, &b) == xai_rng_below(&a, drawn[i]));
+    }
+}
+
 static void choose_distinct_and_uniform(void **state)
 {
     (void)state;
@@ -233,6 +276,7 @@ int main(void)
         cmocka_unit_test(normals_distribution),
         cmocka_unit_test(bernoulli_rate),
         cmocka_unit_test(below_is_uniform),
+        cmocka_unit_test(below_prepared_matches_division),
         cmocka_unit_test(choose_distinct_and_uniform),
         cmocka_unit_test(choose_first_position_uniform),
     };
