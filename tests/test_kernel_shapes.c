@@ -2,7 +2,7 @@
  * and the OpenBLAS path for large weights) on the shapes where tiled code
  * goes wrong: widths that are not a multiple of the vector or tile size
  * (1, 3, 7, 8, 9, 17, 23), strided / padded / dilated / grouped / 1x1
- * convolutions, and a layer large enough for OpenBLAS.  Each layer is
+ * convolutions, 2 x 2 max pooling, and a layer large enough for OpenBLAS.  Each layer is
  * compared with a direct double-precision evaluation of its definition
  * (forward and VJP), and every row must be bit-identical whether it is
  * computed alone, in odd-sized batches, or at any position of a batch. */
@@ -158,16 +158,19 @@ static void dense(void **state)
     dense_case(300, 300, 0, 1.0f);
 }
 
-static void conv_case(const conv_shape *q)
+/* twice: y = conv(x) + conv(x), so dX is accumulated into, not fresh */
+static void conv_case(const conv_shape *q, int twice)
 {
-    char label[160];
-    snprintf(label, sizeof label,
+    char label[176];
+    snprintf(label, 160,
              "Conv %lldx%lldx%lld -> %lld, kernel %lldx%lld, group %lld, strides %lld %lld, "
              "dilations %lld %lld, pads %lld %lld %lld %lld",
              (long long)q->c, (long long)q->h, (long long)q->w, (long long)q->m,
              (long long)q->kh, (long long)q->kw, (long long)q->group, (long long)q->sy,
              (long long)q->sx, (long long)q->dy, (long long)q->dx, (long long)q->pt,
              (long long)q->pl, (long long)q->pb, (long long)q->pr);
+    if (twice)
+        strcat(label, ", twice");
     int64_t cg = q->c / q->group, mg = q->m / q->group;
     int64_t oh = (q->h + q->pt + q->pb - ((q->kh - 1) * q->dy + 1)) / q->sy + 1;
     int64_t ow = (q->w + q->pl + q->pr - ((q->kw - 1) * q->dx + 1)) / q->sx + 1;
@@ -179,11 +182,16 @@ static void conv_case(const conv_shape *q)
     float *w = randv(wl, wl), *b = randv((size_t)q->m, 9);
     ob_init_f(mm, "W", 4, (int64_t[]){q->m, cg, q->kh, q->kw}, w);
     ob_init_f(mm, "B", 1, (int64_t[]){q->m}, b);
-    ob_node *nd = ob_add(mm, "Conv", "c", "x,W,B", "y");
-    ob_attr_i(nd, "group", q->group);
-    ob_attr_ints(nd, "strides", 2, (int64_t[]){q->sy, q->sx});
-    ob_attr_ints(nd, "dilations", 2, (int64_t[]){q->dy, q->dx});
-    ob_attr_ints(nd, "pads", 4, (int64_t[]){q->pt, q->pl, q->pb, q->pr});
+    for (int k = 0; k < 1 + twice; k++) {
+        ob_node *nd = ob_add(mm, "Conv", k ? "c1" : "c0", "x,W,B",
+                             twice ? (k ? "b" : "a") : "y");
+        ob_attr_i(nd, "group", q->group);
+        ob_attr_ints(nd, "strides", 2, (int64_t[]){q->sy, q->sx});
+        ob_attr_ints(nd, "dilations", 2, (int64_t[]){q->dy, q->dx});
+        ob_attr_ints(nd, "pads", 4, (int64_t[]){q->pt, q->pl, q->pb, q->pr});
+    }
+    if (twice)
+        ob_add(mm, "Add", "s", "a,b", "y");
     xai_model *m = load(mm);
     assert_int_equal(xai_model_input_size(m), D);
     assert_int_equal(xai_model_output_size(m), K);
@@ -210,10 +218,10 @@ static void conv_case(const conv_shape *q)
                                 acc += wv * x[xi];
                                 gacc[xi] += wv * dy[yi];
                             }
-                    yref[yi] = (float)acc;
+                    yref[yi] = (float)((1 + twice) * acc);
                 }
     for (size_t i = 0; i < N * D; i++)
-        gref[i] = (float)gacc[i];
+        gref[i] = (float)((1 + twice) * gacc[i]);
     check_rows(m, yref, gref, x, dy, label);
     xai_model_free(m);
     free(w), free(b), free(x), free(dy), free(yref), free(gacc), free(gref);
@@ -237,7 +245,66 @@ static void conv(void **state)
         {64, 6, 6, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* beyond g_mm_fits */
     };
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-        conv_case(&shapes[i]);
+        for (int twice = 0; twice < 2; twice++)
+            conv_case(&shapes[i], twice);
+}
+
+/* MaxPool 2 x 2, stride 2 (core/pool2x2.c) on c planes of h x w, against
+ * a direct first-maximum scan.  The inputs are multiples of 0.5 so windows
+ * hold ties (the first maximum must win); `twice` pools x twice and adds,
+ * so dX is accumulated into (not written fresh). */
+static void pool_case(int64_t c, int64_t h, int64_t w, int twice)
+{
+    char label[96];
+    snprintf(label, sizeof label, "MaxPool 2x2/2 of %lldx%lldx%lld%s", (long long)c,
+             (long long)h, (long long)w, twice ? ", twice" : "");
+    int64_t oh = h / 2, ow = w / 2;
+    size_t D = (size_t)(c * h * w), K = (size_t)(c * oh * ow);
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, c, h, w});
+    ob_output(mm, "y", 0, NULL);
+    for (int k = 0; k < 1 + twice; k++) {
+        ob_node *nd = ob_add(mm, "MaxPool", k ? "p1" : "p0", "x", twice ? (k ? "b" : "a") : "y");
+        ob_attr_ints(nd, "kernel_shape", 2, (int64_t[]){2, 2});
+        ob_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
+    }
+    if (twice)
+        ob_add(mm, "Add", "s", "a,b", "y");
+    xai_model *m = load(mm);
+    assert_int_equal(xai_model_output_size(m), K);
+    float *x = randv(N * D, 11), *dy = randv(N * K, 12);
+    for (size_t i = 0; i < N * D; i++)
+        x[i] = roundf(2.0f * x[i]) * 0.5f;
+    float *yref = malloc(N * K * sizeof *yref), *gref = calloc(N * D, sizeof *gref);
+    for (size_t s = 0; s < N; s++)
+        for (int64_t pl = 0; pl < c; pl++)
+            for (int64_t oy = 0; oy < oh; oy++)
+                for (int64_t ox = 0; ox < ow; ox++) {
+                    size_t best = 0, yi = s * K + (size_t)((pl * oh + oy) * ow + ox);
+                    for (int64_t i = 0; i < 2; i++)
+                        for (int64_t j = 0; j < 2; j++) {
+                            size_t at = s * D + (size_t)((pl * h + 2 * oy + i) * w + 2 * ox + j);
+                            if ((i == 0 && j == 0) || x[at] > x[best])
+                                best = at;
+                        }
+                    yref[yi] = (float)(1 + twice) * x[best];
+                    gref[best] += (float)(1 + twice) * dy[yi];
+                }
+    check_rows(m, yref, gref, x, dy, label);
+    xai_model_free(m);
+    free(x), free(dy), free(yref), free(gref);
+}
+
+static void maxpool(void **state)
+{
+    (void)state;
+    /* widths around the 4-window vector step; odd sizes leave a row and a
+     * column outside every window */
+    static const int64_t shapes[][3] = {{1, 2, 2}, {3, 5, 7}, {2, 8, 8}, {2, 4, 16},
+                                        {1, 7, 19}, {16, 8, 8}, {2, 3, 9}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        for (int twice = 0; twice < 2; twice++)
+            pool_case(shapes[i][0], shapes[i][1], shapes[i][2], twice);
 }
 
 int main(void)
@@ -245,6 +312,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dense),
         cmocka_unit_test(conv),
+        cmocka_unit_test(maxpool),
     };
     return cmocka_run_group_tests_name("kernel_shapes", tests, NULL, NULL);
 }
