@@ -13,7 +13,10 @@
  * the sample's place in it, so results are bit-identical for any batch. */
 #include <string.h>
 
-#ifdef __SSE2__
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define S1_AVX512 1
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -24,6 +27,11 @@
 /* Scratch per block, in floats: the padded planes and the product stay in
  * L2 while g_mm streams through them. */
 #define S1_BLOCK_FLOATS ((int64_t)1 << 11)
+/* Columns per product rounded up to this: g_mm's tiles are 8 columns wide,
+ * and a partial tile (masked loads / stores, slow on AMD cores; the copy
+ * that reads them back cannot forward from a masked store) costs more than
+ * the few extra columns.  The pad buffer has this much zeroed slack. */
+#define S1_COL_ALIGN 8
 
 xai_status s1_conv_setup(s1_conv *c, const g_params *p, const conv_geo *q, size_t extra,
                          g_ws *ws, float **extra_p)
@@ -39,8 +47,8 @@ xai_status s1_conv_setup(s1_conv *c, const g_params *p, const conv_geo *q, size_
         c->blk = q->n;
     if (c->blk < 1)
         c->blk = 1;
-    size_t nb = 2 * (size_t)q->ck, npad = (size_t)(q->cg * c->blk * c->img);
-    size_t ncb = (size_t)(q->mg * c->blk * c->img);
+    size_t nb = 2 * (size_t)q->ck, npad = (size_t)(q->cg * c->blk * c->img) + S1_COL_ALIGN;
+    size_t ncb = (size_t)(q->mg * (c->blk * c->img + S1_COL_ALIGN));
     XAI_TRY(g_ws_reserve(ws, nb + npad + ncb + extra));
     c->boff = (size_t *)(void *)ws->p; /* malloc'ed: aligned for size_t */
     c->pad = ws->p + nb;
@@ -58,35 +66,87 @@ xai_status s1_conv_setup(s1_conv *c, const g_params *p, const conv_geo *q, size_
     return XAI_OK;
 }
 
-/* The row helpers move a few floats at a time (rows are 4..32 wide here),
- * where a memcpy call costs more than the copy. */
-static inline void copy_row(float *restrict d, const float *restrict s, int64_t n)
-{
-    int64_t i = 0;
-#ifdef __SSE2__
-    for (; i + 4 <= n; i += 4)
-        _mm_storeu_ps(d + i, _mm_loadu_ps(s + i));
-#endif
-    for (; i < n; i++)
-        d[i] = s[i];
-}
+/* Plane copies between the padded buffers and the tensors: rows of a few
+ * floats (4..32 here), where a memcpy call per row (what GCC turns a plain
+ * row loop into) costs more than the copy.  PUT_COPY: d = s; PUT_BIAS:
+ * d = s + b (b = 0 for S1_WRITE_ADD0); PUT_ADD: d += s. */
+enum { PUT_COPY, PUT_BIAS, PUT_ADD };
 
-/* d = s + b (b = 0 for S1_WRITE_ADD0), or d += s for S1_ADD */
-static inline void put_row(float *restrict d, const float *restrict s, int64_t n, float b,
-                           int add)
+#ifdef S1_AVX512
+/* 16, 8 and 4 floats per step, the rest (< 4) masked: unmasked moves are
+ * the fast ones, and rows here are 4, 8 or 16 wide. */
+#define PUT_STEP(LOAD, STORE, ADD, B)                                          \
+    do {                                                                       \
+        __typeof__(B) v_ = LOAD(sp + i);                                       \
+        if (op == PUT_BIAS)                                                    \
+            v_ = ADD(v_, B);                                                   \
+        else if (op == PUT_ADD)                                                \
+            v_ = ADD(LOAD(dp + i), v_);                                        \
+        STORE(dp + i, v_);                                                     \
+    } while (0)
+
+__attribute__((target("avx512f"))) static void
+plane_512(float *d, int64_t ds, const float *s, int64_t ss, int64_t rows, int64_t width,
+          int op, float b)
 {
-    int64_t i = 0;
-#ifdef __SSE2__
-    __m128 bv = _mm_set1_ps(b);
-    if (add)
-        for (; i + 4 <= n; i += 4)
-            _mm_storeu_ps(d + i, _mm_add_ps(_mm_loadu_ps(d + i), _mm_loadu_ps(s + i)));
-    else
-        for (; i + 4 <= n; i += 4)
-            _mm_storeu_ps(d + i, _mm_add_ps(_mm_loadu_ps(s + i), bv));
+    __m512 b16 = _mm512_set1_ps(b);
+    __m256 b8 = _mm256_set1_ps(b);
+    __m128 b4 = _mm_set1_ps(b);
+    __mmask16 m = (__mmask16)((1u << (width & 3)) - 1);
+    for (int64_t r = 0; r < rows; r++) {
+        float *dp = d + r * ds;
+        const float *sp = s + r * ss;
+        int64_t i = 0;
+        for (; i + 16 <= width; i += 16)
+            PUT_STEP(_mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, b16);
+        if (i + 8 <= width) {
+            PUT_STEP(_mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, b8);
+            i += 8;
+        }
+        if (i + 4 <= width) {
+            PUT_STEP(_mm_loadu_ps, _mm_storeu_ps, _mm_add_ps, b4);
+            i += 4;
+        }
+        if (m) {
+            __m512 v = _mm512_maskz_loadu_ps(m, sp + i);
+            if (op == PUT_BIAS)
+                v = _mm512_add_ps(v, b16);
+            else if (op == PUT_ADD)
+                v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dp + i), v);
+            _mm512_mask_storeu_ps(dp + i, m, v);
+        }
+    }
+}
 #endif
-    for (; i < n; i++)
-        d[i] = add ? d[i] + s[i] : s[i] + b;
+
+/* d (rows x width, row stride ds) from s (row stride ss) as op. */
+static void plane(float *d, int64_t ds, const float *s, int64_t ss, int64_t rows,
+                  int64_t width, int op, float b)
+{
+#ifdef S1_AVX512
+    if (__builtin_cpu_supports("avx512f")) {
+        plane_512(d, ds, s, ss, rows, width, op, b);
+        return;
+    }
+#endif
+    for (int64_t r = 0; r < rows; r++) {
+        float *dp = d + r * ds;
+        const float *sp = s + r * ss;
+        int64_t i = 0;
+#ifdef __SSE2__
+        __m128 bv = _mm_set1_ps(b);
+        for (; i + 4 <= width; i += 4) {
+            __m128 v = _mm_loadu_ps(sp + i);
+            if (op == PUT_BIAS)
+                v = _mm_add_ps(v, bv);
+            else if (op == PUT_ADD)
+                v = _mm_add_ps(_mm_loadu_ps(dp + i), v);
+            _mm_storeu_ps(dp + i, v);
+        }
+#endif
+        for (; i < width; i++)
+            dp[i] = op == PUT_ADD ? dp[i] + sp[i] : op == PUT_BIAS ? sp[i] + b : sp[i];
+    }
 }
 
 void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *bias,
@@ -95,33 +155,28 @@ void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *
     const conv_geo *q = c->q;
     int64_t pt = c->p->pads[0], pl = c->p->pads[1];
     size_t xs = (size_t)(q->c * q->h * q->w), ys = (size_t)(q->m * q->hw);
+    /* no bias: a copy keeps -0 (as the product left it) */
+    int op = mode == S1_ADD ? PUT_ADD : mode == S1_WRITE && !bias ? PUT_COPY : PUT_BIAS;
     for (int64_t s0 = 0; s0 < q->n; s0 += c->blk) {
         int64_t nb = q->n - s0 < c->blk ? q->n - s0 : c->blk;
         size_t ncols = (size_t)((nb - 1) * c->img + (q->oh - 1) * c->wp + q->ow);
+        ncols = (ncols + S1_COL_ALIGN - 1) / S1_COL_ALIGN * S1_COL_ALIGN;
         for (int64_t gi = 0; gi < q->grp; gi++) {
             for (int64_t ch = 0; ch < q->cg; ch++)
                 for (int64_t s = 0; s < nb; s++) {
                     const float *src = x + (size_t)(s0 + s) * xs +
                                        (size_t)((gi * q->cg + ch) * q->h * q->w);
-                    float *dst = c->pad + ((ch * c->blk + s) * c->hp + pt) * c->wp + pl;
-                    for (int64_t yy = 0; yy < q->h; yy++)
-                        copy_row(dst + yy * c->wp, src + yy * q->w, q->w);
+                    plane(c->pad + ((ch * c->blk + s) * c->hp + pt) * c->wp + pl, c->wp, src,
+                          q->w, q->h, q->w, PUT_COPY, 0.0f);
                 }
             g_mm((size_t)q->mg, ncols, (size_t)q->ck, 1.0f, w + gi * q->mg * q->ck,
                  (size_t)q->ck, c->pad, 0, c->boff, c->cb, ncols, 0);
             for (int64_t s = 0; s < nb; s++)
                 for (int64_t mm = 0; mm < q->mg; mm++) {
-                    /* no bias: a copy keeps -0 (as the product left it) */
                     float b = bias ? bias[gi * q->mg + mm] : 0.0f;
                     float *dst = y + (size_t)(s0 + s) * ys + (size_t)((gi * q->mg + mm) * q->hw);
                     const float *src = c->cb + (size_t)mm * ncols + (size_t)(s * c->img);
-                    for (int64_t oy = 0; oy < q->oh; oy++) {
-                        if (mode == S1_WRITE && !bias)
-                            copy_row(dst + oy * q->ow, src + oy * c->wp, q->ow);
-                        else
-                            put_row(dst + oy * q->ow, src + oy * c->wp, q->ow, b,
-                                    mode == S1_ADD);
-                    }
+                    plane(dst, q->ow, src, c->wp, q->oh, q->ow, op, b);
                 }
         }
     }
