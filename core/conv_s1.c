@@ -10,7 +10,9 @@
  * ox >= ow or oy >= oh are computed and dropped; a column's reads stay
  * inside its own sample's padded planes.  Each output is one fixed-order
  * chain over k (zeros of the padding included), whatever the block size or
- * the sample's place in it, so results are bit-identical for any batch. */
+ * the sample's place in it, so results are bit-identical for any batch.
+ * When the output rows are a whole number of g_mm tiles wide, each output
+ * row is instead its own product written straight into y. */
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -157,6 +159,11 @@ void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *
     size_t xs = (size_t)(q->c * q->h * q->w), ys = (size_t)(q->m * q->hw);
     /* no bias: a copy keeps -0 (as the product left it) */
     int op = mode == S1_ADD ? PUT_ADD : mode == S1_WRITE && !bias ? PUT_COPY : PUT_BIAS;
+    /* Output rows of whole g_mm tiles: one product per output row, straight
+     * into y (the plane size as C's row stride), no dropped columns and no
+     * copy out; the bias is added afterwards in place (the same sum), and
+     * a fresh y is zeroed and added to (the same values as S1_ADD). */
+    int by_rows = q->ow % S1_COL_ALIGN == 0;
     for (int64_t s0 = 0; s0 < q->n; s0 += c->blk) {
         int64_t nb = q->n - s0 < c->blk ? q->n - s0 : c->blk;
         size_t ncols = (size_t)((nb - 1) * c->img + (q->oh - 1) * c->wp + q->ow);
@@ -169,8 +176,24 @@ void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *
                     plane(c->pad + ((ch * c->blk + s) * c->hp + pt) * c->wp + pl, c->wp, src,
                           q->w, q->h, q->w, PUT_COPY, 0.0f);
                 }
-            g_mm((size_t)q->mg, ncols, (size_t)q->ck, 1.0f, w + gi * q->mg * q->ck,
-                 (size_t)q->ck, c->pad, 0, c->boff, c->cb, ncols, 0);
+            const float *wg = w + gi * q->mg * q->ck;
+            if (by_rows) {
+                for (int64_t s = 0; s < nb; s++) {
+                    float *yg = y + (size_t)(s0 + s) * ys + (size_t)(gi * q->mg * q->hw);
+                    if (mode == S1_WRITE_ADD0)
+                        memset(yg, 0, (size_t)(q->mg * q->hw) * sizeof *yg);
+                    for (int64_t oy = 0; oy < q->oh; oy++)
+                        g_mm((size_t)q->mg, (size_t)q->ow, (size_t)q->ck, 1.0f, wg,
+                             (size_t)q->ck, c->pad + s * c->img + oy * c->wp, 0, c->boff,
+                             yg + oy * q->ow, (size_t)q->hw, mode != S1_WRITE);
+                    for (int64_t mm = 0; bias && mode == S1_WRITE && mm < q->mg; mm++)
+                        plane(yg + mm * q->hw, q->hw, yg + mm * q->hw, q->hw, 1, q->hw,
+                              PUT_BIAS, bias[gi * q->mg + mm]);
+                }
+                continue;
+            }
+            g_mm((size_t)q->mg, ncols, (size_t)q->ck, 1.0f, wg, (size_t)q->ck, c->pad, 0,
+                 c->boff, c->cb, ncols, 0);
             for (int64_t s = 0; s < nb; s++)
                 for (int64_t mm = 0; mm < q->mg; mm++) {
                     float b = bias ? bias[gi * q->mg + mm] : 0.0f;
