@@ -74,6 +74,15 @@ xai_status s1_conv_setup(s1_conv *c, const g_params *p, const conv_geo *q, size_
  * d = s + b (b = 0 for S1_WRITE_ADD0); PUT_ADD: d += s. */
 enum { PUT_COPY, PUT_BIAS, PUT_ADD };
 
+/* n planes of rows x width floats: plane k, row r starts at
+ * d + k dp + r ds (and s + k sp + r ss); plane k's bias is bias[k] (0
+ * without bias). */
+typedef struct plane_set {
+    float *d;
+    const float *s, *bias;
+    int64_t dp, ds, sp, ss, n, rows, width;
+} plane_set;
+
 #ifdef S1_AVX512
 /* 16, 8 and 4 floats per step, the rest (< 4) masked: unmasked moves are
  * the fast ones, and rows here are 4, 8 or 16 wide. */
@@ -87,67 +96,71 @@ enum { PUT_COPY, PUT_BIAS, PUT_ADD };
         STORE(dp + i, v_);                                                     \
     } while (0)
 
-__attribute__((target("avx512f"))) static void
-plane_512(float *d, int64_t ds, const float *s, int64_t ss, int64_t rows, int64_t width,
-          int op, float b)
+__attribute__((target("avx512f"))) static void planes_512(const plane_set *ps, int op)
 {
-    __m512 b16 = _mm512_set1_ps(b);
-    __m256 b8 = _mm256_set1_ps(b);
-    __m128 b4 = _mm_set1_ps(b);
+    int64_t width = ps->width;
     __mmask16 m = (__mmask16)((1u << (width & 3)) - 1);
-    for (int64_t r = 0; r < rows; r++) {
-        float *dp = d + r * ds;
-        const float *sp = s + r * ss;
-        int64_t i = 0;
-        for (; i + 16 <= width; i += 16)
-            PUT_STEP(_mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, b16);
-        if (i + 8 <= width) {
-            PUT_STEP(_mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, b8);
-            i += 8;
-        }
-        if (i + 4 <= width) {
-            PUT_STEP(_mm_loadu_ps, _mm_storeu_ps, _mm_add_ps, b4);
-            i += 4;
-        }
-        if (m) {
-            __m512 v = _mm512_maskz_loadu_ps(m, sp + i);
-            if (op == PUT_BIAS)
-                v = _mm512_add_ps(v, b16);
-            else if (op == PUT_ADD)
-                v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dp + i), v);
-            _mm512_mask_storeu_ps(dp + i, m, v);
+    for (int64_t k = 0; k < ps->n; k++) {
+        float b = ps->bias ? ps->bias[k] : 0.0f;
+        __m512 b16 = _mm512_set1_ps(b);
+        __m256 b8 = _mm256_set1_ps(b);
+        __m128 b4 = _mm_set1_ps(b);
+        for (int64_t r = 0; r < ps->rows; r++) {
+            float *dp = ps->d + k * ps->dp + r * ps->ds;
+            const float *sp = ps->s + k * ps->sp + r * ps->ss;
+            int64_t i = 0;
+            for (; i + 16 <= width; i += 16)
+                PUT_STEP(_mm512_loadu_ps, _mm512_storeu_ps, _mm512_add_ps, b16);
+            if (i + 8 <= width) {
+                PUT_STEP(_mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, b8);
+                i += 8;
+            }
+            if (i + 4 <= width) {
+                PUT_STEP(_mm_loadu_ps, _mm_storeu_ps, _mm_add_ps, b4);
+                i += 4;
+            }
+            if (m) {
+                __m512 v = _mm512_maskz_loadu_ps(m, sp + i);
+                if (op == PUT_BIAS)
+                    v = _mm512_add_ps(v, b16);
+                else if (op == PUT_ADD)
+                    v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dp + i), v);
+                _mm512_mask_storeu_ps(dp + i, m, v);
+            }
         }
     }
 }
 #endif
 
-/* d (rows x width, row stride ds) from s (row stride ss) as op. */
-static void plane(float *d, int64_t ds, const float *s, int64_t ss, int64_t rows,
-                  int64_t width, int op, float b)
+/* Every plane of ps as op (the AVX-512 moves when the CPU has them). */
+static void planes(const plane_set *ps, int op)
 {
 #ifdef S1_AVX512
     if (__builtin_cpu_supports("avx512f")) {
-        plane_512(d, ds, s, ss, rows, width, op, b);
+        planes_512(ps, op);
         return;
     }
 #endif
-    for (int64_t r = 0; r < rows; r++) {
-        float *dp = d + r * ds;
-        const float *sp = s + r * ss;
-        int64_t i = 0;
+    for (int64_t k = 0; k < ps->n; k++) {
+        float b = ps->bias ? ps->bias[k] : 0.0f;
+        for (int64_t r = 0; r < ps->rows; r++) {
+            float *dp = ps->d + k * ps->dp + r * ps->ds;
+            const float *sp = ps->s + k * ps->sp + r * ps->ss;
+            int64_t i = 0;
 #ifdef __SSE2__
-        __m128 bv = _mm_set1_ps(b);
-        for (; i + 4 <= width; i += 4) {
-            __m128 v = _mm_loadu_ps(sp + i);
-            if (op == PUT_BIAS)
-                v = _mm_add_ps(v, bv);
-            else if (op == PUT_ADD)
-                v = _mm_add_ps(_mm_loadu_ps(dp + i), v);
-            _mm_storeu_ps(dp + i, v);
-        }
+            __m128 bv = _mm_set1_ps(b);
+            for (; i + 4 <= ps->width; i += 4) {
+                __m128 v = _mm_loadu_ps(sp + i);
+                if (op == PUT_BIAS)
+                    v = _mm_add_ps(v, bv);
+                else if (op == PUT_ADD)
+                    v = _mm_add_ps(_mm_loadu_ps(dp + i), v);
+                _mm_storeu_ps(dp + i, v);
+            }
 #endif
-        for (; i < width; i++)
-            dp[i] = op == PUT_ADD ? dp[i] + sp[i] : op == PUT_BIAS ? sp[i] + b : sp[i];
+            for (; i < ps->width; i++)
+                dp[i] = op == PUT_ADD ? dp[i] + sp[i] : op == PUT_BIAS ? sp[i] + b : sp[i];
+        }
     }
 }
 
@@ -169,13 +182,13 @@ void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *
         size_t ncols = (size_t)((nb - 1) * c->img + (q->oh - 1) * c->wp + q->ow);
         ncols = (ncols + S1_COL_ALIGN - 1) / S1_COL_ALIGN * S1_COL_ALIGN;
         for (int64_t gi = 0; gi < q->grp; gi++) {
-            for (int64_t ch = 0; ch < q->cg; ch++)
-                for (int64_t s = 0; s < nb; s++) {
-                    const float *src = x + (size_t)(s0 + s) * xs +
-                                       (size_t)((gi * q->cg + ch) * q->h * q->w);
-                    plane(c->pad + ((ch * c->blk + s) * c->hp + pt) * c->wp + pl, c->wp, src,
-                          q->w, q->h, q->w, PUT_COPY, 0.0f);
-                }
+            for (int64_t s = 0; s < nb; s++) {
+                plane_set in = {c->pad + (s * c->hp + pt) * c->wp + pl,
+                                x + (size_t)(s0 + s) * xs + (size_t)(gi * q->cg * q->h * q->w),
+                                NULL, c->blk * c->img, c->wp, q->h * q->w, q->w, q->cg,
+                                q->h, q->w};
+                planes(&in, PUT_COPY);
+            }
             const float *wg = w + gi * q->mg * q->ck;
             if (by_rows) {
                 for (int64_t s = 0; s < nb; s++) {
@@ -186,21 +199,21 @@ void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *
                         g_mm((size_t)q->mg, (size_t)q->ow, (size_t)q->ck, 1.0f, wg,
                              (size_t)q->ck, c->pad + s * c->img + oy * c->wp, 0, c->boff,
                              yg + oy * q->ow, (size_t)q->hw, mode != S1_WRITE);
-                    for (int64_t mm = 0; bias && mode == S1_WRITE && mm < q->mg; mm++)
-                        plane(yg + mm * q->hw, q->hw, yg + mm * q->hw, q->hw, 1, q->hw,
-                              PUT_BIAS, bias[gi * q->mg + mm]);
+                    plane_set bs = {yg, yg, bias ? bias + gi * q->mg : NULL, q->hw, q->hw,
+                                    q->hw, q->hw, q->mg, 1, q->hw};
+                    if (bias && mode == S1_WRITE)
+                        planes(&bs, PUT_BIAS);
                 }
                 continue;
             }
             g_mm((size_t)q->mg, ncols, (size_t)q->ck, 1.0f, wg, (size_t)q->ck, c->pad, 0,
                  c->boff, c->cb, ncols, 0);
-            for (int64_t s = 0; s < nb; s++)
-                for (int64_t mm = 0; mm < q->mg; mm++) {
-                    float b = bias ? bias[gi * q->mg + mm] : 0.0f;
-                    float *dst = y + (size_t)(s0 + s) * ys + (size_t)((gi * q->mg + mm) * q->hw);
-                    const float *src = c->cb + (size_t)mm * ncols + (size_t)(s * c->img);
-                    plane(dst, q->ow, src, c->wp, q->oh, q->ow, op, b);
-                }
+            for (int64_t s = 0; s < nb; s++) {
+                plane_set out = {y + (size_t)(s0 + s) * ys + (size_t)(gi * q->mg * q->hw),
+                                 c->cb + s * c->img, bias ? bias + gi * q->mg : NULL, q->hw,
+                                 q->ow, (int64_t)ncols, c->wp, q->mg, q->oh, q->ow};
+                planes(&out, op);
+            }
         }
     }
 }
