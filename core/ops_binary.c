@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "ops.h"
+#include "simd.h"
 
 /* Strides of v inside the broadcast shape of o (0 along broadcast axes). */
 static void bc_strides(const g_view *o, const g_view *v, int64_t *s)
@@ -92,9 +93,53 @@ static int64_t fwd_row_sse(int kind, const float *A, const float *B, float *Y, i
 }
 #endif
 
+#ifdef G_X86
+/* One row with AVX-512, the tail masked: y = a op b with b contiguous
+ * (ib = 1) or one value broadcast along the row (ib = 0). */
+__attribute__((target("avx512f"))) static void fwd_row_512(int kind, const float *A,
+                                                            const float *B, int64_t ib,
+                                                            float *Y, int64_t n)
+{
+    for (int64_t j = 0; j < n; j += 16) {
+        __mmask16 m = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(m, A + j);
+        __m512 z = ib ? _mm512_maskz_loadu_ps(m, B + j) : _mm512_set1_ps(B[0]);
+        __m512 y = kind == B_ADD   ? _mm512_add_ps(x, z)
+                   : kind == B_SUB ? _mm512_sub_ps(x, z)
+                   : kind == B_MUL ? _mm512_mul_ps(x, z)
+                                   : _mm512_maskz_div_ps(m, x, z);
+        _mm512_mask_storeu_ps(Y + j, m, y);
+    }
+}
+
+/* bwd_row_a's loops with AVX-512: da = 0 + g' (fresh) or da += g', where
+ * g' = g, g b or g / b. */
+__attribute__((target("avx512f"))) static void bwd_row_a_512(int kind, const float *G,
+                                                              const float *B, int64_t ib,
+                                                              float *DA, int64_t n, int fresh)
+{
+    for (int64_t j = 0; j < n; j += 16) {
+        __mmask16 m = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+        __m512 g = _mm512_maskz_loadu_ps(m, G + j);
+        __m512 z = ib ? _mm512_maskz_loadu_ps(m, B + j) : _mm512_set1_ps(B[0]);
+        __m512 t = kind == B_MUL   ? _mm512_mul_ps(g, z)
+                   : kind == B_DIV ? _mm512_maskz_div_ps(m, g, z)
+                                   : g;
+        __m512 base = fresh ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m, DA + j);
+        _mm512_mask_storeu_ps(DA + j, m, _mm512_add_ps(base, t));
+    }
+}
+#endif
+
 static void fwd_row(int kind, const float *A, int64_t ia, const float *B, int64_t ib,
                     float *Y, int64_t n)
 {
+#ifdef G_X86
+    if (ia == 1 && (ib == 1 || ib == 0) && g_cpu_avx512()) {
+        fwd_row_512(kind, A, B, ib, Y, n);
+        return;
+    }
+#endif
 #ifdef __SSE2__
     if (ia == 1 && ib == 1) {
         int64_t j = fwd_row_sse(kind, A, B, Y, n);
@@ -122,6 +167,12 @@ static void bin_fwd(int kind, const g_view *a, const g_view *b, g_view *o)
 static int bwd_row_a(int kind, const float *G, const float *B, int64_t ib, float *DA,
                      int64_t n, int fresh)
 {
+#ifdef G_X86
+    if ((ib == 1 || ib == 0) && g_cpu_avx512()) {
+        bwd_row_a_512(kind, G, B, ib, DA, n, fresh);
+        return 1;
+    }
+#endif
     if (fresh) {
         switch (kind) {
         case B_ADD:
