@@ -15,10 +15,8 @@
  * row is instead its own product written straight into y. */
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define S1_AVX512 1
-#elif defined(__SSE2__)
+#include "simd.h"
+#if !defined(G_X86) && defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -83,7 +81,7 @@ typedef struct plane_set {
     int64_t dp, ds, sp, ss, n, rows, width;
 } plane_set;
 
-#ifdef S1_AVX512
+#ifdef G_X86
 /* 16, 8 and 4 floats per step, the rest (< 4) masked: unmasked moves are
  * the fast ones, and rows here are 4, 8 or 16 wide. */
 #define PUT_STEP(LOAD, STORE, ADD, B)                                          \
@@ -135,8 +133,8 @@ __attribute__((target("avx512f"))) static void planes_512(const plane_set *ps, i
 /* Every plane of ps as op (the AVX-512 moves when the CPU has them). */
 static void planes(const plane_set *ps, int op)
 {
-#ifdef S1_AVX512
-    if (__builtin_cpu_supports("avx512f")) {
+#ifdef G_X86
+    if (g_cpu_avx512()) {
         planes_512(ps, op);
         return;
     }
@@ -164,6 +162,58 @@ static void planes(const plane_set *ps, int op)
     }
 }
 
+/* A product with few rows (a layer with 1..S1_NARROW output channels, such
+ * as the VJP of a one-channel input): g_mm gives each row one or two
+ * accumulator chains, so it waits on FMA latency.  Here each row runs 8
+ * chains over 64 columns at a time.  The same chain per element as g_mm
+ * (0, then one FMA per k in order; alpha is 1), so the same results.  N is
+ * a multiple of 8 (the block mode's rounded columns). */
+#define S1_NARROW 3
+
+#ifdef G_X86
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+narrow_tile(int nv, size_t K, const float *a, const float *B, const size_t *boff, float *c)
+{
+    __m256 acc[8];
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        acc[v] = _mm256_setzero_ps();
+    for (size_t k = 0; k < K; k++) {
+        __m256 av = _mm256_broadcast_ss(a + k);
+        const float *bk = B + boff[k];
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            acc[v] = _mm256_fmadd_ps(av, _mm256_loadu_ps(bk + 8 * v), acc[v]);
+    }
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        _mm256_storeu_ps(c + 8 * v, acc[v]);
+}
+
+__attribute__((target("avx2,fma"))) static void
+narrow_mm(size_t M, size_t N, size_t K, const float *A, const float *B, const size_t *boff,
+          float *C, size_t ldc)
+{
+    for (size_t i = 0; i < M; i++) {
+        const float *a = A + i * K;
+        float *c = C + i * ldc;
+        size_t j = 0;
+        for (; j + 64 <= N; j += 64)
+            narrow_tile(8, K, a, B + j, boff, c + j);
+        switch ((N - j) / 8) {
+        case 7: narrow_tile(7, K, a, B + j, boff, c + j); break;
+        case 6: narrow_tile(6, K, a, B + j, boff, c + j); break;
+        case 5: narrow_tile(5, K, a, B + j, boff, c + j); break;
+        case 4: narrow_tile(4, K, a, B + j, boff, c + j); break;
+        case 3: narrow_tile(3, K, a, B + j, boff, c + j); break;
+        case 2: narrow_tile(2, K, a, B + j, boff, c + j); break;
+        case 1: narrow_tile(1, K, a, B + j, boff, c + j); break;
+        default: break;
+        }
+    }
+}
+#endif
+
 void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *bias,
                  float *y, s1_mode mode)
 {
@@ -176,7 +226,11 @@ void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *
      * into y (the plane size as C's row stride), no dropped columns and no
      * copy out; the bias is added afterwards in place (the same sum), and
      * a fresh y is zeroed and added to (the same values as S1_ADD). */
-    int by_rows = q->ow % S1_COL_ALIGN == 0;
+    int narrow = 0;
+#ifdef G_X86
+    narrow = q->mg <= S1_NARROW && g_cpu_avx2();
+#endif
+    int by_rows = q->ow % S1_COL_ALIGN == 0 && !narrow;
     for (int64_t s0 = 0; s0 < q->n; s0 += c->blk) {
         int64_t nb = q->n - s0 < c->blk ? q->n - s0 : c->blk;
         size_t ncols = (size_t)((nb - 1) * c->img + (q->oh - 1) * c->wp + q->ow);
@@ -206,8 +260,14 @@ void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *
                 }
                 continue;
             }
-            g_mm((size_t)q->mg, ncols, (size_t)q->ck, 1.0f, wg, (size_t)q->ck, c->pad, 0,
-                 c->boff, c->cb, ncols, 0);
+#ifdef G_X86
+            if (narrow)
+                narrow_mm((size_t)q->mg, ncols, (size_t)q->ck, wg, c->pad, c->boff, c->cb,
+                          ncols);
+            else
+#endif
+                g_mm((size_t)q->mg, ncols, (size_t)q->ck, 1.0f, wg, (size_t)q->ck, c->pad,
+                     0, c->boff, c->cb, ncols, 0);
             for (int64_t s = 0; s < nb; s++) {
                 plane_set out = {y + (size_t)(s0 + s) * ys + (size_t)(gi * q->mg * q->hw),
                                  c->cb + s * c->img, bias ? bias + gi * q->mg : NULL, q->hw,

@@ -307,12 +307,98 @@ static void maxpool(void **state)
             pool_case(shapes[i][0], shapes[i][1], shapes[i][2], twice);
 }
 
+/* Stride-1 convolutions with 1..3 output channels, forward and VJP, bit for
+ * bit against the documented chain (core/ops_mm.c, core/conv_s1.c): per
+ * output 0, then one fused multiply-add per weight in (channel, row,
+ * column) order, padding zeros included, then + bias (forward) or 0 +
+ * (a fresh input gradient).  The VJP's weights are the flipped, transposed
+ * kernel over dY padded by k - 1 - pad.  Only where the CPU has FMA (the
+ * scalar fallback is unfused, the same chain otherwise). */
+static void exact_chain_case(int64_t c, int64_t m, int64_t h, int64_t w)
+{
+    int64_t kh = 3, kw = 3, pad = 1, oh = h, ow = w;
+    size_t D = (size_t)(c * h * w), K = (size_t)(m * oh * ow);
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, c, h, w});
+    ob_output(mm, "y", 0, NULL);
+    float *wt = randv((size_t)(m * c * kh * kw), 31), *b = randv((size_t)m, 32);
+    ob_init_f(mm, "W", 4, (int64_t[]){m, c, kh, kw}, wt);
+    ob_init_f(mm, "B", 1, (int64_t[]){m}, b);
+    ob_node *nd = ob_add(mm, "Conv", "c", "x,W,B", "y");
+    ob_attr_ints(nd, "pads", 4, (int64_t[]){pad, pad, pad, pad});
+    xai_model *md = load(mm);
+    float *x = randv(N * D, 33), *dy = randv(N * K, 34);
+    float *y = malloc(N * K * sizeof *y), *g = malloc(N * D * sizeof *g);
+    xai_runner *r;
+    assert_int_equal(xai_runner_new(md, &r), XAI_OK);
+    assert_int_equal(xai_runner_vjp(r, XAI_OUTPUT_SCORE, x, N, dy, g, y), XAI_OK);
+    for (size_t s = 0; s < N; s++) {
+        for (int64_t o = 0; o < m; o++)
+            for (int64_t oy = 0; oy < oh; oy++)
+                for (int64_t ox = 0; ox < ow; ox++) {
+                    float acc = 0.0f;
+                    for (int64_t ch = 0; ch < c; ch++)
+                        for (int64_t i = 0; i < kh; i++)
+                            for (int64_t j = 0; j < kw; j++) {
+                                int64_t yy = oy + i - pad, xx = ox + j - pad;
+                                int in = yy >= 0 && yy < h && xx >= 0 && xx < w;
+                                float v = in ? x[s * D + (size_t)((ch * h + yy) * w + xx)] : 0.0f;
+                                acc = fmaf(wt[((o * c + ch) * kh + i) * kw + j], v, acc);
+                            }
+                    float want = acc + b[o], got = y[s * K + (size_t)((o * oh + oy) * ow + ox)];
+                    if (memcmp(&want, &got, sizeof want))
+                        fail_msg("Conv %lld -> %lld on %lldx%lld: y[%zu] %a, the chain gives %a",
+                                 (long long)c, (long long)m, (long long)h, (long long)w, s, got,
+                                 want);
+                }
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t yy = 0; yy < h; yy++)
+                for (int64_t xx = 0; xx < w; xx++) {
+                    float acc = 0.0f;
+                    for (int64_t o = 0; o < m; o++)
+                        for (int64_t i = 0; i < kh; i++)
+                            for (int64_t j = 0; j < kw; j++) {
+                                int64_t oy = yy + i - (kh - 1 - pad), ox = xx + j - (kw - 1 - pad);
+                                int in = oy >= 0 && oy < oh && ox >= 0 && ox < ow;
+                                float v = in ? dy[s * K + (size_t)((o * oh + oy) * ow + ox)] : 0.0f;
+                                acc = fmaf(wt[((o * c + ch) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)],
+                                           v, acc);
+                            }
+                    float want = 0.0f + acc, got = g[s * D + (size_t)((ch * h + yy) * w + xx)];
+                    if (memcmp(&want, &got, sizeof want))
+                        fail_msg("Conv %lld -> %lld on %lldx%lld: dx[%zu] %a, the chain gives %a",
+                                 (long long)c, (long long)m, (long long)h, (long long)w, s, got,
+                                 want);
+                }
+    }
+    xai_runner_free(r);
+    xai_model_free(md);
+    free(wt), free(b), free(x), free(dy), free(y), free(g);
+}
+
+static void conv_exact_chain(void **state)
+{
+    (void)state;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        skip();
+#else
+    skip();
+#endif
+    exact_chain_case(1, 8, 8, 8);  /* digits conv1: its VJP has one output channel */
+    exact_chain_case(2, 1, 9, 9);  /* one output channel, odd width */
+    exact_chain_case(1, 3, 5, 13); /* three, with a VJP of one */
+    exact_chain_case(3, 2, 4, 4);
+    exact_chain_case(8, 16, 8, 8); /* digits conv2: g_mm one output row at a time */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dense),
         cmocka_unit_test(conv),
         cmocka_unit_test(maxpool),
+        cmocka_unit_test(conv_exact_chain),
     };
     return cmocka_run_group_tests_name("kernel_shapes", tests, NULL, NULL);
 }
