@@ -1,6 +1,7 @@
 /* core/ops_conv.c: 2-D convolution (pads, strides, dilations, groups).
  * Stride 1 with small weights runs over blocks of samples without im2col
- * (core/conv_s1.c); the rest as im2col + a matrix product per sample (g_mm,
+ * (core/conv_s1.c); strided depthwise ones (one input channel per group)
+ * as direct loops; the rest as im2col + a matrix product per sample (g_mm,
  * or cblas_sgemm for large weights).  The VJP of a stride-1 convolution is
  * itself a convolution (of dY with the flipped, transposed kernel), so it
  * takes the same fast path. */
@@ -230,6 +231,62 @@ static int plain_1x1(const g_node *nd, const conv_geo *q)
            !p->pads[0] && !p->pads[1] && !p->pads[2] && !p->pads[3];
 }
 
+/* One input channel per group (depthwise, the strided case; stride 1 goes
+ * to core/conv_s1.c): a product per group would be 1 x kh kw by hw after
+ * an im2col, all call overhead.  Direct loops instead, tap by tap over the
+ * output positions whose tap lies inside the input (inside_range): each
+ * output is 0, + w x per inside tap in (i, j) order, then + bias; the VJP
+ * adds w dY into dX tap by tap.  Both orders are fixed per sample, and the
+ * inner loops carry no dependences. */
+static int depthwise(const conv_geo *q) { return q->cg == 1; }
+
+/* For sample s, output channel o and each tap (i, j): rows [y0, y1) and
+ * columns [x0, x1) of the output whose tap is inside; xo: the tap's input
+ * offset at output (0, 0). */
+#define DW_TAPS(XT, YT, BODY)                                                  \
+    for (int64_t s = 0; s < q->n; s++)                                         \
+        for (int64_t o = 0; o < q->m; o++) {                                   \
+            XT *xs = x + (size_t)((s * q->c + o / q->mg) * q->h * q->w);         \
+            YT *ys = y + (size_t)((s * q->m + o) * q->hw);                       \
+            for (int64_t i = 0; i < q->kh; i++) {                                \
+                int64_t offy = i * p->dilations[0] - p->pads[0], y0, y1;         \
+                inside_range(q->oh, q->h, sy, offy, &y0, &y1);                   \
+                for (int64_t j = 0; j < q->kw; j++) {                            \
+                    int64_t offx = j * p->dilations[1] - p->pads[1], x0, x1;     \
+                    inside_range(q->ow, q->w, sx, offx, &x0, &x1);               \
+                    float wv = w[(o * q->kh + i) * q->kw + j];                   \
+                    for (int64_t oy = y0; oy < y1; oy++) {                       \
+                        YT *yr = ys + oy * q->ow;                                \
+                        XT *xr = xs + (oy * sy + offy) * q->w + offx;            \
+                        BODY                                                     \
+                    }                                                            \
+                }                                                                \
+            }                                                                    \
+        }
+
+/* y = conv(x); x, y: the input and output (dY and dX for dw_bwd) */
+static void dw_fwd(const g_params *p, const conv_geo *q, const float *x, const float *w,
+                   const float *bias, float *y)
+{
+    int64_t sy = p->strides[0], sx = p->strides[1];
+    memset(y, 0, (size_t)(q->n * q->m * q->hw) * sizeof *y);
+    DW_TAPS(const float, float,
+            for (int64_t ox = x0; ox < x1; ox++) yr[ox] = yr[ox] + wv * xr[ox * sx];)
+    for (int64_t s = 0; bias && s < q->n; s++)
+        for (int64_t o = 0; o < q->m; o++)
+            for (int64_t t = 0; t < q->hw; t++)
+                y[(s * q->m + o) * q->hw + t] += bias[o];
+}
+
+/* dX (x here) += the taps of dY (y here) */
+static void dw_bwd(const g_params *p, const conv_geo *q, float *x, const float *w,
+                   const float *y)
+{
+    int64_t sy = p->strides[0], sx = p->strides[1];
+    DW_TAPS(float, const float,
+            for (int64_t ox = x0; ox < x1; ox++) xr[ox * sx] += wv * yr[ox];)
+}
+
 /* Per sample and group: Y_s,g [mg x hw] = W_g [mg x ck] col_s,g [ck x hw].
  * Each sample is its own product, so its output never depends on the batch.
  * Small weights (g_mm_fits, all of xai's example models) run on g_mm, whose
@@ -244,6 +301,10 @@ G_FWD(conv)
         s1_conv c;
         XAI_TRY(s1_conv_setup(&c, &nd->p, &q, 0, ws, NULL));
         s1_conv_run(&c, in[0].p, in[1].p, in[2].p, out->p, S1_WRITE);
+        return XAI_OK;
+    }
+    if (depthwise(&q) && !direct) {
+        dw_fwd(&nd->p, &q, in[0].p, in[1].p, in[2].p, out->p);
         return XAI_OK;
     }
     XAI_TRY(g_ws_reserve(ws, direct ? 1 : (size_t)(q.ck * q.hw)));
@@ -285,6 +346,10 @@ G_BWD(conv)
                                    ws);
     if (din[0].fresh) /* the paths below add to dX */
         memset(din[0].p, 0, din[0].numel * sizeof *din[0].p);
+    if (depthwise(&q) && !direct) {
+        dw_bwd(&nd->p, &q, din[0].p, in[1].p, dout->p);
+        return XAI_OK;
+    }
     size_t wlen = own ? (size_t)(q.grp * q.ck * q.mg) : 0;
     XAI_TRY(g_ws_reserve(ws, wlen + (size_t)(q.ck * q.hw)));
     float *wtt = ws->p, *col = ws->p + wlen;

@@ -242,6 +242,7 @@ static void conv(void **state)
         {3, 7, 6, 4, 3, 3, 1, 1, 1, 2, 2, 2, 1, 0, 2},   /* stride 1, dilated, uneven pads */
         {4, 5, 5, 6, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},   /* stride 1, 2 groups */
         {2, 6, 6, 3, 3, 3, 1, 1, 1, 1, 1, 3, 0, 0, 3},   /* pad > kernel - 1: col2im */
+        {3, 9, 8, 6, 3, 3, 3, 2, 1, 2, 2, 2, 1, 1, 2},   /* depthwise x2, strided, dilated */
         {64, 6, 6, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* beyond g_mm_fits */
     };
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
