@@ -10,16 +10,19 @@
  * or on the tile it falls in (the masked tail columns run the same
  * instructions).  It is also much cheaper than a BLAS call for the narrow
  * layers of tabular models and for one sample's convolution.  On x86-64
- * with AVX2 and FMA (checked at run time) the tiles are 8 rows x 8 columns
- * or 4 rows x 16 columns of 8-float vectors; elsewhere a scalar loop with
- * the same chain order (a * b + c, unfused: the build uses
- * -ffp-contract=off through -std=c11). */
+ * with AVX-512 (checked at run time) products more than 8 columns wide run
+ * in tiles of 16-float vectors (6 to 12 rows x 1 to 4 vectors, the last
+ * vector masked); with AVX2 and FMA the tiles are 8 rows x 8 columns or 4
+ * rows x 16 columns of 8-float vectors; elsewhere a scalar loop with the
+ * same chain order (a * b + c, unfused: the build uses -ffp-contract=off
+ * through -std=c11).  All paths form the same chains, so they agree to the
+ * bit. */
 #include <string.h>
 
 #include "ops.h"
+#include "simd.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#ifdef G_X86
 #define G_MM_AVX2 1
 #endif
 
@@ -127,6 +130,99 @@ mm_avx2(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
     else if (N > j)
         rows_8_1(M, (int)(N - j), K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate);
 }
+
+/* AVX-512: an mr x (16 nv) tile, the last vector masked by `mask`. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+tile512(int mr, int nv, __mmask16 mask, size_t K, float alpha, const float *A, size_t lda,
+        const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
+        int accumulate)
+{
+    __m512 acc[12][4];
+    _Pragma("GCC unroll 12")
+    for (int i = 0; i < mr; i++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            acc[i][v] = _mm512_setzero_ps();
+    for (size_t k = 0; k < K; k++) {
+        __m512 b[4];
+        const float *bk = B_ROW(k);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            b[v] = v + 1 < nv ? _mm512_loadu_ps(bk + 16 * v)
+                              : _mm512_maskz_loadu_ps(mask, bk + 16 * v);
+        _Pragma("GCC unroll 12")
+        for (int i = 0; i < mr; i++) {
+            __m512 a = _mm512_set1_ps(A[(size_t)i * lda + k]);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++)
+                acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
+        }
+    }
+    __m512 al = _mm512_set1_ps(alpha);
+    _Pragma("GCC unroll 12")
+    for (int i = 0; i < mr; i++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            float *c = C + (size_t)i * ldc + 16 * v;
+            __mmask16 mv = v + 1 < nv ? (__mmask16)0xFFFF : mask;
+            __m512 r = _mm512_mul_ps(al, acc[i][v]);
+            if (accumulate)
+                r = _mm512_add_ps(_mm512_maskz_loadu_ps(mv, c), r);
+            _mm512_mask_storeu_ps(c, mv, r);
+        }
+}
+
+#define T512(r) tile512(r, nv_, mask, K, alpha, A + i * lda, lda, B, ldb, boff, C + i * ldc, ldc, accumulate)
+/* Rows 0..M-1 of one column block of NV vectors: tiles of R rows, then one
+ * shorter tile. */
+#define ROWS512(R, NV)                                                              \
+    __attribute__((target("avx512f"))) static void rows512_##NV(                    \
+        size_t M, __mmask16 mask, size_t K, float alpha, const float *A, size_t lda, \
+        const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,       \
+        int accumulate)                                                             \
+    {                                                                               \
+        const int nv_ = NV;                                                         \
+        size_t i = 0;                                                               \
+        for (; i + R <= M; i += R)                                                  \
+            T512(R);                                                                \
+        switch (M - i) {                                                            \
+        case 11: if (R > 11) T512(11); break;                                       \
+        case 10: if (R > 10) T512(10); break;                                       \
+        case 9: if (R > 9) T512(9); break;                                          \
+        case 8: if (R > 8) T512(8); break;                                          \
+        case 7: if (R > 7) T512(7); break;                                          \
+        case 6: if (R > 6) T512(6); break;                                          \
+        case 5: T512(5); break;                                                     \
+        case 4: T512(4); break;                                                     \
+        case 3: T512(3); break;                                                     \
+        case 2: T512(2); break;                                                     \
+        case 1: T512(1); break;                                                     \
+        default: break;                                                             \
+        }                                                                           \
+    }
+ROWS512(12, 1)
+ROWS512(8, 2)
+ROWS512(6, 3)
+ROWS512(6, 4)
+
+/* Column blocks of 64, then one block of 1 to 4 vectors (N > 8). */
+__attribute__((target("avx512f"))) static void
+mm_avx512(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+          const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
+          int accumulate)
+{
+    size_t j = 0;
+    for (; N - j > 64; j += 64)
+        rows512_4(M, 0xFFFF, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate);
+    size_t r = N - j, nv = (r + 15) / 16, tail = r - 16 * (nv - 1);
+    __mmask16 mask = (__mmask16)(tail == 16 ? 0xFFFFu : (1u << tail) - 1);
+    switch (nv) {
+    case 1: rows512_1(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate); break;
+    case 2: rows512_2(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate); break;
+    case 3: rows512_3(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate); break;
+    default: rows512_4(M, mask, K, alpha, A, lda, B + j, ldb, boff, C + j, ldc, accumulate); break;
+    }
+}
 #endif
 
 void g_mm(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
@@ -134,8 +230,11 @@ void g_mm(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
           int accumulate)
 {
 #ifdef G_MM_AVX2
-    /* a fact about the CPU (libgcc reads it once at start-up) */
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (N > 8 && g_cpu_avx512()) {
+        mm_avx512(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate);
+        return;
+    }
+    if (g_cpu_avx2()) {
         mm_avx2(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate);
         return;
     }

@@ -73,7 +73,8 @@ typedef struct call {
     double *loss;              /* loss */
 } call;
 
-static xai_status run_block(const call *c, xai_runner *r, size_t r0, size_t n)
+static xai_status run_block(const call *c, xai_runner *r, xai_scratch *scr, size_t r0,
+                            size_t n)
 {
     const xai_plan *p = c->plan;
     double t0 = now();
@@ -84,6 +85,7 @@ static xai_status run_block(const call *c, xai_runner *r, size_t r0, size_t n)
     for (size_t a = 0; a < n; a++) {
         xai_job *j = &jobs[a];
         j->plan = p;
+        j->scratch = scr;
         j->x = c->x + (r0 + a) * p->D;
         xai_rng_init(&j->rng, p->opt.seed, c->first + r0 + a);
         j->phi_in = c->phi_in ? c->phi_in + (r0 + a) * p->D : NULL;
@@ -187,6 +189,7 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
 #pragma omp parallel num_threads(nt)
     {
         xai_runner *r = NULL;
+        xai_scratch scr = {0}; /* the solvers' buffers, reused across this thread's rows */
         xai_status s = xai_runner_new(c->m, &r);
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nblocks; b++) {
@@ -196,7 +199,7 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
             if (cur < b)
                 continue;
             if (s == XAI_OK)
-                s = run_block(c, r, b * R, b * R + R > n_rows ? n_rows - b * R : R);
+                s = run_block(c, r, &scr, b * R, b * R + R > n_rows ? n_rows - b * R : R);
             if (s != XAI_OK) {
 #pragma omp critical(xai_explain_error)
                 if (b < bad) {
@@ -210,6 +213,7 @@ static xai_status run_call(const call *c, size_t n_rows, int n_threads)
             }
         }
         xai_runner_free(r);
+        xai_scratch_free(&scr);
     }
     openblas_set_num_threads(blas_threads);
     if (bad_s != XAI_OK)

@@ -81,6 +81,22 @@ const float *xai_baseline_rows(const xai_explain_options *o,
  * given, else max - min over the column statistics, else 1. */
 double xai_image_value_range(const xai_explain_context *c);
 
+/* A buffer one thread reuses across the rows it solves (scratch.c); zero
+ * initialised, freed by xai_scratch_free.  A solver that leaves state in it
+ * for its next call (the interaction fit's factors) sets `holds` to a tag of
+ * its own and finds it there only if nothing else used the block since. */
+typedef struct xai_scratch {
+    void *p;
+    size_t cap;
+    const void *holds; /* whose state the block holds, or NULL */
+} xai_scratch;
+
+/* At least `bytes` bytes, 64-byte aligned (earlier pointers from s are
+ * invalidated); the contents are kept when the block is large enough,
+ * otherwise undefined and `holds` cleared; NULL when out of memory. */
+void *xai_scratch_get(xai_scratch *s, size_t bytes);
+void xai_scratch_free(xai_scratch *s);
+
 /* One row's work. */
 typedef struct xai_job {
     const xai_plan *plan;
@@ -100,6 +116,7 @@ typedef struct xai_job {
     double gloss;   /* loss mode, gradient matching accumulator */
     int exact;
     int paired;     /* masks: rows 2q and 2q + 1 are complements, same weight */
+    xai_scratch *scratch; /* the solving thread's scratch, or NULL */
     uint64_t evals;
     xai_status status;
 } xai_job;

@@ -1,8 +1,10 @@
 /* tests/test_kernel_shapes.c: the dense and convolution kernels (core/ops_mm.c
  * and the OpenBLAS path for large weights) on the shapes where tiled code
  * goes wrong: widths that are not a multiple of the vector or tile size
- * (1, 3, 7, 8, 9, 17, 23), strided / padded / dilated / grouped / 1x1
- * convolutions, 2 x 2 max pooling, and a layer large enough for OpenBLAS.  Each layer is
+ * (1, 3, 7, 8, 9, 17, 23; and 33 to 130 for the 16-float AVX-512 tiles of
+ * 1 to 4 vectors and the 64-column blocks), strided / padded / dilated /
+ * grouped / 1x1 convolutions, 2 x 2 max pooling, and a layer large enough
+ * for OpenBLAS.  Each layer is
  * compared with a direct double-precision evaluation of its definition
  * (forward and VJP), and every row must be bit-identical whether it is
  * computed alone, in odd-sized batches, or at any position of a batch. */
@@ -146,6 +148,46 @@ static void dense_case(size_t k, size_t n, int trans_b, float alpha)
     free(w), free(b), free(x), free(dy), free(yref), free(gref);
 }
 
+/* y = x W1 + x W2: x has two readers, so the second VJP adds into dx (the
+ * kernel's accumulate path), k columns wide. */
+static void dense_two_readers(size_t k)
+{
+    enum { NO = 5 };
+    char label[64];
+    snprintf(label, sizeof label, "two Gemms reading one %zu-wide input", k);
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 2, (int64_t[]){1, (int64_t)k});
+    ob_output(mm, "y", 0, NULL);
+    float *w1 = randv(k * NO, 11), *w2 = randv(k * NO, 12);
+    ob_init_f(mm, "W1", 2, (int64_t[]){(int64_t)k, NO}, w1);
+    ob_init_f(mm, "W2", 2, (int64_t[]){(int64_t)k, NO}, w2);
+    ob_add(mm, "Gemm", "g1", "x,W1", "y1");
+    ob_add(mm, "Gemm", "g2", "x,W2", "y2");
+    ob_add(mm, "Add", "sum", "y1,y2", "y");
+    xai_model *m = load(mm);
+    float *x = randv(N * k, 13), *dy = randv(N * NO, 14);
+    float *yref = malloc(N * NO * sizeof *yref), *gref = malloc(N * k * sizeof *gref);
+    for (size_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < NO; j++) {
+            double a1 = 0, a2 = 0;
+            for (size_t t = 0; t < k; t++) {
+                a1 += (double)x[i * k + t] * w1[t * NO + j];
+                a2 += (double)x[i * k + t] * w2[t * NO + j];
+            }
+            yref[i * NO + j] = (float)a1 + (float)a2;
+        }
+        for (size_t t = 0; t < k; t++) {
+            double acc = 0;
+            for (size_t j = 0; j < NO; j++)
+                acc += (double)dy[i * NO + j] * ((double)w1[t * NO + j] + w2[t * NO + j]);
+            gref[i * k + t] = (float)acc;
+        }
+    }
+    check_rows(m, yref, gref, x, dy, label);
+    xai_model_free(m);
+    free(w1), free(w2), free(x), free(dy), free(yref), free(gref);
+}
+
 static void dense(void **state)
 {
     (void)state;
@@ -154,6 +196,15 @@ static void dense(void **state)
         for (size_t c = 0; c < 7; c++)
             dense_case(widths[a], widths[c], (int)((a + c) & 1), 1.0f);
     dense_case(23, 8, 1, 0.5f);
+    /* the AVX-512 tiles: 1 to 4 vectors with a masked last one, 64-column
+     * blocks then a remainder, in the forward (n) and the VJP (k) */
+    static const size_t wide[] = {33, 48, 64, 65, 130};
+    for (size_t a = 0; a < 5; a++) {
+        dense_case(17, wide[a], (int)(a & 1), 1.0f);
+        dense_case(wide[a], 3, (int)(~a & 1), 0.5f);
+        dense_two_readers(wide[a]);
+    }
+    dense_two_readers(7);
     dense_case(300, 300, 1, 1.0f); /* beyond g_mm_fits: the OpenBLAS path */
     dense_case(300, 300, 0, 1.0f);
 }
