@@ -27,11 +27,22 @@
 /* Scratch per block, in floats: the padded planes and the product stay in
  * L2 while g_mm streams through them. */
 #define S1_BLOCK_FLOATS ((int64_t)1 << 11)
-/* Columns per product rounded up to this: g_mm's tiles are 8 columns wide,
- * and a partial tile (masked loads / stores, slow on AMD cores; the copy
- * that reads them back cannot forward from a masked store) costs more than
- * the few extra columns.  The pad buffer has this much zeroed slack. */
-#define S1_COL_ALIGN 8
+/* Columns per product rounded up to g_mm's tile width (16 with AVX-512, 8
+ * with AVX2): a partial tile (masked loads / stores, slow on AMD cores; the
+ * copy that reads them back cannot forward from a masked store) costs more
+ * than the few extra columns.  The pad buffer has S1_COL_SLACK zeroed
+ * floats of slack. */
+#define S1_COL_SLACK 16
+/* Layers with up to this many output channels may take narrow_mm. */
+#define S1_NARROW 3
+static int64_t col_align(void)
+{
+#ifdef G_X86
+    if (g_cpu_avx512())
+        return 16;
+#endif
+    return 8;
+}
 
 xai_status s1_conv_setup(s1_conv *c, const g_params *p, const conv_geo *q, size_t extra,
                          g_ws *ws, float **extra_p)
@@ -47,8 +58,8 @@ xai_status s1_conv_setup(s1_conv *c, const g_params *p, const conv_geo *q, size_
         c->blk = q->n;
     if (c->blk < 1)
         c->blk = 1;
-    size_t nb = 2 * (size_t)q->ck, npad = (size_t)(q->cg * c->blk * c->img) + S1_COL_ALIGN;
-    size_t ncb = (size_t)(q->mg * (c->blk * c->img + S1_COL_ALIGN));
+    size_t nb = 2 * (size_t)q->ck, npad = (size_t)(q->cg * c->blk * c->img) + S1_COL_SLACK;
+    size_t ncb = (size_t)(q->mg * (c->blk * c->img + S1_COL_SLACK));
     XAI_TRY(g_ws_reserve(ws, nb + npad + ncb + extra));
     c->boff = (size_t *)(void *)ws->p; /* malloc'ed: aligned for size_t */
     c->pad = ws->p + nb;
@@ -57,6 +68,21 @@ xai_status s1_conv_setup(s1_conv *c, const g_params *p, const conv_geo *q, size_
         *extra_p = c->cb + ncb;
     /* the borders stay 0: blocks overwrite only the interiors */
     memset(c->pad, 0, npad * sizeof *c->pad);
+    /* The paths, by layer shape and CPU only (never by batch); all give the
+     * same chain per output, so the same bits.
+     * by_rows: output rows of whole 8-column AVX2 g_mm tiles: one product
+     * per output row, straight into y (the plane size as C's row stride),
+     * no dropped columns and no copy out; the bias is added afterwards in
+     * place (the same sum), and a fresh y is zeroed and added to (the same
+     * values as S1_ADD).  With AVX-512 tiles (16 columns, 64-column
+     * blocks) the block mode's wide product is faster (digits fwd+VJP +20%),
+     * and so is g_mm for few rows (+5% over narrow_mm). */
+    c->align = (int)col_align();
+    c->narrow = 0;
+#ifdef G_X86
+    c->narrow = q->mg <= S1_NARROW && g_cpu_avx2() && c->align == 8;
+#endif
+    c->by_rows = q->ow % 8 == 0 && !c->narrow && c->align == 8;
     size_t k = 0;
     for (int64_t ch = 0; ch < q->cg; ch++)
         for (int64_t i = 0; i < q->kh; i++)
@@ -163,12 +189,11 @@ static void planes(const plane_set *ps, int op)
 }
 
 /* A product with few rows (a layer with 1..S1_NARROW output channels, such
- * as the VJP of a one-channel input): g_mm gives each row one or two
- * accumulator chains, so it waits on FMA latency.  Here each row runs 8
+ * as the VJP of a one-channel input): g_mm's AVX2 tiles give each row one
+ * or two accumulator chains, so it waits on FMA latency.  Here each row runs 8
  * chains over 64 columns at a time.  The same chain per element as g_mm
  * (0, then one FMA per k in order; alpha is 1), so the same results.  N is
  * a multiple of 8 (the block mode's rounded columns). */
-#define S1_NARROW 3
 
 #ifdef G_X86
 __attribute__((target("avx2,fma"), always_inline)) static inline void
@@ -222,19 +247,12 @@ void s1_conv_run(const s1_conv *c, const float *x, const float *w, const float *
     size_t xs = (size_t)(q->c * q->h * q->w), ys = (size_t)(q->m * q->hw);
     /* no bias: a copy keeps -0 (as the product left it) */
     int op = mode == S1_ADD ? PUT_ADD : mode == S1_WRITE && !bias ? PUT_COPY : PUT_BIAS;
-    /* Output rows of whole g_mm tiles: one product per output row, straight
-     * into y (the plane size as C's row stride), no dropped columns and no
-     * copy out; the bias is added afterwards in place (the same sum), and
-     * a fresh y is zeroed and added to (the same values as S1_ADD). */
-    int narrow = 0;
-#ifdef G_X86
-    narrow = q->mg <= S1_NARROW && g_cpu_avx2();
-#endif
-    int by_rows = q->ow % S1_COL_ALIGN == 0 && !narrow;
+    int narrow = c->narrow, by_rows = c->by_rows;
+    size_t align = (size_t)c->align;
     for (int64_t s0 = 0; s0 < q->n; s0 += c->blk) {
         int64_t nb = q->n - s0 < c->blk ? q->n - s0 : c->blk;
         size_t ncols = (size_t)((nb - 1) * c->img + (q->oh - 1) * c->wp + q->ow);
-        ncols = (ncols + S1_COL_ALIGN - 1) / S1_COL_ALIGN * S1_COL_ALIGN;
+        ncols = (ncols + align - 1) / align * align;
         for (int64_t gi = 0; gi < q->grp; gi++) {
             for (int64_t s = 0; s < nb; s++) {
                 plane_set in = {c->pad + (s * c->hp + pt) * c->wp + pl,

@@ -30,6 +30,8 @@ typedef struct s1_conv {
     const g_params *p;
     const conv_geo *q;
     int64_t hp, wp, img, blk; /* padded plane h x w, its size, samples per block */
+    int align;                /* columns per product rounded up to this */
+    int narrow, by_rows;      /* paths (see s1_conv_setup); a test may force them */
     size_t *boff;             /* ck row offsets into the padded block */
     float *pad, *cb;          /* cg x blk x hp x wp (borders 0); mg x blk img */
 } s1_conv;
