@@ -1,10 +1,14 @@
-/* core/ops_conv.c: 2-D convolution (pads, strides, dilations, groups) as
- * im2col + a matrix product per sample (g_mm, or cblas_sgemm for large
- * weights).  The VJP of a stride-1 convolution is itself a convolution (of
- * dY with the flipped, transposed kernel), so it takes the same fast path. */
+/* core/ops_conv.c: 2-D convolution (pads, strides, dilations, groups).
+ * Stride 1 with small weights runs over blocks of samples without im2col
+ * (core/conv_s1.c); strided depthwise ones (one input channel per group)
+ * as direct loops; the rest as im2col + a matrix product per sample (g_mm,
+ * or cblas_sgemm for large weights).  The VJP of a stride-1 convolution is
+ * itself a convolution (of dY with the flipped, transposed kernel), so it
+ * takes the same fast path. */
 #include <cblas.h>
 #include <string.h>
 
+#include "conv_s1.h"
 #include "error.h"
 #include "ops.h"
 
@@ -100,10 +104,6 @@ G_INFER(conv)
                 (double)m * (double)(dims[2] * dims[3]);
     return XAI_OK;
 }
-
-typedef struct conv_geo {
-    int64_t n, c, h, w, m, oh, ow, kh, kw, cg, mg, ck, hw, grp;
-} conv_geo;
 
 static conv_geo geo(const g_node *nd, const g_view *x, const g_view *y)
 {
@@ -203,82 +203,14 @@ static int transposed(const g_params *p, const conv_geo *q, conv_geo *t, g_param
     return 1;
 }
 
-/* Stride-1 convolution without im2col.  The input planes are copied into a
- * zero-padded buffer of width Wp; an output at (oy, ox) computed on that
- * width, p = oy Wp + ox, reads the padded input at p + i d0 Wp + j d1 for tap
- * (i, j): one row offset per k = (c, i, j), so it is a matrix product whose
- * B rows are shifted windows of the buffer (g_mm's boff).  The columns with
- * ox >= ow are computed and dropped.  Each output is one fixed-order chain,
- * like every g_mm product, and each sample is its own product. */
-typedef struct s1_conv {
-    const conv_geo *q;
-    int64_t hp, wp, pt, pl, ncols;
-    size_t *boff;    /* ck row offsets */
-    float *pad, *cb; /* cg x hp x wp (borders stay 0); mg x ncols */
-} s1_conv;
-
-static xai_status s1_setup(s1_conv *c, const g_params *p, const conv_geo *q, size_t extra,
-                           g_ws *ws, float **extra_p)
-{
-    c->q = q;
-    c->pt = p->pads[0];
-    c->pl = p->pads[1];
-    c->hp = q->h + p->pads[0] + p->pads[2];
-    c->wp = q->w + p->pads[1] + p->pads[3];
-    c->ncols = (q->oh - 1) * c->wp + q->ow;
-    size_t nb = 2 * (size_t)q->ck, npad = (size_t)(q->cg * c->hp * c->wp);
-    XAI_TRY(g_ws_reserve(ws, nb + npad + (size_t)(q->mg * c->ncols) + extra));
-    c->boff = (size_t *)(void *)ws->p; /* malloc'ed: aligned for size_t */
-    c->pad = ws->p + nb;
-    c->cb = c->pad + npad;
-    if (extra_p)
-        *extra_p = c->cb + q->mg * c->ncols;
-    memset(c->pad, 0, npad * sizeof *c->pad);
-    size_t k = 0;
-    for (int64_t ch = 0; ch < q->cg; ch++)
-        for (int64_t i = 0; i < q->kh; i++)
-            for (int64_t j = 0; j < q->kw; j++)
-                c->boff[k++] = (size_t)(ch * c->hp * c->wp + i * p->dilations[0] * c->wp +
-                                        j * p->dilations[1]);
-    return XAI_OK;
-}
-
-/* y (mg x oh x ow) = W (mg x ck) conv x (cg x h x w) (+ bias), or y += that. */
-static void s1_run(const s1_conv *c, const float *x, const float *w, const float *bias,
-                   float *y, int accumulate)
-{
-    const conv_geo *q = c->q;
-    for (int64_t ch = 0; ch < q->cg; ch++)
-        for (int64_t yy = 0; yy < q->h; yy++)
-            memcpy(c->pad + (ch * c->hp + c->pt + yy) * c->wp + c->pl,
-                   x + (ch * q->h + yy) * q->w, (size_t)q->w * sizeof *x);
-    g_mm((size_t)q->mg, (size_t)c->ncols, (size_t)q->ck, 1.0f, w, (size_t)q->ck, c->pad, 0,
-         c->boff, c->cb, (size_t)c->ncols, 0);
-    for (int64_t mm = 0; mm < q->mg; mm++) {
-        float b = bias ? bias[mm] : 0.0f;
-        for (int64_t oy = 0; oy < q->oh; oy++) {
-            const float *src = c->cb + mm * c->ncols + oy * c->wp;
-            float *dst = y + (mm * q->oh + oy) * q->ow;
-            if (accumulate)
-                for (int64_t ox = 0; ox < q->ow; ox++)
-                    dst[ox] += src[ox];
-            else if (bias)
-                for (int64_t ox = 0; ox < q->ow; ox++)
-                    dst[ox] = src[ox] + b;
-            else
-                memcpy(dst, src, (size_t)q->ow * sizeof *dst);
-        }
-    }
-}
-
-/* dX_g += W'_g conv dY_g (see transposed), one product per sample. */
+/* dX_g (+)= W'_g conv dY_g (see transposed), over blocks of samples. */
 static xai_status conv_bwd_transposed(const conv_geo *q, const conv_geo *t,
                                       const g_params *tp, const float *wt, const float *dy,
-                                      float *dx, g_ws *ws)
+                                      float *dx, int fresh, g_ws *ws)
 {
     s1_conv c;
     float *wf;
-    XAI_TRY(s1_setup(&c, tp, t, (size_t)(q->grp * t->mg * t->ck), ws, &wf));
+    XAI_TRY(s1_conv_setup(&c, tp, t, (size_t)(q->grp * t->mg * t->ck), ws, &wf));
     for (int64_t gi = 0; gi < q->grp; gi++)
         for (int64_t ch = 0; ch < q->cg; ch++)
             for (int64_t mm = 0; mm < q->mg; mm++)
@@ -287,10 +219,7 @@ static xai_status conv_bwd_transposed(const conv_geo *q, const conv_geo *t,
                         wf[(((gi * q->cg + ch) * q->mg + mm) * q->kh + i) * q->kw + j] =
                             wt[(((gi * q->mg + mm) * q->cg + ch) * q->kh + (q->kh - 1 - i)) *
                                    q->kw + (q->kw - 1 - j)];
-    for (int64_t s = 0; s < q->n; s++)
-        for (int64_t gi = 0; gi < q->grp; gi++)
-            s1_run(&c, dy + (s * t->c + gi * t->cg) * t->h * t->w, wf + gi * t->mg * t->ck,
-                   NULL, dx + (s * q->c + gi * q->cg) * t->hw, 1);
+    s1_conv_run(&c, dy, wf, NULL, dx, fresh ? S1_WRITE_ADD0 : S1_ADD);
     return XAI_OK;
 }
 
@@ -300,6 +229,62 @@ static int plain_1x1(const g_node *nd, const conv_geo *q)
     const g_params *p = &nd->p;
     return q->kh == 1 && q->kw == 1 && p->strides[0] == 1 && p->strides[1] == 1 &&
            !p->pads[0] && !p->pads[1] && !p->pads[2] && !p->pads[3];
+}
+
+/* One input channel per group (depthwise, the strided case; stride 1 goes
+ * to core/conv_s1.c): a product per group would be 1 x kh kw by hw after
+ * an im2col, all call overhead.  Direct loops instead, tap by tap over the
+ * output positions whose tap lies inside the input (inside_range): each
+ * output is 0, + w x per inside tap in (i, j) order, then + bias; the VJP
+ * adds w dY into dX tap by tap.  Both orders are fixed per sample, and the
+ * inner loops carry no dependences. */
+static int depthwise(const conv_geo *q) { return q->cg == 1; }
+
+/* For sample s, output channel o and each tap (i, j): rows [y0, y1) and
+ * columns [x0, x1) of the output whose tap is inside; xo: the tap's input
+ * offset at output (0, 0). */
+#define DW_TAPS(XT, YT, BODY)                                                  \
+    for (int64_t s = 0; s < q->n; s++)                                         \
+        for (int64_t o = 0; o < q->m; o++) {                                   \
+            XT *xs = x + (size_t)((s * q->c + o / q->mg) * q->h * q->w);         \
+            YT *ys = y + (size_t)((s * q->m + o) * q->hw);                       \
+            for (int64_t i = 0; i < q->kh; i++) {                                \
+                int64_t offy = i * p->dilations[0] - p->pads[0], y0, y1;         \
+                inside_range(q->oh, q->h, sy, offy, &y0, &y1);                   \
+                for (int64_t j = 0; j < q->kw; j++) {                            \
+                    int64_t offx = j * p->dilations[1] - p->pads[1], x0, x1;     \
+                    inside_range(q->ow, q->w, sx, offx, &x0, &x1);               \
+                    float wv = w[(o * q->kh + i) * q->kw + j];                   \
+                    for (int64_t oy = y0; oy < y1; oy++) {                       \
+                        YT *yr = ys + oy * q->ow;                                \
+                        XT *xr = xs + (oy * sy + offy) * q->w + offx;            \
+                        BODY                                                     \
+                    }                                                            \
+                }                                                                \
+            }                                                                    \
+        }
+
+/* y = conv(x); x, y: the input and output (dY and dX for dw_bwd) */
+static void dw_fwd(const g_params *p, const conv_geo *q, const float *x, const float *w,
+                   const float *bias, float *y)
+{
+    int64_t sy = p->strides[0], sx = p->strides[1];
+    memset(y, 0, (size_t)(q->n * q->m * q->hw) * sizeof *y);
+    DW_TAPS(const float, float,
+            for (int64_t ox = x0; ox < x1; ox++) yr[ox] = yr[ox] + wv * xr[ox * sx];)
+    for (int64_t s = 0; bias && s < q->n; s++)
+        for (int64_t o = 0; o < q->m; o++)
+            for (int64_t t = 0; t < q->hw; t++)
+                y[(s * q->m + o) * q->hw + t] += bias[o];
+}
+
+/* dX (x here) += the taps of dY (y here) */
+static void dw_bwd(const g_params *p, const conv_geo *q, float *x, const float *w,
+                   const float *y)
+{
+    int64_t sy = p->strides[0], sx = p->strides[1];
+    DW_TAPS(float, const float,
+            for (int64_t ox = x0; ox < x1; ox++) xr[ox * sx] += wv * yr[ox];)
 }
 
 /* Per sample and group: Y_s,g [mg x hw] = W_g [mg x ck] col_s,g [ck x hw].
@@ -314,12 +299,12 @@ G_FWD(conv)
     int own = g_mm_fits((size_t)q.ck, (size_t)q.mg), direct = plain_1x1(nd, &q);
     if (own && !direct && nd->p.strides[0] == 1 && nd->p.strides[1] == 1) {
         s1_conv c;
-        XAI_TRY(s1_setup(&c, &nd->p, &q, 0, ws, NULL));
-        for (int64_t s = 0; s < q.n; s++)
-            for (int64_t gi = 0; gi < q.grp; gi++)
-                s1_run(&c, in[0].p + (s * q.c + gi * q.cg) * q.h * q.w,
-                       in[1].p + gi * q.mg * q.ck, in[2].p ? in[2].p + gi * q.mg : NULL,
-                       out->p + (s * q.m + gi * q.mg) * q.hw, 0);
+        XAI_TRY(s1_conv_setup(&c, &nd->p, &q, 0, ws, NULL));
+        s1_conv_run(&c, in[0].p, in[1].p, in[2].p, out->p, S1_WRITE);
+        return XAI_OK;
+    }
+    if (depthwise(&q) && !direct) {
+        dw_fwd(&nd->p, &q, in[0].p, in[1].p, in[2].p, out->p);
         return XAI_OK;
     }
     XAI_TRY(g_ws_reserve(ws, direct ? 1 : (size_t)(q.ck * q.hw)));
@@ -357,7 +342,14 @@ G_BWD(conv)
     int own = g_mm_fits((size_t)q.ck, (size_t)q.mg), direct = plain_1x1(nd, &q);
     g_params tp;
     if (own && !direct && transposed(&nd->p, &q, &t, &tp))
-        return conv_bwd_transposed(&q, &t, &tp, in[1].p, dout->p, din[0].p, ws);
+        return conv_bwd_transposed(&q, &t, &tp, in[1].p, dout->p, din[0].p, din[0].fresh,
+                                   ws);
+    if (din[0].fresh) /* the paths below add to dX */
+        memset(din[0].p, 0, din[0].numel * sizeof *din[0].p);
+    if (depthwise(&q) && !direct) {
+        dw_bwd(&nd->p, &q, din[0].p, in[1].p, dout->p);
+        return XAI_OK;
+    }
     size_t wlen = own ? (size_t)(q.grp * q.ck * q.mg) : 0;
     XAI_TRY(g_ws_reserve(ws, wlen + (size_t)(q.ck * q.hw)));
     float *wtt = ws->p, *col = ws->p + wlen;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "pool2x2.h"
 
 G_INFER(pool)
 {
@@ -124,9 +125,21 @@ static inline int64_t argmax_inside(const float *plane, int64_t W, int64_t y0, i
         }                                                                      \
     } while (0)
 
+/* 2 x 2 windows, stride 2, all inside: core/pool2x2.c */
+static int window_2x2(const g_params *p, const g_view *x, const g_view *y)
+{
+    return windows_inside(p, x, y) && p->kernel[0] == 2 && p->kernel[1] == 2 &&
+           p->strides[0] == 2 && p->strides[1] == 2;
+}
+
 G_FWD(maxpool)
 {
     (void)ws;
+    if (window_2x2(&nd->p, &in[0], out)) {
+        pool2x2_fwd(in[0].p, out->p, (size_t)(in[0].d[0] * in[0].d[1]), in[0].d[2],
+                    in[0].d[3], out->d[2], out->d[3]);
+        return XAI_OK;
+    }
     if (windows_inside(&nd->p, &in[0], out)) {
         POOL_INSIDE(nd, &in[0], out, { (void)best; out->p[yo] = bv; });
         return XAI_OK;
@@ -142,6 +155,13 @@ G_FWD(maxpool)
 G_BWD(maxpool)
 {
     (void)ws;
+    if (window_2x2(&nd->p, &in[0], out)) {
+        pool2x2_bwd(in[0].p, dout->p, din[0].p, (size_t)(in[0].d[0] * in[0].d[1]),
+                    in[0].d[2], in[0].d[3], out->d[2], out->d[3], din[0].fresh);
+        return XAI_OK;
+    }
+    if (din[0].fresh) /* the paths below add to dX */
+        memset(din[0].p, 0, din[0].numel * sizeof *din[0].p);
     if (windows_inside(&nd->p, &in[0], out)) {
         POOL_INSIDE(nd, &in[0], out, { din[0].p[xo + (size_t)best] += dout->p[yo]; });
         return XAI_OK;

@@ -2,8 +2,9 @@
  * and the OpenBLAS path for large weights) on the shapes where tiled code
  * goes wrong: widths that are not a multiple of the vector or tile size
  * (1, 3, 7, 8, 9, 17, 23; and 33 to 130 for the 16-float AVX-512 tiles of
- * 1 to 4 vectors and the 64-column blocks), strided / padded / dilated / grouped / 1x1
- * convolutions, and a layer large enough for OpenBLAS.  Each layer is
+ * 1 to 4 vectors and the 64-column blocks), strided / padded / dilated /
+ * grouped / 1x1 convolutions, 2 x 2 max pooling, and a layer large enough
+ * for OpenBLAS.  Each layer is
  * compared with a direct double-precision evaluation of its definition
  * (forward and VJP), and every row must be bit-identical whether it is
  * computed alone, in odd-sized batches, or at any position of a batch. */
@@ -208,16 +209,19 @@ static void dense(void **state)
     dense_case(300, 300, 0, 1.0f);
 }
 
-static void conv_case(const conv_shape *q)
+/* twice: y = conv(x) + conv(x), so dX is accumulated into, not fresh */
+static void conv_case(const conv_shape *q, int twice)
 {
-    char label[160];
-    snprintf(label, sizeof label,
+    char label[176];
+    snprintf(label, 160,
              "Conv %lldx%lldx%lld -> %lld, kernel %lldx%lld, group %lld, strides %lld %lld, "
              "dilations %lld %lld, pads %lld %lld %lld %lld",
              (long long)q->c, (long long)q->h, (long long)q->w, (long long)q->m,
              (long long)q->kh, (long long)q->kw, (long long)q->group, (long long)q->sy,
              (long long)q->sx, (long long)q->dy, (long long)q->dx, (long long)q->pt,
              (long long)q->pl, (long long)q->pb, (long long)q->pr);
+    if (twice)
+        strcat(label, ", twice");
     int64_t cg = q->c / q->group, mg = q->m / q->group;
     int64_t oh = (q->h + q->pt + q->pb - ((q->kh - 1) * q->dy + 1)) / q->sy + 1;
     int64_t ow = (q->w + q->pl + q->pr - ((q->kw - 1) * q->dx + 1)) / q->sx + 1;
@@ -229,11 +233,16 @@ static void conv_case(const conv_shape *q)
     float *w = randv(wl, wl), *b = randv((size_t)q->m, 9);
     ob_init_f(mm, "W", 4, (int64_t[]){q->m, cg, q->kh, q->kw}, w);
     ob_init_f(mm, "B", 1, (int64_t[]){q->m}, b);
-    ob_node *nd = ob_add(mm, "Conv", "c", "x,W,B", "y");
-    ob_attr_i(nd, "group", q->group);
-    ob_attr_ints(nd, "strides", 2, (int64_t[]){q->sy, q->sx});
-    ob_attr_ints(nd, "dilations", 2, (int64_t[]){q->dy, q->dx});
-    ob_attr_ints(nd, "pads", 4, (int64_t[]){q->pt, q->pl, q->pb, q->pr});
+    for (int k = 0; k < 1 + twice; k++) {
+        ob_node *nd = ob_add(mm, "Conv", k ? "c1" : "c0", "x,W,B",
+                             twice ? (k ? "b" : "a") : "y");
+        ob_attr_i(nd, "group", q->group);
+        ob_attr_ints(nd, "strides", 2, (int64_t[]){q->sy, q->sx});
+        ob_attr_ints(nd, "dilations", 2, (int64_t[]){q->dy, q->dx});
+        ob_attr_ints(nd, "pads", 4, (int64_t[]){q->pt, q->pl, q->pb, q->pr});
+    }
+    if (twice)
+        ob_add(mm, "Add", "s", "a,b", "y");
     xai_model *m = load(mm);
     assert_int_equal(xai_model_input_size(m), D);
     assert_int_equal(xai_model_output_size(m), K);
@@ -260,10 +269,10 @@ static void conv_case(const conv_shape *q)
                                 acc += wv * x[xi];
                                 gacc[xi] += wv * dy[yi];
                             }
-                    yref[yi] = (float)acc;
+                    yref[yi] = (float)((1 + twice) * acc);
                 }
     for (size_t i = 0; i < N * D; i++)
-        gref[i] = (float)gacc[i];
+        gref[i] = (float)((1 + twice) * gacc[i]);
     check_rows(m, yref, gref, x, dy, label);
     xai_model_free(m);
     free(w), free(b), free(x), free(dy), free(yref), free(gacc), free(gref);
@@ -284,10 +293,155 @@ static void conv(void **state)
         {3, 7, 6, 4, 3, 3, 1, 1, 1, 2, 2, 2, 1, 0, 2},   /* stride 1, dilated, uneven pads */
         {4, 5, 5, 6, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},   /* stride 1, 2 groups */
         {2, 6, 6, 3, 3, 3, 1, 1, 1, 1, 1, 3, 0, 0, 3},   /* pad > kernel - 1: col2im */
+        {3, 9, 8, 6, 3, 3, 3, 2, 1, 2, 2, 2, 1, 1, 2},   /* depthwise x2, strided, dilated */
         {64, 6, 6, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* beyond g_mm_fits */
     };
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-        conv_case(&shapes[i]);
+        for (int twice = 0; twice < 2; twice++)
+            conv_case(&shapes[i], twice);
+}
+
+/* MaxPool 2 x 2, stride 2 (core/pool2x2.c) on c planes of h x w, against
+ * a direct first-maximum scan.  The inputs are multiples of 0.5 so windows
+ * hold ties (the first maximum must win); `twice` pools x twice and adds,
+ * so dX is accumulated into (not written fresh). */
+static void pool_case(int64_t c, int64_t h, int64_t w, int twice)
+{
+    char label[96];
+    snprintf(label, sizeof label, "MaxPool 2x2/2 of %lldx%lldx%lld%s", (long long)c,
+             (long long)h, (long long)w, twice ? ", twice" : "");
+    int64_t oh = h / 2, ow = w / 2;
+    size_t D = (size_t)(c * h * w), K = (size_t)(c * oh * ow);
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, c, h, w});
+    ob_output(mm, "y", 0, NULL);
+    for (int k = 0; k < 1 + twice; k++) {
+        ob_node *nd = ob_add(mm, "MaxPool", k ? "p1" : "p0", "x", twice ? (k ? "b" : "a") : "y");
+        ob_attr_ints(nd, "kernel_shape", 2, (int64_t[]){2, 2});
+        ob_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
+    }
+    if (twice)
+        ob_add(mm, "Add", "s", "a,b", "y");
+    xai_model *m = load(mm);
+    assert_int_equal(xai_model_output_size(m), K);
+    float *x = randv(N * D, 11), *dy = randv(N * K, 12);
+    for (size_t i = 0; i < N * D; i++)
+        x[i] = roundf(2.0f * x[i]) * 0.5f;
+    float *yref = malloc(N * K * sizeof *yref), *gref = calloc(N * D, sizeof *gref);
+    for (size_t s = 0; s < N; s++)
+        for (int64_t pl = 0; pl < c; pl++)
+            for (int64_t oy = 0; oy < oh; oy++)
+                for (int64_t ox = 0; ox < ow; ox++) {
+                    size_t best = 0, yi = s * K + (size_t)((pl * oh + oy) * ow + ox);
+                    for (int64_t i = 0; i < 2; i++)
+                        for (int64_t j = 0; j < 2; j++) {
+                            size_t at = s * D + (size_t)((pl * h + 2 * oy + i) * w + 2 * ox + j);
+                            if ((i == 0 && j == 0) || x[at] > x[best])
+                                best = at;
+                        }
+                    yref[yi] = (float)(1 + twice) * x[best];
+                    gref[best] += (float)(1 + twice) * dy[yi];
+                }
+    check_rows(m, yref, gref, x, dy, label);
+    xai_model_free(m);
+    free(x), free(dy), free(yref), free(gref);
+}
+
+static void maxpool(void **state)
+{
+    (void)state;
+    /* widths around the 4-window vector step; odd sizes leave a row and a
+     * column outside every window */
+    static const int64_t shapes[][3] = {{1, 2, 2}, {3, 5, 7}, {2, 8, 8}, {2, 4, 16},
+                                        {1, 7, 19}, {16, 8, 8}, {2, 3, 9}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        for (int twice = 0; twice < 2; twice++)
+            pool_case(shapes[i][0], shapes[i][1], shapes[i][2], twice);
+}
+
+/* Stride-1 convolutions with 1..3 output channels, forward and VJP, bit for
+ * bit against the documented chain (core/ops_mm.c, core/conv_s1.c): per
+ * output 0, then one fused multiply-add per weight in (channel, row,
+ * column) order, padding zeros included, then + bias (forward) or 0 +
+ * (a fresh input gradient).  The VJP's weights are the flipped, transposed
+ * kernel over dY padded by k - 1 - pad.  Only where the CPU has FMA (the
+ * scalar fallback is unfused, the same chain otherwise). */
+static void exact_chain_case(int64_t c, int64_t m, int64_t h, int64_t w)
+{
+    int64_t kh = 3, kw = 3, pad = 1, oh = h, ow = w;
+    size_t D = (size_t)(c * h * w), K = (size_t)(m * oh * ow);
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 4, (int64_t[]){1, c, h, w});
+    ob_output(mm, "y", 0, NULL);
+    float *wt = randv((size_t)(m * c * kh * kw), 31), *b = randv((size_t)m, 32);
+    ob_init_f(mm, "W", 4, (int64_t[]){m, c, kh, kw}, wt);
+    ob_init_f(mm, "B", 1, (int64_t[]){m}, b);
+    ob_node *nd = ob_add(mm, "Conv", "c", "x,W,B", "y");
+    ob_attr_ints(nd, "pads", 4, (int64_t[]){pad, pad, pad, pad});
+    xai_model *md = load(mm);
+    float *x = randv(N * D, 33), *dy = randv(N * K, 34);
+    float *y = malloc(N * K * sizeof *y), *g = malloc(N * D * sizeof *g);
+    xai_runner *r;
+    assert_int_equal(xai_runner_new(md, &r), XAI_OK);
+    assert_int_equal(xai_runner_vjp(r, XAI_OUTPUT_SCORE, x, N, dy, g, y), XAI_OK);
+    for (size_t s = 0; s < N; s++) {
+        for (int64_t o = 0; o < m; o++)
+            for (int64_t oy = 0; oy < oh; oy++)
+                for (int64_t ox = 0; ox < ow; ox++) {
+                    float acc = 0.0f;
+                    for (int64_t ch = 0; ch < c; ch++)
+                        for (int64_t i = 0; i < kh; i++)
+                            for (int64_t j = 0; j < kw; j++) {
+                                int64_t yy = oy + i - pad, xx = ox + j - pad;
+                                int in = yy >= 0 && yy < h && xx >= 0 && xx < w;
+                                float v = in ? x[s * D + (size_t)((ch * h + yy) * w + xx)] : 0.0f;
+                                acc = fmaf(wt[((o * c + ch) * kh + i) * kw + j], v, acc);
+                            }
+                    float want = acc + b[o], got = y[s * K + (size_t)((o * oh + oy) * ow + ox)];
+                    if (memcmp(&want, &got, sizeof want))
+                        fail_msg("Conv %lld -> %lld on %lldx%lld: y[%zu] %a, the chain gives %a",
+                                 (long long)c, (long long)m, (long long)h, (long long)w, s, got,
+                                 want);
+                }
+        for (int64_t ch = 0; ch < c; ch++)
+            for (int64_t yy = 0; yy < h; yy++)
+                for (int64_t xx = 0; xx < w; xx++) {
+                    float acc = 0.0f;
+                    for (int64_t o = 0; o < m; o++)
+                        for (int64_t i = 0; i < kh; i++)
+                            for (int64_t j = 0; j < kw; j++) {
+                                int64_t oy = yy + i - (kh - 1 - pad), ox = xx + j - (kw - 1 - pad);
+                                int in = oy >= 0 && oy < oh && ox >= 0 && ox < ow;
+                                float v = in ? dy[s * K + (size_t)((o * oh + oy) * ow + ox)] : 0.0f;
+                                acc = fmaf(wt[((o * c + ch) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)],
+                                           v, acc);
+                            }
+                    float want = 0.0f + acc, got = g[s * D + (size_t)((ch * h + yy) * w + xx)];
+                    if (memcmp(&want, &got, sizeof want))
+                        fail_msg("Conv %lld -> %lld on %lldx%lld: dx[%zu] %a, the chain gives %a",
+                                 (long long)c, (long long)m, (long long)h, (long long)w, s, got,
+                                 want);
+                }
+    }
+    xai_runner_free(r);
+    xai_model_free(md);
+    free(wt), free(b), free(x), free(dy), free(y), free(g);
+}
+
+static void conv_exact_chain(void **state)
+{
+    (void)state;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+        skip();
+#else
+    skip();
+#endif
+    exact_chain_case(1, 8, 8, 8);  /* digits conv1: its VJP has one output channel */
+    exact_chain_case(2, 1, 9, 9);  /* one output channel, odd width */
+    exact_chain_case(1, 3, 5, 13); /* three, with a VJP of one */
+    exact_chain_case(3, 2, 4, 4);
+    exact_chain_case(8, 16, 8, 8); /* digits conv2: g_mm one output row at a time */
 }
 
 int main(void)
@@ -295,6 +449,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(dense),
         cmocka_unit_test(conv),
+        cmocka_unit_test(maxpool),
+        cmocka_unit_test(conv_exact_chain),
     };
     return cmocka_run_group_tests_name("kernel_shapes", tests, NULL, NULL);
 }
