@@ -8,6 +8,7 @@
 #endif
 
 #include "ops.h"
+#include "simd.h"
 
 G_INFER(unary)
 {
@@ -20,17 +21,50 @@ G_INFER(unary)
     return XAI_OK;
 }
 
-/* Relu runs on every activation of most models: 4 lanes at a time with SSE
- * (baseline on x86-64), element-wise, so the results equal the scalar
- * loop's: maxps(x, 0) is x > 0 ? x : 0 (NaN and -0 give +0), and the
- * backward adds dy where x > 0, else +0 (to 0 when din is fresh: the same
- * values as adding to a zeroed gradient). */
+/* Relu runs on every activation of most models: 16 lanes at a time with
+ * AVX-512 (run-time check, masked tail) or 4 with SSE (baseline on x86-64),
+ * element-wise, so the results equal the scalar loop's: max(x, 0) is
+ * x > 0 ? x : 0 (NaN and -0 give +0), and the backward adds dy where x > 0,
+ * else +0 (to 0 when din is fresh: the same values as adding to a zeroed
+ * gradient). */
+#ifdef G_X86
+__attribute__((target("avx512f"))) static void relu_fwd_512(const float *x, float *y,
+                                                             size_t n)
+{
+    __m512 z = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_max_ps(_mm512_maskz_loadu_ps(m, x + i), z));
+    }
+}
+
+__attribute__((target("avx512f"))) static void relu_bwd_512(const float *x, const float *dy,
+                                                             float *dx, size_t n, int fresh)
+{
+    __m512 z = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __mmask16 on = _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, x + i), z,
+                                               _CMP_GT_OQ);
+        __m512 g = _mm512_maskz_loadu_ps(on, dy + i); /* dy where x > 0, else +0 */
+        __m512 base = fresh ? z : _mm512_maskz_loadu_ps(m, dx + i);
+        _mm512_mask_storeu_ps(dx + i, m, _mm512_add_ps(base, g));
+    }
+}
+#endif
+
 G_FWD(relu)
 {
     (void)nd; (void)ws;
     const float *x = in->p;
     float *y = out->p;
     size_t n = out->numel, i = 0;
+#ifdef G_X86
+    if (g_cpu_avx512()) {
+        relu_fwd_512(x, y, n);
+        return XAI_OK;
+    }
+#endif
 #ifdef __SSE2__
     __m128 z = _mm_setzero_ps();
     for (; i + 4 <= n; i += 4)
@@ -46,6 +80,12 @@ G_BWD(relu)
     const float *x = in->p, *dy = dout->p;
     float *dx = din->p;
     size_t n = dout->numel, i = 0;
+#ifdef G_X86
+    if (g_cpu_avx512()) {
+        relu_bwd_512(x, dy, dx, n, din->fresh);
+        return XAI_OK;
+    }
+#endif
     if (din->fresh) {
 #ifdef __SSE2__
         __m128 z = _mm_setzero_ps();

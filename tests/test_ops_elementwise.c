@@ -1,4 +1,4 @@
-/* tests/test_ops_elementwise.c: Add, Sub, Mul and Div, forward and VJP,
+/* tests/test_ops_elementwise.c: Add, Sub, Mul, Div and Relu, forward and VJP,
  * against the same IEEE operation done one element at a time here.  Each
  * output element is one rounding of one operation, so every vector path
  * (AVX-512 with masked tails, SSE, scalar) must give exactly these bits.
@@ -121,10 +121,69 @@ static void every_op_layout_and_length(void **state)
                     check(op, layout, swapped, 2, lengths[k]);
 }
 
+/* y = Relu(x) (+ x when `twice`: then x has two readers and Relu's VJP adds
+ * into dx), on lengths around the vector width, with zeros of both signs
+ * and values just either side of 0. */
+static void relu_case(int twice, int64_t L)
+{
+    ob_model *m = ob_new(13);
+    ob_input(m, "x", 2, (int64_t[]){1, L});
+    ob_output(m, "y", 0, NULL);
+    ob_add(m, "Relu", "r", "x", twice ? "r" : "y");
+    if (twice)
+        ob_add(m, "Add", "a", "r,x", "y");
+    char path[] = "/tmp/xai_elementwise_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    ob_write(m, path);
+    ob_free(m);
+    xai_model *mod;
+    xai_status s = xai_model_load(path, &mod);
+    unlink(path);
+    if (s != XAI_OK)
+        fail_msg("Relu: %s", xai_last_error());
+    enum { N = 3 };
+    size_t D = (size_t)L;
+    float *x = malloc(N * D * sizeof *x), *y = malloc(N * D * sizeof *y),
+          *dy = malloc(N * D * sizeof *dy), *dx = malloc(N * D * sizeof *dx);
+    static const float special[6] = {0.0f, -0.0f, 1e-30f, -1e-30f, 2.5f, -3.0f};
+    for (size_t i = 0; i < N * D; i++) {
+        x[i] = i % 3 == 0 ? special[(i / 3) % 6] : value(i, 3);
+        dy[i] = value(i, 4);
+    }
+    xai_runner *r;
+    assert_int_equal(xai_runner_new(mod, &r), XAI_OK);
+    assert_int_equal(xai_runner_vjp(r, XAI_OUTPUT_SCORE, x, N, dy, dx, y), XAI_OK);
+    for (size_t i = 0; i < N * D; i++) {
+        float rel = x[i] > 0 ? x[i] : 0.0f, g = x[i] > 0 ? dy[i] : 0.0f;
+        float want = twice ? apply(ADD, rel, x[i]) : rel;
+        float gwant = twice ? apply(ADD, dy[i], g) : g;
+        if (memcmp(&y[i], &want, sizeof want) != 0 || memcmp(&dx[i], &gwant, sizeof gwant))
+            fail_msg("Relu%s length %lld, element %zu (x %g): y %g (want %g), dx %g "
+                     "(want %g)", twice ? " + x" : "", (long long)L, i, x[i], y[i], want,
+                     dx[i], gwant);
+    }
+    xai_runner_free(r);
+    xai_model_free(mod);
+    free(x), free(y), free(dy), free(dx);
+}
+
+static void relu_lengths_and_zeros(void **state)
+{
+    (void)state;
+    static const int64_t lengths[] = {1, 3, 16, 17, 40};
+    for (size_t k = 0; k < sizeof lengths / sizeof *lengths; k++) {
+        relu_case(0, lengths[k]);
+        relu_case(1, lengths[k]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_op_layout_and_length),
+        cmocka_unit_test(relu_lengths_and_zeros),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
