@@ -155,6 +155,7 @@ def main():
     base = torch.zeros(23)
     timed("mlp23/lime", lambda x: lime(tab, x, base), rows)
     timed("mlp23/kernelshap", lambda x: kernelshap(tab, x, base), rows)
+    timed("mlp23/kernelshap-2048", lambda x: kernelshap(tab, x, base, 2048), rows)
     timed("mlp23/smoothgrad", lambda x: smoothgrad(tab, x, 1000), rows)
     timed("mlp23/integrated-gradients", lambda x: integrated_gradients(tab, x, base, 50),
           rows)
