@@ -45,7 +45,7 @@ static void design_row(const xai_wls_design *d, size_t s, size_t P, double *x)
 static xai_status weigh_rows(const xai_wls_design *d, const double *y, const double *w,
                              size_t S, size_t P, int intercept, double *A, double *sw)
 {
-    size_t o = intercept ? 1 : 0, lda = P + o + 1;
+    size_t o = intercept ? 1 : 0, lda = P + o + 1, U = P + (d->drop_last ? 1 : 0);
     *sw = 0;
     for (size_t s = 0; s < S; s++) {
         if (!isfinite(w[s]) || w[s] < 0)
@@ -55,16 +55,24 @@ static xai_status weigh_rows(const xai_wls_design *d, const double *y, const dou
             return xai_fail(XAI_ERR_NUMERIC, "least squares: sample %zu has a non-finite "
                             "model output", s);
         double *row = A + s * lda, *x = row + o, sws = sqrt(w[s]);
-        design_row(d, s, P, x);
-        for (size_t k = 0; !d->mask && k < P; k++)
-            if (!isfinite(x[k]) || fabs(x[k]) > 1e150)
-                return xai_fail(XAI_ERR_NUMERIC, "least squares: sample %zu, feature %zu "
-                                "is %g away from the explained row; the neighbourhood is "
-                                "too wide to fit (use a smaller sigma)", s, k, x[k]);
+        if (d->mask) { /* one pass from the bytes */
+            const uint8_t *z = d->mask + s * U;
+            int last = d->drop_last ? z[U - 1] : 0;
+            for (size_t k = 0; k < P; k++)
+                x[k] = ((double)z[k] - last) * sws;
+        } else {
+            design_row(d, s, P, x);
+            for (size_t k = 0; k < P; k++)
+                if (!isfinite(x[k]) || fabs(x[k]) > 1e150)
+                    return xai_fail(XAI_ERR_NUMERIC, "least squares: sample %zu, feature "
+                                    "%zu is %g away from the explained row; the "
+                                    "neighbourhood is too wide to fit (use a smaller "
+                                    "sigma)", s, k, x[k]);
+            for (size_t k = 0; k < P; k++)
+                x[k] *= sws;
+        }
         if (intercept)
             row[0] = sws;
-        for (size_t k = 0; k < P; k++)
-            x[k] *= sws;
         row[P + o] = sws * y[s];
         *sw += w[s];
     }
@@ -188,11 +196,19 @@ xai_status xai_wls_fit(const xai_wls_design *d, const double *y, const double *w
         const double *x0 = d->X ? d->X + s0 * P : xr;
         for (size_t l = 0; !d->X && l < m; l++)
             design_row(d, s0 + l, P, xr + l * P);
-        if (m == 4)
-            for (size_t k = 0; k < P; k++)
-                for (size_t l = 0; l < 4; l++)
-                    yh[l] += x0[l * P + k] * beta[k];
-        else
+        if (m == 4) {
+            /* in registers: indexing yh here would keep it in memory, each
+             * add waiting for the store of the one before */
+            double h0 = *b, h1 = *b, h2 = *b, h3 = *b;
+            for (size_t k = 0; k < P; k++) {
+                double bk = beta[k];
+                h0 += x0[k] * bk;
+                h1 += x0[P + k] * bk;
+                h2 += x0[2 * P + k] * bk;
+                h3 += x0[3 * P + k] * bk;
+            }
+            yh[0] = h0, yh[1] = h1, yh[2] = h2, yh[3] = h3;
+        } else
             for (size_t l = 0; l < m; l++)
                 for (size_t k = 0; k < P; k++)
                     yh[l] += x0[l * P + k] * beta[k];
