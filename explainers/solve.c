@@ -194,9 +194,24 @@ xai_status xai_wls_fit(const xai_wls_design *d, const double *y, const double *w
         size_t m = S - s0 < 4 ? S - s0 : 4;
         double yh[4] = {*b, *b, *b, *b};
         const double *x0 = d->X ? d->X + s0 * P : xr;
-        for (size_t l = 0; !d->X && l < m; l++)
+        int bytes = d->mask && m == 4; /* read the masks in place */
+        for (size_t l = 0; !d->X && !bytes && l < m; l++)
             design_row(d, s0 + l, P, xr + l * P);
-        if (m == 4) {
+        if (bytes) {
+            size_t U = P + (d->drop_last ? 1 : 0);
+            const uint8_t *z = d->mask + s0 * U;
+            int c0 = d->drop_last ? z[U - 1] : 0, c1 = d->drop_last ? z[2 * U - 1] : 0;
+            int c2 = d->drop_last ? z[3 * U - 1] : 0, c3 = d->drop_last ? z[4 * U - 1] : 0;
+            double h0 = *b, h1 = *b, h2 = *b, h3 = *b;
+            for (size_t k = 0; k < P; k++) {
+                double bk = beta[k];
+                h0 += ((double)z[k] - c0) * bk;
+                h1 += ((double)z[U + k] - c1) * bk;
+                h2 += ((double)z[2 * U + k] - c2) * bk;
+                h3 += ((double)z[3 * U + k] - c3) * bk;
+            }
+            yh[0] = h0, yh[1] = h1, yh[2] = h2, yh[3] = h3;
+        } else if (m == 4) {
             /* in registers: indexing yh here would keep it in memory, each
              * add waiting for the store of the one before */
             double h0 = *b, h1 = *b, h2 = *b, h3 = *b;
