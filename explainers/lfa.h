@@ -176,6 +176,27 @@ xai_status xai_query_phase_b(xai_runner *r, xai_query_buf *b, xai_job *jobs, siz
 xai_status xai_wls(const double *X, const double *y, const double *w,
                    size_t S, size_t P, int intercept, double ridge,
                    double *beta, double *b, double *r2);
+/* Where a WLS design X (S x P) comes from: X itself, or, with X NULL, masks
+ * (S x U bytes, U = P + drop_last; x_sk = z_sk, or z_sk - z_s,U-1 when
+ * drop_last: KernelSHAP with its last unit eliminated), or, with mask NULL
+ * too, points (S x P floats) minus the explained row x0 (x_sk = pts_sk -
+ * x0_k).  The fit weighs the rows straight from the source. */
+typedef struct xai_wls_design {
+    const double *X;
+    const uint8_t *mask;
+    int drop_last;
+    const float *pts, *x0;
+} xai_wls_design;
+/* Doubles of workspace xai_wls_fit needs for S samples of P features; 0 when
+ * the size does not fit in memory. */
+size_t xai_wls_work(size_t S, size_t P);
+/* xai_wls in a caller-owned workspace (xai_wls_work(S, P) doubles, contents
+ * on entry unused, 64-byte alignment is best): no allocation unless the
+ * normal equations are too ill-conditioned and the SVD fallback runs.  The
+ * same bits as xai_wls on the same X. */
+xai_status xai_wls_fit(const xai_wls_design *d, const double *y, const double *w,
+                       size_t S, size_t P, int intercept, double ridge, double *work,
+                       double *beta, double *b, double *r2);
 /* KernelSHAP's fit with interaction terms on complementary pairs
  * (shapley_odd.c): fills pu (U) and sets *used, or leaves *used 0 when the
  * job is not paired, too large or the fit is ill-posed. */

@@ -20,11 +20,32 @@
  * below float's resolution of the result. */
 #define NORMAL_RCOND_MIN 1e-10
 
-/* The rows' inputs to the fit must be finite, weights >= 0 and not all 0:
- * otherwise say what makes the fit ill-posed (never hand LAPACK a NaN). */
-static xai_status check_fit(const double *X, const double *y, const double *w, size_t S,
-                            size_t P, double *sw)
+/* The rows of the unweighted design, x_s (P doubles), from its source. */
+static void design_row(const xai_wls_design *d, size_t s, size_t P, double *x)
 {
+    if (d->X) {
+        memcpy(x, d->X + s * P, P * sizeof *x);
+    } else if (d->mask) {
+        size_t U = P + (d->drop_last ? 1 : 0);
+        const uint8_t *z = d->mask + s * U;
+        int last = d->drop_last ? z[U - 1] : 0;
+        for (size_t k = 0; k < P; k++)
+            x[k] = (double)z[k] - last;
+    } else {
+        const float *q = d->pts + s * P;
+        for (size_t k = 0; k < P; k++)
+            x[k] = (double)q[k] - d->x0[k];
+    }
+}
+
+/* Fills A's rows with sqrt(w_s) [1 x_s y_s] (no 1 without intercept) and
+ * sums the weights into *sw.  The rows' inputs must be finite, weights >= 0
+ * and not all 0: otherwise says what makes the fit ill-posed (LAPACK never
+ * sees a NaN).  Mask rows hold only -1, 0 and 1: nothing to check there. */
+static xai_status weigh_rows(const xai_wls_design *d, const double *y, const double *w,
+                             size_t S, size_t P, int intercept, double *A, double *sw)
+{
+    size_t o = intercept ? 1 : 0, lda = P + o + 1, U = P + (d->drop_last ? 1 : 0);
     *sw = 0;
     for (size_t s = 0; s < S; s++) {
         if (!isfinite(w[s]) || w[s] < 0)
@@ -33,11 +54,26 @@ static xai_status check_fit(const double *X, const double *y, const double *w, s
         if (!isfinite(y[s]))
             return xai_fail(XAI_ERR_NUMERIC, "least squares: sample %zu has a non-finite "
                             "model output", s);
-        for (size_t k = 0; k < P; k++)
-            if (!isfinite(X[s * P + k]) || fabs(X[s * P + k]) > 1e150)
-                return xai_fail(XAI_ERR_NUMERIC, "least squares: sample %zu, feature %zu "
-                                "is %g away from the explained row; the neighbourhood is "
-                                "too wide to fit (use a smaller sigma)", s, k, X[s * P + k]);
+        double *row = A + s * lda, *x = row + o, sws = sqrt(w[s]);
+        if (d->mask) { /* one pass from the bytes */
+            const uint8_t *z = d->mask + s * U;
+            int last = d->drop_last ? z[U - 1] : 0;
+            for (size_t k = 0; k < P; k++)
+                x[k] = ((double)z[k] - last) * sws;
+        } else {
+            design_row(d, s, P, x);
+            for (size_t k = 0; k < P; k++)
+                if (!isfinite(x[k]) || fabs(x[k]) > 1e150)
+                    return xai_fail(XAI_ERR_NUMERIC, "least squares: sample %zu, feature "
+                                    "%zu is %g away from the explained row; the "
+                                    "neighbourhood is too wide to fit (use a smaller "
+                                    "sigma)", s, k, x[k]);
+            for (size_t k = 0; k < P; k++)
+                x[k] *= sws;
+        }
+        if (intercept)
+            row[0] = sws;
+        row[P + o] = sws * y[s];
         *sw += w[s];
     }
     if (!(*sw > 0))
@@ -47,30 +83,20 @@ static xai_status check_fit(const double *X, const double *y, const double *w, s
     return XAI_OK;
 }
 
-/* Normal equations G theta = r, G = A^T A + ridge, r = A^T b with
- * A = sqrt(w) [1 X] and b = sqrt(w) y, by Cholesky in double (G by one
- * dsyrk: OpenBLAS runs single-threaded inside explain calls, and the shapes
- * depend on the row's own S and P only).  A is S x n scratch.  Returns 1
- * when solved, 0 when G is too ill-conditioned (or not positive definite) to
- * trust. */
-static int solve_normal(const double *X, const double *y, const double *w, size_t S,
-                        size_t P, int intercept, double ridge, double *theta, double *G,
-                        double *A, double *bb)
+/* Normal equations G theta = r, G = A^T A + ridge, r = A^T b with the
+ * weighted rows [A b] (S x (n + 1), from weigh_rows), by Cholesky in double
+ * (OpenBLAS runs single-threaded inside explain calls, and the shapes depend
+ * on the row's own S and P only).  G is (n + 1) x (n + 1) scratch.  Returns
+ * 1 when solved, 0 when G is too ill-conditioned (or not positive definite)
+ * to trust. */
+static int solve_normal(const double *A, size_t S, size_t P, int intercept, double ridge,
+                        double *theta, double *G)
 {
-    size_t n = P + (intercept ? 1 : 0), o = intercept ? 1 : 0;
-    for (size_t s = 0; s < S; s++) {
-        double sw = sqrt(w[s]);
-        double *row = A + s * n;
-        if (intercept)
-            row[0] = sw;
-        for (size_t k = 0; k < P; k++)
-            row[k + o] = sw * X[s * P + k];
-        bb[s] = sw * y[s];
-    }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)S, 1.0, A, (int)n, 0.0,
-                G, (int)n);
-    cblas_dgemv(CblasRowMajor, CblasTrans, (int)S, (int)n, 1.0, A, (int)n, bb, 1, 0.0, theta,
-                1);
+    size_t n = P + (intercept ? 1 : 0), o = intercept ? 1 : 0, lda = n + 1;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)S, 1.0, A, (int)lda,
+                0.0, G, (int)n);
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int)S, (int)n, 1.0, A, (int)lda, A + n,
+                (int)lda, 0.0, theta, 1);
     for (size_t k = 0; k < P; k++)
         G[(k + o) * n + k + o] += ridge;
     double anorm = 0; /* 1-norm of the symmetric G */
@@ -91,11 +117,12 @@ static int solve_normal(const double *X, const double *y, const double *w, size_
                           1) == 0;
 }
 
-/* Minimum-norm least squares by SVD (dgelsd) on sqrt(w) [1 X] (+ ridge rows). */
-static xai_status solve_svd(const double *X, const double *y, const double *w, size_t S,
-                            size_t P, int intercept, double ridge, double *theta)
+/* Minimum-norm least squares by SVD (dgelsd) on the weighted rows [A b]
+ * (+ ridge rows sqrt(ridge) I on beta).  The rare fallback: allocates. */
+static xai_status solve_svd(const double *Aw, size_t S, size_t P, int intercept,
+                            double ridge, double *theta)
 {
-    size_t n = P + (intercept ? 1 : 0), m = S + (ridge > 0 ? P : 0);
+    size_t n = P + (intercept ? 1 : 0), m = S + (ridge > 0 ? P : 0), lda = n + 1;
     size_t ldb = m > n ? m : n, lenA;
     if (!xai_mul_size(m, n, &lenA) || m > INT32_MAX || n > INT32_MAX)
         return xai_fail(XAI_ERR_NOMEM, "least squares of %zu x %zu too large", m, n);
@@ -105,14 +132,10 @@ static xai_status solve_svd(const double *X, const double *y, const double *w, s
         free(A), free(B), free(sv);
         return xai_fail(XAI_ERR_NOMEM, "out of memory (least squares %zu x %zu)", m, n);
     }
-    /* column-major A = sqrt(w) [1 X]; ridge rows sqrt(ridge) I on beta */
     for (size_t s = 0; s < S; s++) {
-        double sw = sqrt(w[s]);
-        if (intercept)
-            A[s] = sw;
-        for (size_t k = 0; k < P; k++)
-            A[(k + (intercept ? 1 : 0)) * m + s] = sw * X[s * P + k];
-        B[s] = sw * y[s];
+        for (size_t k = 0; k < n; k++)
+            A[k * m + s] = Aw[s * lda + k];
+        B[s] = Aw[s * lda + n];
     }
     for (size_t k = 0; ridge > 0 && k < P; k++)
         A[(k + (intercept ? 1 : 0)) * m + S + k] = sqrt(ridge);
@@ -132,32 +155,34 @@ static xai_status solve_svd(const double *X, const double *y, const double *w, s
     return XAI_OK;
 }
 
-xai_status xai_wls(const double *X, const double *y, const double *w,
-                   size_t S, size_t P, int intercept, double ridge,
-                   double *beta, double *b, double *r2)
+/* Workspace (doubles): [A b] S x (n + 1), G (n + 1)^2, theta n + 1, and
+ * 4 P for the design rows the R^2 pass reads, with n + 1 <= P + 2. */
+size_t xai_wls_work(size_t S, size_t P)
 {
-    size_t n = P + (intercept ? 1 : 0), len;
+    size_t len;
+    if (P > SIZE_MAX - 8 || S > SIZE_MAX - 8 - P ||
+        !xai_mul_size(S + P + 8, P + 2, &len) || len > SIZE_MAX / sizeof(double))
+        return 0;
+    return len;
+}
+
+xai_status xai_wls_fit(const xai_wls_design *d, const double *y, const double *w,
+                       size_t S, size_t P, int intercept, double ridge, double *work,
+                       double *beta, double *b, double *r2)
+{
+    size_t n = P + (intercept ? 1 : 0);
     double sw;
-    XAI_TRY(check_fit(X, y, w, S, P, &sw));
+    if (S > INT32_MAX || n >= INT32_MAX || xai_wls_work(S, P) == 0)
+        return xai_fail(XAI_ERR_NOMEM, "least squares of %zu x %zu too large", S, n);
+    double *A = work, *G = A + S * (n + 1), *theta = G + (n + 1) * (n + 1);
+    double *xr = theta + n + 1;
+    XAI_TRY(weigh_rows(d, y, w, S, P, intercept, A, &sw));
     if (!isfinite(ridge) || ridge < 0)
         return xai_fail(XAI_ERR_INVALID, "least squares: ridge %g must be >= 0", ridge);
-    /* G (n x n), theta (n), A (S x n), b (S) */
-    if (!xai_mul_size(S + n, n + 1, &len) || S > INT32_MAX)
-        return xai_fail(XAI_ERR_NOMEM, "least squares of %zu x %zu too large", S, n);
-    double *G = malloc(len * sizeof *G);
-    if (!G)
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (least squares %zu x %zu)", S, n);
-    double *theta = G + n * n, *A = theta + n, *bb = A + S * n;
-    xai_status st = XAI_OK;
-    if (!solve_normal(X, y, w, S, P, intercept, ridge, theta, G, A, bb))
-        st = solve_svd(X, y, w, S, P, intercept, ridge, theta);
-    if (st != XAI_OK) {
-        free(G);
-        return st;
-    }
+    if (!solve_normal(A, S, P, intercept, ridge, theta, G))
+        XAI_TRY(solve_svd(A, S, P, intercept, ridge, theta));
     *b = intercept ? theta[0] : 0.0;
     memcpy(beta, theta + (intercept ? 1 : 0), P * sizeof *beta);
-    free(G);
     /* weighted R^2 = 1 - sum w (y - yhat)^2 / sum w (y - ybar)^2 */
     double swy = 0, res = 0, tot = 0;
     for (size_t s = 0; s < S; s++)
@@ -168,12 +193,37 @@ xai_status xai_wls(const double *X, const double *y, const double *w,
          * chains of adds instead of one), each summed in feature order */
         size_t m = S - s0 < 4 ? S - s0 : 4;
         double yh[4] = {*b, *b, *b, *b};
-        const double *x0 = X + s0 * P;
-        if (m == 4)
-            for (size_t k = 0; k < P; k++)
-                for (size_t l = 0; l < 4; l++)
-                    yh[l] += x0[l * P + k] * beta[k];
-        else
+        const double *x0 = d->X ? d->X + s0 * P : xr;
+        int bytes = d->mask && m == 4; /* read the masks in place */
+        for (size_t l = 0; !d->X && !bytes && l < m; l++)
+            design_row(d, s0 + l, P, xr + l * P);
+        if (bytes) {
+            size_t U = P + (d->drop_last ? 1 : 0);
+            const uint8_t *z = d->mask + s0 * U;
+            int c0 = d->drop_last ? z[U - 1] : 0, c1 = d->drop_last ? z[2 * U - 1] : 0;
+            int c2 = d->drop_last ? z[3 * U - 1] : 0, c3 = d->drop_last ? z[4 * U - 1] : 0;
+            double h0 = *b, h1 = *b, h2 = *b, h3 = *b;
+            for (size_t k = 0; k < P; k++) {
+                double bk = beta[k];
+                h0 += ((double)z[k] - c0) * bk;
+                h1 += ((double)z[U + k] - c1) * bk;
+                h2 += ((double)z[2 * U + k] - c2) * bk;
+                h3 += ((double)z[3 * U + k] - c3) * bk;
+            }
+            yh[0] = h0, yh[1] = h1, yh[2] = h2, yh[3] = h3;
+        } else if (m == 4) {
+            /* in registers: indexing yh here would keep it in memory, each
+             * add waiting for the store of the one before */
+            double h0 = *b, h1 = *b, h2 = *b, h3 = *b;
+            for (size_t k = 0; k < P; k++) {
+                double bk = beta[k];
+                h0 += x0[k] * bk;
+                h1 += x0[P + k] * bk;
+                h2 += x0[2 * P + k] * bk;
+                h3 += x0[3 * P + k] * bk;
+            }
+            yh[0] = h0, yh[1] = h1, yh[2] = h2, yh[3] = h3;
+        } else
             for (size_t l = 0; l < m; l++)
                 for (size_t k = 0; k < P; k++)
                     yh[l] += x0[l * P + k] * beta[k];
@@ -185,6 +235,22 @@ xai_status xai_wls(const double *X, const double *y, const double *w,
     }
     *r2 = tot > 0 ? 1 - res / tot : (res <= 1e-24 ? 1.0 : NAN);
     return XAI_OK;
+}
+
+xai_status xai_wls(const double *X, const double *y, const double *w,
+                   size_t S, size_t P, int intercept, double ridge,
+                   double *beta, double *b, double *r2)
+{
+    size_t len = xai_wls_work(S, P);
+    if (len == 0 || S > INT32_MAX)
+        return xai_fail(XAI_ERR_NOMEM, "least squares of %zu x %zu too large", S, P);
+    double *work = malloc(len * sizeof *work);
+    if (!work)
+        return xai_fail(XAI_ERR_NOMEM, "out of memory (least squares %zu x %zu)", S, P);
+    xai_wls_design d = {.X = X};
+    xai_status s = xai_wls_fit(&d, y, w, S, P, intercept, ridge, work, beta, b, r2);
+    free(work);
+    return s;
 }
 
 /* Units -> features: each unit's value spread equally over its features
@@ -206,18 +272,15 @@ static void spread_units(const xai_plan *p, const double *pu, float *phi)
     free(acc);
 }
 
-static xai_status masks_design(const xai_job *j, int drop_last, double **X)
+/* n doubles of the solving thread's scratch (or of own when the job has
+ * none); the fit overwrites whatever state the block held. */
+static double *fit_scratch(const xai_job *j, xai_scratch *own, size_t n)
 {
-    size_t U = j->plan->U, P = U - (drop_last ? 1 : 0), len;
-    if (!xai_mul_size(j->S ? j->S : 1, P ? P : 1, &len) ||
-        !(*X = malloc(len * sizeof **X)))
-        return xai_fail(XAI_ERR_NOMEM, "out of memory (design %zu x %zu)", j->S, P);
-    for (size_t s = 0; s < j->S; s++) {
-        const uint8_t *z = j->mask + s * U;
-        for (size_t k = 0; k < P; k++)
-            (*X)[s * P + k] = (double)z[k] - (drop_last ? z[U - 1] : 0);
-    }
-    return XAI_OK;
+    xai_scratch *s = j->scratch ? j->scratch : own;
+    double *p = n && n <= SIZE_MAX / sizeof *p ? xai_scratch_get(s, n * sizeof *p) : NULL;
+    if (p)
+        s->holds = NULL;
+    return p;
 }
 
 /* KernelSHAP: phi_M = D - sum_{k<M} phi_k with D = fx - fb, so
@@ -236,20 +299,19 @@ static xai_status solve_shapley(xai_job *j, double *pu, xai_explain_diag *dg)
     }
     int odd;
     XAI_TRY(xai_shapley_odd_fit(j, pu, &odd));
-    double *X = NULL, *yy = NULL;
     xai_status s = XAI_OK;
+    xai_scratch own = {0};
     if (!odd) {
-        if (!(yy = malloc(j->S * sizeof *yy)))
-            return xai_fail(XAI_ERR_NOMEM, "out of memory (%zu samples)", j->S);
-        s = masks_design(j, 1, &X);
-        if (s != XAI_OK) {
-            free(yy);
-            return s;
-        }
+        /* yy (rounded up to whole cache lines), then the fit's workspace */
+        size_t ny = (j->S + 7) & ~(size_t)7, nw = xai_wls_work(j->S, U - 1);
+        double *yy = nw && ny <= SIZE_MAX - nw ? fit_scratch(j, &own, ny + nw) : NULL;
+        if (!yy)
+            return xai_fail(XAI_ERR_NOMEM, "out of memory (design %zu x %zu)", j->S, U - 1);
         for (size_t i = 0; i < j->S; i++)
             yy[i] = j->y[i] - j->fb - j->mask[i * U + U - 1] * delta;
+        xai_wls_design d = {.mask = j->mask, .drop_last = 1};
         double b, r2;
-        s = xai_wls(X, yy, j->w, j->S, U - 1, 0, p->opt.ridge, pu, &b, &r2);
+        s = xai_wls_fit(&d, yy, j->w, j->S, U - 1, 0, p->opt.ridge, yy + ny, pu, &b, &r2);
         double sum = 0;
         for (size_t u = 0; s == XAI_OK && u + 1 < U; u++)
             sum += pu[u];
@@ -269,29 +331,25 @@ static xai_status solve_shapley(xai_job *j, double *pu, xai_explain_diag *dg)
         }
         dg->r2 = tot > 0 ? 1 - res / tot : NAN;
     }
-    free(X), free(yy);
+    xai_scratch_free(&own);
     return s;
 }
 
 static xai_status solve_points(xai_job *j, float *phi, xai_explain_diag *dg)
 {
     const xai_plan *p = j->plan;
-    size_t len;
-    if (!xai_mul_size(j->S, p->D, &len))
-        return xai_fail(XAI_ERR_NOMEM, "design too large");
-    double *X = malloc(len * sizeof *X), *beta = malloc(p->D * sizeof *beta);
-    if (!X || !beta) {
-        free(X), free(beta);
+    /* beta (rounded up to whole cache lines), then the fit's workspace */
+    size_t nb = (p->D + 7) & ~(size_t)7, nw = xai_wls_work(j->S, p->D);
+    xai_scratch own = {0};
+    double *beta = nw && nb <= SIZE_MAX - nw ? fit_scratch(j, &own, nb + nw) : NULL;
+    if (!beta)
         return xai_fail(XAI_ERR_NOMEM, "out of memory (design %zu x %zu)", j->S, p->D);
-    }
-    for (size_t s = 0; s < j->S; s++)
-        for (size_t k = 0; k < p->D; k++)
-            X[s * p->D + k] = (double)j->pts[s * p->D + k] - j->x[k];
-    xai_status s = xai_wls(X, j->y, j->w, j->S, p->D, 1, p->opt.ridge, beta,
-                           &dg->intercept, &dg->r2);
+    xai_wls_design d = {.pts = j->pts, .x0 = j->x};
+    xai_status s = xai_wls_fit(&d, j->y, j->w, j->S, p->D, 1, p->opt.ridge, beta + nb, beta,
+                               &dg->intercept, &dg->r2);
     for (size_t k = 0; s == XAI_OK && k < p->D; k++)
         phi[k] = (float)beta[k];
-    free(X), free(beta);
+    xai_scratch_free(&own);
     return s;
 }
 
@@ -327,13 +385,14 @@ xai_status xai_solve_job(xai_job *j, float *phi, xai_explain_diag *dg)
         } else if (p->spec.kernel == XAI_KERNEL_SHAPLEY) {
             s = solve_shapley(j, pu, dg);
         } else {
-            double *X;
-            s = masks_design(j, 0, &X);
-            if (s == XAI_OK) {
-                s = xai_wls(X, j->y, j->w, j->S, p->U, 1, p->opt.ridge, pu,
-                            &dg->intercept, &dg->r2);
-                free(X);
-            }
+            xai_scratch own = {0};
+            double *work = fit_scratch(j, &own, xai_wls_work(j->S, p->U));
+            xai_wls_design d = {.mask = j->mask};
+            s = work ? xai_wls_fit(&d, j->y, j->w, j->S, p->U, 1, p->opt.ridge, work, pu,
+                                   &dg->intercept, &dg->r2)
+                     : xai_fail(XAI_ERR_NOMEM, "out of memory (design %zu x %zu)", j->S,
+                                p->U);
+            xai_scratch_free(&own);
         }
         if (s == XAI_OK)
             spread_units(p, pu, phi);

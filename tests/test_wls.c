@@ -1,9 +1,10 @@
 /* tests/test_wls.c: the weighted least-squares solver (explainers/solve.c):
  * the Cholesky path against an independent Gaussian elimination in long
  * double, the SVD fallback on a rank-deficient design (analytic
- * minimum-norm answer), and ill-posed fits (all weights 0, a neighbourhood
+ * minimum-norm answer), ill-posed fits (all weights 0, a neighbourhood
  * too wide, non-finite outputs) refused with a message naming what to
- * change, with nothing printed on stdout. */
+ * change, with nothing printed on stdout; a reused workspace and designs read
+ * straight from masks or points give the bits of fresh, written-out ones. */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,12 +137,133 @@ static void ill_posed(void **state)
     assert_int_equal(printed, 0);
 }
 
+/* Bitwise equality of two fits' answers. */
+static void assert_same_fit(const double *beta, double b, double r2, const double *beta0,
+                            double b0, double r20, size_t P)
+{
+    assert_memory_equal(beta, beta0, P * sizeof *beta);
+    assert_memory_equal(&b, &b0, sizeof b);
+    assert_memory_equal(&r2, &r20, sizeof r2);
+}
+
+/* A non-linear target on a design row, so the fit leaves a residual. */
+static double target(const double *x, size_t P, double noise)
+{
+    double t = 0.2;
+    for (size_t k = 0; k < P; k++)
+        t += (double)(k % 5 + 1) * x[k] * (k % 2 ? -1 : 1);
+    return tanh(t) + 0.05 * noise;
+}
+
+/* One workspace reused across fits of growing and shrinking sizes (and left
+ * holding the previous fit's numbers) gives the bits of fresh ones. */
+static void workspace_reuse(void **state)
+{
+    (void)state;
+    static const size_t shape[][2] = {{300, 9}, {40, 3}, {500, 12}, {17, 1}, {200, 7}};
+    size_t cap = 0;
+    for (size_t c = 0; c < 5; c++)
+        cap = xai_wls_work(shape[c][0], shape[c][1]) > cap
+                  ? xai_wls_work(shape[c][0], shape[c][1]) : cap;
+    double *work = malloc(cap * sizeof *work);
+    assert_non_null(work);
+    for (size_t i = 0; i < cap; i++)
+        work[i] = NAN;
+    xai_rng rng;
+    xai_rng_init(&rng, 11, 0);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t c = 0; c < 5; c++) {
+            size_t S = shape[c][0], P = shape[c][1];
+            int intercept = (int)((c + (size_t)pass) % 2 == 0);
+            double ridge = pass ? 0.75 : 0.0;
+            double *X = malloc(S * P * sizeof *X), *y = malloc(S * sizeof *y);
+            double *w = malloc(S * sizeof *w), beta[12], beta0[12], b, b0, r2, r20;
+            assert_true(X && y && w);
+            for (size_t s = 0; s < S; s++) {
+                for (size_t k = 0; k < P; k++)
+                    X[s * P + k] = xai_rng_normal(&rng);
+                y[s] = target(X + s * P, P, xai_rng_normal(&rng));
+                w[s] = exp(-2 * xai_rng_uniform(&rng));
+            }
+            xai_wls_design d = {.X = X};
+            assert_int_equal(xai_wls_fit(&d, y, w, S, P, intercept, ridge, work, beta, &b,
+                                         &r2), XAI_OK);
+            assert_int_equal(xai_wls(X, y, w, S, P, intercept, ridge, beta0, &b0, &r20),
+                             XAI_OK);
+            assert_same_fit(beta, b, r2, beta0, b0, r20, P);
+            free(X), free(y), free(w);
+        }
+    free(work);
+}
+
+/* Designs read from masks (LIME's z, KernelSHAP's z - z_last) and from points
+ * (pts - x0) give the bits of the same X written out, and the mask fit
+ * matches the long-double reference. */
+static void design_sources(void **state)
+{
+    (void)state;
+    enum { S = 400, U = 10, D = 6 };
+    static uint8_t mask[S * U];
+    static float pts[S * D];
+    static double X[S * U], y[S], w[S], work[(S + U + 8) * (U + 2)];
+    float x0[D] = {0.5f, -1.25f, 3.0f, 0.1f, -0.3f, 7.0f};
+    double beta[U], beta0[U], b, b0, r2, r20, ref[U + 1];
+    assert_true(xai_wls_work(S, U) <= sizeof work / sizeof *work);
+    xai_rng rng;
+    xai_rng_init(&rng, 5, 0);
+    for (size_t s = 0; s < S; s++) {
+        for (size_t u = 0; u < U; u++)
+            mask[s * U + u] = xai_rng_uniform(&rng) < 0.6;
+        w[s] = exp(-xai_rng_uniform(&rng));
+    }
+    for (int drop = 0; drop < 2; drop++) {
+        size_t P = U - (size_t)drop;
+        for (size_t s = 0; s < S; s++) {
+            for (size_t k = 0; k < P; k++)
+                X[s * P + k] = (double)mask[s * U + k] - (drop ? mask[s * U + U - 1] : 0);
+            y[s] = target(X + s * P, P, xai_rng_normal(&rng));
+        }
+        xai_wls_design d = {.mask = mask, .drop_last = drop};
+        assert_int_equal(xai_wls_fit(&d, y, w, S, P, !drop, 0.0, work, beta, &b, &r2),
+                         XAI_OK);
+        assert_int_equal(xai_wls(X, y, w, S, P, !drop, 0.0, beta0, &b0, &r20), XAI_OK);
+        assert_same_fit(beta, b, r2, beta0, b0, r20, P);
+        if (!drop) {
+            reference(X, y, w, S, P, 0.0, ref);
+            assert_true(fabs(b - ref[0]) < 1e-10);
+            for (size_t k = 0; k < P; k++)
+                assert_true(fabs(beta[k] - ref[k + 1]) < 1e-10);
+        }
+    }
+    for (size_t s = 0; s < S; s++) {
+        for (size_t k = 0; k < D; k++) {
+            pts[s * D + k] = x0[k] + (float)xai_rng_normal(&rng);
+            X[s * D + k] = (double)pts[s * D + k] - x0[k];
+        }
+        y[s] = target(X + s * D, D, xai_rng_normal(&rng));
+    }
+    xai_wls_design d = {.pts = pts, .x0 = x0};
+    assert_int_equal(xai_wls_fit(&d, y, w, S, D, 1, 0.5, work, beta, &b, &r2), XAI_OK);
+    assert_int_equal(xai_wls(X, y, w, S, D, 1, 0.5, beta0, &b0, &r20), XAI_OK);
+    assert_same_fit(beta, b, r2, beta0, b0, r20, D);
+    reference(X, y, w, S, D, 0.5, ref);
+    for (size_t k = 0; k < D; k++)
+        assert_true(fabs(beta[k] - ref[k + 1]) < 1e-10);
+    /* a point too far away is named as before */
+    pts[7 * D + 2] = INFINITY;
+    assert_int_equal(xai_wls_fit(&d, y, w, S, D, 1, 0.5, work, beta, &b, &r2),
+                     XAI_ERR_NUMERIC);
+    assert_non_null(strstr(xai_last_error(), "sample 7, feature 2"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(well_conditioned),
         cmocka_unit_test(rank_deficient),
         cmocka_unit_test(ill_posed),
+        cmocka_unit_test(workspace_reuse),
+        cmocka_unit_test(design_sources),
     };
     return cmocka_run_group_tests_name("wls", tests, NULL, NULL);
 }
