@@ -49,6 +49,11 @@ void g_mm(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
 void g_mm_bias(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
                int accumulate, const float *bias);
+/* g_mm_bias's portable path (CPUs without AVX2/FMA): the same chain order
+ * with unfused a * b + c; exposed so that tests run it on any CPU. */
+void g_mm_scalar(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                 const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
+                 int accumulate, const float *bias);
 /* The one decision between g_mm and OpenBLAS: 1 when a product with a
  * constant k x n operand (a layer's weights) runs on g_mm.  It depends on
  * the layer's shape only, never on the batch, so it cannot break bit

@@ -29,10 +29,9 @@
 /* Row k of B starts at B + boff[k] when boff, else at B + k ldb. */
 #define B_ROW(k) (boff ? B + boff[k] : B + (k) * ldb)
 
-static void mm_scalar(size_t M, size_t N, size_t K, float alpha, const float *A,
-                      size_t lda, const float *B, size_t ldb, const size_t *boff, float *C,
-                      size_t ldc, int accumulate,
-                      const float *bias)
+void g_mm_scalar(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                 const float *B, size_t ldb, const size_t *boff, float *C, size_t ldc,
+                 int accumulate, const float *bias)
 {
     for (size_t i = 0; i < M; i++)
         for (size_t j = 0; j < N; j++) {
@@ -252,7 +251,7 @@ void g_mm_bias(size_t M, size_t N, size_t K, float alpha, const float *A, size_t
         return;
     }
 #endif
-    mm_scalar(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate, bias);
+    g_mm_scalar(M, N, K, alpha, A, lda, B, ldb, boff, C, ldc, accumulate, bias);
 }
 
 void g_mm(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
