@@ -70,10 +70,10 @@ typedef struct g_node {
     int after_score; /* the final Softmax/Sigmoid or a copy (Identity,
                         Dropout) of its output: not executed for scores */
     double flops; /* per sample, set by infer for executed nodes */
-    /* Gemm with transB = 1 and constant small weights: B transposed (K x N),
-     * so the forward reads rows of B without transposing it on every call
-     * (made by gemm_infer, re-made by g_gemm_pack when the weights change;
-     * freed with the graph). */
+    /* Gemm or MatMul with small constant weights B: B transposed, so that
+     * neither the forward (transB = 1) nor the VJP (transB = 0, MatMul)
+     * transposes B on every call (made by g_gemm_pack at load and again
+     * when the weights change; freed with the graph). */
     float *packed;
 } g_node;
 

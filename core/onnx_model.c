@@ -133,7 +133,7 @@ static xai_status randomized_copy(const void *p, uint64_t seed, xai_model **out)
         redraw(&g->t[nd->in[1]], &rng);
         if (nd->op != OP_MATMUL && nd->n_in > 2 && is_const_f32(g, nd->in[2]))
             redraw(&g->t[nd->in[2]], &rng);
-        if (nd->op == OP_GEMM) {
+        if (nd->op == OP_GEMM || nd->op == OP_MATMUL) {
             xai_status s = g_gemm_pack(g, nd); /* its transposed copy */
             if (s != XAI_OK) {
                 xai_model_free(*out);

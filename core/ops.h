@@ -69,13 +69,16 @@ int g_mm_fits(size_t k, size_t n);
  * bit-identical whatever the batch size. */
 #define G_ROW_BLOCK 16
 
-/* (Re)makes nd->packed for a Gemm whose weights were loaded or changed. */
+/* (Re)makes nd->packed, the transpose of a Gemm's or MatMul's small
+ * constant weights, when they are loaded or changed. */
 xai_status g_gemm_pack(graph *g, g_node *nd);
 
 /* out[rows x n] = alpha A[rows x k] op(B), or out += that when accumulate
- * (op(B) = B if !trans_b, else B^T; ldb = B's row stride). */
+ * (op(B) = B if !trans_b, else B^T; ldb = B's row stride).  b_t, when not
+ * NULL, is B transposed (made once by g_gemm_pack), read instead of
+ * transposing B when trans_b. */
 xai_status g_gemm_rows(size_t rows, int k, int n, float alpha, const float *a,
-                       int trans_b, const float *b, int ldb, float *out,
+                       int trans_b, const float *b, int ldb, const float *b_t, float *out,
                        int accumulate, g_ws *ws);
 
 #endif

@@ -8,13 +8,16 @@
 #include "ops.h"
 
 xai_status g_gemm_rows(size_t rows, int k, int n, float alpha, const float *a,
-                       int trans_b, const float *b, int ldb, float *out,
+                       int trans_b, const float *b, int ldb, const float *b_t, float *out,
                        int accumulate, g_ws *ws)
 {
     if (g_mm_fits((size_t)k, (size_t)n)) {
         const float *bk = b; /* B as k x n */
         size_t ld = (size_t)ldb;
-        if (trans_b) {
+        if (trans_b && b_t) {
+            bk = b_t;
+            ld = (size_t)n;
+        } else if (trans_b) {
             XAI_TRY(g_ws_reserve(ws, (size_t)k * (size_t)n));
             for (size_t j = 0; j < (size_t)n; j++)
                 for (size_t i = 0; i < (size_t)k; i++)
@@ -56,16 +59,16 @@ xai_status g_gemm_pack(graph *g, g_node *nd)
     const g_tensor *b = g_in(g, nd, 1);
     free(nd->packed);
     nd->packed = NULL;
-    if (!nd->p.trans_b || !b || b->batched || !b->data || b->rank != 2 ||
-        !g_mm_fits((size_t)b->dims[1], (size_t)b->dims[0]))
-        return XAI_OK; /* read as it is, or by OpenBLAS */
-    size_t n = (size_t)b->dims[0], k = (size_t)b->dims[1];
-    if (!(nd->packed = malloc((k * n > 0 ? k * n : 1) * sizeof *nd->packed)))
+    if (!b || b->batched || !b->data || b->rank != 2 ||
+        !g_mm_fits((size_t)b->dims[0], (size_t)b->dims[1]))
+        return XAI_OK; /* no constant weights, or OpenBLAS reads them */
+    size_t r = (size_t)b->dims[0], c = (size_t)b->dims[1];
+    if (!(nd->packed = malloc((r * c > 0 ? r * c : 1) * sizeof *nd->packed)))
         return g_node_fail(g, nd, XAI_ERR_NOMEM, "out of memory for its weights");
     const float *w = b->data;
-    for (size_t j = 0; j < n; j++)
-        for (size_t i = 0; i < k; i++)
-            nd->packed[i * n + j] = w[j * k + i];
+    for (size_t i = 0; i < r; i++)
+        for (size_t j = 0; j < c; j++)
+            nd->packed[j * r + i] = w[i * c + j];
     return XAI_OK;
 }
 
@@ -142,7 +145,7 @@ G_FWD(gemm)
                     nd->p.alpha, a->p, (int)a->d[1], b->p, (int)b->d[1], 0.0f, y, n);
     } else {
         XAI_TRY(g_gemm_rows((size_t)m, k, n, nd->p.alpha, a->p, tb, b->p, (int)b->d[1],
-                            y, 0, ws));
+                            nd->packed, y, 0, ws));
     }
     if (!has_bias)
         return XAI_OK;
@@ -163,7 +166,7 @@ G_BWD(gemm)
     int tb = nd->p.trans_b;
     int m = (int)in[0].d[0], k = (int)in[0].d[1], n = (int)b->d[1 - tb];
     return g_gemm_rows((size_t)m, n, k, nd->p.alpha, dout->p, !tb, b->p, (int)b->d[1],
-                       din[0].p, !din[0].fresh, ws);
+                       nd->packed, din[0].p, !din[0].fresh, ws);
 }
 
 G_INFER(matmul)
@@ -189,7 +192,7 @@ G_INFER(matmul)
     XAI_TRY(g_set_shape(g, nd, 0, a->rank, dims, a->batched, G_F32));
     size_t rows = a->dims[a->rank - 1] ? a->numel / (size_t)k : 0;
     nd->flops = 2.0 * (double)rows * (double)k * (double)b->dims[1];
-    return XAI_OK;
+    return a->batched ? g_gemm_pack(g, nd) : XAI_OK;
 }
 
 G_FWD(matmul)
@@ -197,7 +200,7 @@ G_FWD(matmul)
     (void)nd;
     int k = (int)in[1].d[0], n = (int)in[1].d[1];
     size_t rows = k ? in[0].numel / (size_t)k : 0;
-    return g_gemm_rows(rows, k, n, 1.0f, in[0].p, 0, in[1].p, n, out->p, 0, ws);
+    return g_gemm_rows(rows, k, n, 1.0f, in[0].p, 0, in[1].p, n, NULL, out->p, 0, ws);
 }
 
 /* dA = dY B^T */
@@ -208,6 +211,6 @@ G_BWD(matmul)
         return XAI_OK;
     int k = (int)in[1].d[0], n = (int)in[1].d[1];
     size_t rows = k ? in[0].numel / (size_t)k : 0;
-    return g_gemm_rows(rows, n, k, 1.0f, dout->p, 1, in[1].p, n, din[0].p, !din[0].fresh,
-                       ws);
+    return g_gemm_rows(rows, n, k, 1.0f, dout->p, 1, in[1].p, n, nd->packed, din[0].p,
+                       !din[0].fresh, ws);
 }

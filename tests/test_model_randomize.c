@@ -1,14 +1,21 @@
 /* tests/test_model_randomize.c: the randomised copy for the sanity check
  * re-draws only the last weighted layer: activations before it are
- * unchanged, outputs change, and the copy is reproducible from its seed. */
+ * unchanged, outputs change, and the copy is reproducible from its seed;
+ * its gradients are those of its own weights (the runtime's packed copies
+ * of them are re-made). */
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <xai/xai.h>
+
+#include "support/onnx_build.h"
 
 enum { N = 16 };
 
@@ -86,6 +93,69 @@ static int sq(void *u, const float *x, size_t n, float *y)
     return 0;
 }
 
+/* y = x W (MatMul, then Gemm with transB = 0 and 1): the copy's VJP must
+ * equal its own Jacobian, read off its forward by central differences
+ * (exact up to rounding for a linear model). */
+static void copy_gradient_is_its_own(const char *op, int trans_b)
+{
+    enum { K = 5, M = 3 };
+    float w[K * M];
+    for (size_t i = 0; i < K * M; i++)
+        w[i] = (float)(i % 7) * 0.25f - 0.6f;
+    ob_model *mm = ob_new(13);
+    ob_input(mm, "x", 2, (int64_t[]){1, K});
+    ob_output(mm, "y", 0, NULL);
+    ob_init_f(mm, "W", 2, trans_b ? (int64_t[]){M, K} : (int64_t[]){K, M}, w);
+    ob_node *nd = ob_add(mm, op, "n0", "x,W", "y");
+    if (trans_b)
+        ob_attr_i(nd, "transB", 1);
+    char path[] = "/tmp/xai_randomize_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    ob_write(mm, path);
+    ob_free(mm);
+    xai_model *m, *c;
+    assert_int_equal(xai_model_load(path, &m), XAI_OK);
+    /* the copy is made by loading the file again */
+    assert_int_equal(xai_model_randomize_last_layer(m, 5, &c), XAI_OK);
+    unlink(path);
+    float x[K], dy[M], dx[K], xs[2 * K * K], ys[2 * K * M];
+    for (int i = 0; i < K; i++)
+        x[i] = 0.3f * (float)i - 0.5f;
+    for (int j = 0; j < M; j++)
+        dy[j] = 1.0f + (float)j;
+    xai_runner *r;
+    assert_int_equal(xai_runner_new(c, &r), XAI_OK);
+    assert_int_equal(xai_runner_vjp(r, XAI_OUTPUT_SCORE, x, 1, dy, dx, NULL), XAI_OK);
+    for (int i = 0; i < K; i++) {
+        memcpy(xs + 2 * i * K, x, sizeof x);
+        memcpy(xs + (2 * i + 1) * K, x, sizeof x);
+        xs[2 * i * K + i] += 0.5f;
+        xs[(2 * i + 1) * K + i] -= 0.5f;
+    }
+    assert_int_equal(xai_runner_forward(r, XAI_OUTPUT_SCORE, xs, 2 * K, ys), XAI_OK);
+    for (int i = 0; i < K; i++) {
+        double fd_ = 0;
+        for (int j = 0; j < M; j++)
+            fd_ += (double)dy[j] * ((double)ys[2 * i * M + j] - ys[(2 * i + 1) * M + j]);
+        if (fabs(fd_ - (double)dx[i]) > 1e-4 * (1 + fabs(fd_)))
+            fail_msg("%s transB %d: the copy's VJP %g differs from its forward's "
+                     "differences %g at input %d", op, trans_b, (double)dx[i], fd_, i);
+    }
+    xai_runner_free(r);
+    xai_model_free(c);
+    xai_model_free(m);
+}
+
+static void copy_gradients(void **state)
+{
+    (void)state;
+    copy_gradient_is_its_own("MatMul", 0);
+    copy_gradient_is_its_own("Gemm", 0);
+    copy_gradient_is_its_own("Gemm", 1);
+}
+
 static void callbacks_unsupported(void **state)
 {
     (void)state;
@@ -103,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mlp),
         cmocka_unit_test(cnn),
+        cmocka_unit_test(copy_gradients),
         cmocka_unit_test(callbacks_unsupported),
     };
     return cmocka_run_group_tests_name("model_randomize", tests, NULL, NULL);
