@@ -40,15 +40,8 @@ static float *randv(size_t n, uint64_t stream)
 
 static xai_model *load(ob_model *mm)
 {
-    char path[] = "/tmp/xai_kshape_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m;
-    xai_status s = xai_model_load(path, &m);
-    unlink(path);
+    xai_status s = ob_load(mm, &m);
     if (s != XAI_OK)
         fail_msg("%s", xai_last_error());
     return m;

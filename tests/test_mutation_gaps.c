@@ -175,13 +175,8 @@ static xai_status load_conv(const int64_t pads[4], const int64_t dil[2])
     ob_node *nd = ob_add(mm, "Conv", "c", "x,W", "y");
     ob_attr_ints(nd, "pads", 4, pads);
     ob_attr_ints(nd, "dilations", 2, dil);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status s = xai_model_load(path, &m);
-    unlink(path);
+    xai_status s = ob_load(mm, &m);
     if (s == XAI_OK) {
         /* 5 + pads - 3 + 1 outputs per axis */
         assert_int_equal(xai_model_output_size(m),
@@ -314,13 +309,8 @@ static void shape_start_attribute(void **state)
     ob_add(mm, "Reshape", "rs", "x,shape", "r");
     ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
     ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_sh_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != XAI_OK)
         fail_msg("load: %s", xai_last_error());
     assert_int_equal(xai_model_output_size(m), DD);
@@ -364,13 +354,8 @@ static void slice_negative_step(void **state)
     ob_add(mm, "Reshape", "rs", "x,shape", "r");
     ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
     ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_sl_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != XAI_OK)
         fail_msg("load: %s", xai_last_error());
     assert_int_equal(xai_model_output_size(m), DD);
@@ -411,13 +396,8 @@ static void gather_of_shape(void **state)
     ob_add(mm, "Reshape", "rs", "x,shape", "r");
     ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
     ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_ga_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != XAI_OK)
         fail_msg("load: %s", xai_last_error());
     assert_int_equal(xai_model_output_size(m), DD);
@@ -450,13 +430,8 @@ static void conv_computed_weights(void **state)
     ob_init_f(mm, "two", 1, (int64_t[]){1}, (float[]){2});
     ob_add(mm, "Mul", "w", "x,two", "W");
     ob_add(mm, "Conv", "c", "x,W", "y");
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_cw_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     xai_model_free(m);
     assert_int_not_equal(st, XAI_OK);
     if (!strstr(xai_last_error(), "W and B must be constants"))
@@ -490,13 +465,8 @@ static void shape_arithmetic(void **state)
     ob_add(mm, "Reshape", "rs", "x,shape", "r");
     ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
     ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_ar_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != XAI_OK)
         fail_msg("load: %s", xai_last_error());
     float x[DD], y[DD];
@@ -529,13 +499,8 @@ static void gemm_of_constants(void **state)
     ob_init_f(mm, "B", 2, (int64_t[]){2, 3}, b);
     ob_attr_i(ob_add(mm, "Gemm", "g", "A,B", "ab"), "transA", 1);
     ob_add(mm, "Add", "add", "x,ab", "y");
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_gc_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != XAI_OK)
         fail_msg("load: %s", xai_last_error());
     assert_int_equal(xai_model_output_size(m), 3);
@@ -565,13 +530,8 @@ static void matmul_b_not_matrix(void **state)
         ob_output(mm, "y", 0, NULL);
         ob_init_f(mm, "B", ranks[k], shapes[k], b);
         ob_add(mm, "MatMul", "mm", "x,B", "y");
-        char path[64];
-        snprintf(path, sizeof path, "/tmp/xai_mgaps_mm_%d.onnx", (int)getpid());
-        ob_write(mm, path);
-        ob_free(mm);
         xai_model *m = NULL;
-        xai_status st = xai_model_load(path, &m);
-        unlink(path);
+        xai_status st = ob_load(mm, &m);
         if (k == 0) {
             assert_int_equal(st, XAI_OK);
             assert_int_equal(xai_model_output_size(m), 3);
@@ -588,13 +548,8 @@ static void matmul_b_not_matrix(void **state)
 /* Writes mm, loads it, expects status want and needle in the message. */
 static void expect_load(ob_model *mm, xai_status want, const char *needle)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_ld_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != want)
         fail_msg("status %d (want %d): %s", st, want, st ? xai_last_error() : "");
     if (st == XAI_OK) {
@@ -739,13 +694,8 @@ static void maxpool_dilated(void **state)
     ob_node *nd = ob_add(mm, "MaxPool", "mp", "x", "y");
     ob_attr_ints(nd, "kernel_shape", 2, (int64_t[]){2, 2});
     ob_attr_ints(nd, "dilations", 2, (int64_t[]){1, 2});
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_mp_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != XAI_OK)
         fail_msg("load: %s", xai_last_error());
     assert_int_equal(xai_model_output_size(m), 9);
@@ -841,13 +791,8 @@ static void conv_full_width(void **state)
     ob_output(mm, "y", 0, NULL);
     ob_init_f(mm, "W", 4, (int64_t[]){1, 1, 3, 3}, w);
     ob_attr_ints(ob_add(mm, "Conv", "c", "x,W", "y"), "strides", 2, (int64_t[]){2, 2});
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_cf_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != XAI_OK)
         fail_msg("load: %s", xai_last_error());
     assert_int_equal(xai_model_output_size(m), 2);
@@ -904,13 +849,8 @@ static void avgpool_empty_windows(void **state)
     ob_attr_ints(nd, "kernel_shape", 2, (int64_t[]){2, 2});
     ob_attr_ints(nd, "strides", 2, (int64_t[]){2, 2});
     ob_attr_ints(nd, "pads", 4, (int64_t[]){2, 2, 0, 0});
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_ap_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != XAI_OK)
         fail_msg("load: %s", xai_last_error());
     assert_int_equal(xai_model_output_size(m), 9);
@@ -953,13 +893,8 @@ static void shape_end_zero(void **state)
     ob_add(mm, "Reshape", "rs", "x,shape", "r");
     ob_attr_i(ob_add(mm, "Softmax", "sm", "r", "p"), "axis", -1);
     ob_attr_i(ob_add(mm, "Flatten", "fl", "p", "y"), "axis", 1);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/xai_mgaps_se_%d.onnx", (int)getpid());
-    ob_write(mm, path);
-    ob_free(mm);
     xai_model *m = NULL;
-    xai_status st = xai_model_load(path, &m);
-    unlink(path);
+    xai_status st = ob_load(mm, &m);
     if (st != XAI_OK)
         fail_msg("load: %s", xai_last_error());
     float x[DD], y[DD];
@@ -995,13 +930,8 @@ static void gemm_scalar_bias(void **state)
         ob_node *nd = ob_add(mm, "Gemm", "fc", "x,W,C", "y");
         ob_attr_i(nd, "transB", 1);
         ob_attr_f(nd, "beta", 2.0f);
-        char path[64];
-        snprintf(path, sizeof path, "/tmp/xai_mgaps_gm_%d.onnx", (int)getpid());
-        ob_write(mm, path);
-        ob_free(mm);
         xai_model *m = NULL;
-        xai_status st = xai_model_load(path, &m);
-        unlink(path);
+        xai_status st = ob_load(mm, &m);
         if (st != XAI_OK)
             fail_msg("rank %d: load: %s", rank, xai_last_error());
         float x[8] = {0.5f, 1, -1, 2, 3, 0, 1, -0.5f}, y[6];

@@ -68,15 +68,8 @@ static void check(int op, int layout, int swapped, int64_t rows, int64_t L)
     else
         ob_init_f(m, "c", 0, NULL, c);
     ob_add(m, op_name[op], "n0", swapped ? "c,x" : "x,c", "y");
-    char path[] = "/tmp/xai_elementwise_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    ob_write(m, path);
-    ob_free(m);
     xai_model *mod;
-    xai_status s = xai_model_load(path, &mod);
-    unlink(path);
+    xai_status s = ob_load(m, &mod);
     if (s != XAI_OK)
         fail_msg("%s: %s", op_name[op], xai_last_error());
     enum { N = 3 };
@@ -132,15 +125,8 @@ static void relu_case(int twice, int64_t L)
     ob_add(m, "Relu", "r", "x", twice ? "r" : "y");
     if (twice)
         ob_add(m, "Add", "a", "r,x", "y");
-    char path[] = "/tmp/xai_elementwise_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    ob_write(m, path);
-    ob_free(m);
     xai_model *mod;
-    xai_status s = xai_model_load(path, &mod);
-    unlink(path);
+    xai_status s = ob_load(m, &mod);
     if (s != XAI_OK)
         fail_msg("Relu: %s", xai_last_error());
     enum { N = 3 };

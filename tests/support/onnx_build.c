@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void *xmalloc(size_t n)
 {
@@ -227,4 +228,17 @@ void ob_write(const ob_model *m, const char *path)
 void ob_free(ob_model *m)
 {
     onnx__model_proto__free_unpacked(m, NULL);
+}
+
+xai_status ob_load(ob_model *m, xai_model **out)
+{
+    char path[] = "/tmp/xai_ob_XXXXXX";
+    int fd = mkstemp(path);
+    assert(fd >= 0);
+    close(fd);
+    ob_write(m, path);
+    ob_free(m);
+    xai_status s = xai_model_load(path, out);
+    unlink(path);
+    return s;
 }

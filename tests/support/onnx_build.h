@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xai/xai.h>
+
 #include "onnx.pb-c.h"
 
 typedef Onnx__ModelProto ob_model;
@@ -35,5 +37,8 @@ uint8_t *ob_pack(const ob_model *m, size_t *len);
 /* Packs and writes to path. */
 void ob_write(const ob_model *m, const char *path);
 void ob_free(ob_model *m);
+/* Writes m to a temporary file, frees m, loads the file with
+ * xai_model_load and removes it; returns the load's status. */
+xai_status ob_load(ob_model *m, xai_model **out);
 
 #endif
